@@ -1,0 +1,14 @@
+"""Verdicts, in the order a pass-fail judge reports the first failing one."""
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    WRONG_ANSWER = "WRONG_ANSWER"
+    TIME_LIMIT_EXCEEDED = "TIME_LIMIT_EXCEEDED"
+    MEMORY_LIMIT_EXCEEDED = "MEMORY_LIMIT_EXCEEDED"
+    RUNTIME_ERROR = "RUNTIME_ERROR"
+    COMPILATION_ERROR = "COMPILATION_ERROR"
+    OUTPUT_LIMIT_EXCEEDED = "OUTPUT_LIMIT_EXCEEDED"
+    JUDGE_ERROR = "JUDGE_ERROR"
