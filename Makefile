@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine: `make run` (the system) and `make test` (the tests).
+# Each concern adds its own targets in mk/<concern>.mk.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12 (the Lambda runtime) from pyenv, or whatever python3.12 is on PATH.
+PYTHON312 ?= $(or $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12)),$(shell command -v python3.12))
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STATE_DIR ?= .state
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help install test unit run demo bench lint package clean
+
+help:
+	@echo "make install   create .venv with the judge package and the judge CLI"
+	@echo "make test      all tests (unit, sandbox, problems, backend, terraform, end-to-end)"
+	@echo "make run       the whole system on this machine (LocalStack + MariaDB + API on :8080)"
+	@echo "make demo      submit the example solutions through the API and print verdicts"
+	@echo "make bench     sandbox overhead and compile-time benchmark"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (pyenv or PATH)"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed system-deps
+
+unit: install
+	$(VENV)/bin/pytest -q tests/unit
+
+clean:
+	rm -rf $(VENV) $(STATE_DIR) build .localstack

@@ -1,0 +1,1 @@
+"""The judge's backend: intake API, completion consumer, database (migrations, repositories), admin."""

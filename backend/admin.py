@@ -1,0 +1,152 @@
+"""Problem-setter operations: import a problem package, create a user, grant a restricted problem.
+
+The CLI (`judge admin ...`, see backend/admin_cli.py) is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.db import repositories as repo
+from backend.db.config import Database
+from backend.db.packages import MAX_CHUNK, pack_package, store_package
+
+log = logging.getLogger(__name__)
+
+_PROBLEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as pipeline.messages accepts
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+class AdminError(ValueError):
+    """A problem-setter mistake, explained (unknown user, bad package, bad id)."""
+
+
+@dataclass(frozen=True)
+class ImportedProblem:
+    id: str
+    name: str
+    type: str
+    limits: dict
+    package_sha256: str
+    package_bytes: int
+    chunks: int
+    restricted: bool
+
+
+@dataclass(frozen=True)
+class ProblemMeta:
+    name: str
+    type: str  # space-separated tags as in the 2023-07 format: "pass-fail", "scoring", "+ interactive"
+    limits: dict
+
+
+def read_problem_meta(package_dir: Path) -> ProblemMeta:
+    """Name, type and limits, from the engine's loader (which also validates the package) if present."""
+    try:
+        from judge.problem import load_problem  # written alongside the backend; optional here
+    except ImportError:
+        load_problem = None
+    if load_problem is not None:
+        try:
+            problem = load_problem(package_dir)
+        except Exception as exc:  # the loader's own error names the file and field
+            raise AdminError(f"{package_dir}: {exc}") from exc
+        kind = "scoring" if problem.is_scoring else "pass-fail"
+        if problem.is_interactive:
+            kind += " interactive"
+        limits = problem.limits
+        return ProblemMeta(problem.name, kind, dataclasses.asdict(limits) if dataclasses.is_dataclass(limits)
+                           else dict(limits))
+    return _read_problem_yaml(package_dir)
+
+
+def _read_problem_yaml(package_dir: Path) -> ProblemMeta:
+    """Minimal reading of problem.yaml (both format versions) for when the engine's loader is absent."""
+    import yaml
+
+    path = package_dir / "problem.yaml"
+    if not path.is_file():
+        raise AdminError(f"{package_dir}: no problem.yaml (is this a problem package?)")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise AdminError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise AdminError(f"{path}: expected a mapping")
+    name = data.get("name") or package_dir.name
+    if isinstance(name, dict):
+        name = name.get("en") or next(iter(name.values()), package_dir.name)
+    types = data.get("type", "pass-fail")
+    types = types.split() if isinstance(types, str) else list(types or [])
+    if "custom" in str(data.get("validation", "")).split() and "interactive" in str(data.get("validation")):
+        types.append("interactive")
+    kind = "scoring" if "scoring" in types else "pass-fail"
+    if "interactive" in types:
+        kind += " interactive"
+    raw = data.get("limits") or {}
+    if not isinstance(raw, dict):
+        raise AdminError(f"{path}: limits must be a mapping")
+    limits: dict = {}
+    time_limit = raw.get("time_limit")
+    timelimit_file = package_dir / ".timelimit"
+    if time_limit is None and timelimit_file.is_file():
+        time_limit = timelimit_file.read_text().strip()
+    try:
+        limits["time_limit_s"] = float(time_limit) if time_limit is not None else None
+        for key, ours in (("memory", "memory_mib"), ("output", "output_mib"), ("code", "code_kib")):
+            if raw.get(key) is not None:
+                limits[ours] = int(raw[key])
+    except (TypeError, ValueError) as exc:
+        raise AdminError(f"{path}: bad limit value: {exc}") from None
+    return ProblemMeta(str(name), kind, limits)
+
+
+def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
+                   restricted: bool = False, chunk_size: int = MAX_CHUNK) -> ImportedProblem:
+    """Load a package into the database: archive (without submissions/) in chunks, problem row upserted.
+
+    Re-importing updates the row in place; an unchanged package stores no new chunks.
+    """
+    package_dir = Path(package_dir)
+    if not package_dir.is_dir():
+        raise AdminError(f"{package_dir}: not a directory")
+    pid = problem_id or package_dir.resolve().name
+    if not _PROBLEM_ID.match(pid):
+        raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
+    meta = read_problem_meta(package_dir)
+    data = pack_package(package_dir)
+    with db.transaction() as cur:
+        sha = store_package(cur, data, chunk_size=chunk_size)
+        problem = repo.Problem(pid, meta.name, meta.type, meta.limits, sha, restricted)
+        repo.upsert_problem(cur, problem)
+    chunks = -(-len(data) // chunk_size)
+    log.info("imported problem %s (%s, %d bytes in %d chunks)", pid, sha[:12], len(data), chunks)
+    return ImportedProblem(pid, meta.name, meta.type, meta.limits, sha, len(data), chunks, restricted)
+
+
+def create_user(db: Database, name: str) -> tuple[repo.User, str]:
+    """A new user and its bearer token (shown once; only its sha256 is stored)."""
+    if not _USER_NAME.match(name):
+        raise AdminError(f"user name {name!r}: use letters, digits, '_', '.', '@', '-' (max 64)")
+    import pymysql
+
+    try:
+        with db.transaction() as cur:
+            return repo.create_user(cur, name)
+    except pymysql.err.IntegrityError:
+        raise AdminError(f"user {name!r} already exists") from None
+
+
+def grant(db: Database, user: str, problem_id: str) -> bool:
+    """Let `user` (name or id) submit to a restricted problem; False if already granted."""
+    with db.transaction() as cur:
+        found = repo.find_user(cur, user)
+        if found is None:
+            raise AdminError(f"no user {user!r}")
+        if repo.get_problem(cur, problem_id) is None:
+            raise AdminError(f"no problem {problem_id!r} (import it first)")
+        return repo.grant(cur, found.id, problem_id)

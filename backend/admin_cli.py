@@ -1,0 +1,104 @@
+"""`judge admin ...`: the problem setter's commands, mountable on the `judge` CLI.
+
+    from backend.admin_cli import add_admin_subcommands
+    add_admin_subcommands(commands)        # commands = parser.add_subparsers(...)
+    ... args.handler(args)                 # returns the exit code
+
+Each command applies pending migrations first, so a fresh database needs no separate step.
+Database settings come from DB_* or DB_SECRET_ARN (backend/db/config.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from backend import admin
+
+
+def add_admin_subcommands(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("admin", help="problem setter commands (database: DB_* or DB_SECRET_ARN)")
+    commands = parser.add_subparsers(dest="admin_command", required=True)
+
+    imp = commands.add_parser("import-problem", help="load a problem package into the database")
+    imp.add_argument("package_dir")
+    imp.add_argument("--id", dest="problem_id", help="problem id (default: the directory name)")
+    imp.add_argument("--restricted", action="store_true", help="only granted users may submit")
+    imp.set_defaults(handler=_import_problem)
+
+    user = commands.add_parser("create-user", help="create a user and print its bearer token")
+    user.add_argument("name")
+    user.set_defaults(handler=_create_user)
+
+    grant = commands.add_parser("grant", help="let a user submit to a restricted problem")
+    grant.add_argument("user", help="user name or id")
+    grant.add_argument("problem", help="problem id")
+    grant.set_defaults(handler=_grant)
+
+    mig = commands.add_parser("migrate", help="apply pending database migrations")
+    mig.set_defaults(handler=_migrate)
+    return parser
+
+
+def _database():
+    from backend.db import Database, migrate
+
+    db = Database.from_env()
+    with db.connection() as conn:
+        migrate(conn)
+    return db
+
+
+def _run(fn):
+    def handler(args) -> int:
+        from backend.db.config import ConfigError
+
+        try:
+            return fn(_database(), args)
+        except (admin.AdminError, ConfigError) as exc:
+            print(f"judge admin: {exc}", file=sys.stderr)
+            return 2
+
+    return handler
+
+
+@_run
+def _import_problem(db, args) -> int:
+    result = admin.import_problem(db, args.package_dir, problem_id=args.problem_id, restricted=args.restricted)
+    print(json.dumps({"id": result.id, "name": result.name, "type": result.type, "restricted": result.restricted,
+                      "package_sha256": result.package_sha256, "package_bytes": result.package_bytes,
+                      "chunks": result.chunks}))
+    return 0
+
+
+@_run
+def _create_user(db, args) -> int:
+    user, token = admin.create_user(db, args.name)
+    # Only the token on stdout, so `TOKEN=$(judge admin create-user alice)` works.
+    print(f"created user {user.name} (id {user.id})", file=sys.stderr)
+    print(token)
+    return 0
+
+
+@_run
+def _grant(db, args) -> int:
+    created = admin.grant(db, args.user, args.problem)
+    print(f"{args.user} may submit to {args.problem}" + ("" if created else " (already granted)"), file=sys.stderr)
+    return 0
+
+
+@_run
+def _migrate(db, args) -> int:
+    return 0  # _database() already applied them
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="judge")
+    add_admin_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

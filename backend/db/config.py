@@ -1,0 +1,160 @@
+"""Where the database is and how to connect: env DB_* or a Secrets Manager secret (DB_SECRET_ARN).
+
+The secret holds `{"username", "password", "host", "port", "dbname"}`; an RDS-managed secret holds only
+username/password, so DB_HOST / DB_PORT / DB_NAME, when set, win over the secret's fields.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pymysql
+import pymysql.cursors
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DbConfig:
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str = ""
+    connect_timeout: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, secrets_client=None) -> "DbConfig":
+        env = os.environ if env is None else env
+        fields: dict[str, object] = {}
+        arn = env.get("DB_SECRET_ARN")
+        if arn:
+            if secrets_client is None:
+                import boto3
+
+                secrets_client = boto3.client("secretsmanager")
+            try:
+                secret = json.loads(secrets_client.get_secret_value(SecretId=arn)["SecretString"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ConfigError(f"DB secret {arn} is not a JSON object with SecretString: {exc}") from None
+            if not isinstance(secret, dict):
+                raise ConfigError(f"DB secret {arn} is not a JSON object")
+            for ours, theirs in (("user", "username"), ("password", "password"), ("host", "host"),
+                                 ("port", "port"), ("database", "dbname")):
+                if secret.get(theirs) not in (None, ""):
+                    fields[ours] = secret[theirs]
+        for ours, var in (("host", "DB_HOST"), ("port", "DB_PORT"), ("database", "DB_NAME"),
+                          ("user", "DB_USER"), ("password", "DB_PASSWORD")):
+            if env.get(var):
+                fields[ours] = env[var]
+        fields.setdefault("port", 3306)
+        missing = [k for k in ("host", "database", "user") if not fields.get(k)]
+        if missing:
+            raise ConfigError(
+                f"database settings missing: {', '.join(missing)} (set DB_HOST, DB_NAME, DB_USER[, DB_PASSWORD, "
+                "DB_PORT] or DB_SECRET_ARN)"
+            )
+        try:
+            fields["port"] = int(fields["port"])
+        except ValueError:
+            raise ConfigError(f"DB port is not a number: {fields['port']!r}") from None
+        return cls(**fields)  # type: ignore[arg-type]
+
+    def connect(self, *, autocommit: bool = False) -> pymysql.connections.Connection:
+        return pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=self.database,
+            charset="utf8mb4",
+            autocommit=autocommit,
+            connect_timeout=self.connect_timeout,
+            cursorclass=pymysql.cursors.DictCursor,
+        )
+
+
+class Database:
+    """A small connection pool. `with db.transaction() as cur:` commits on success, rolls back on error.
+
+    Connections are checked with ping() when taken, so a server restart or an idle timeout costs one
+    reconnect, not an error. Thread-safe (FastAPI runs sync endpoints in a thread pool).
+    """
+
+    def __init__(self, config: DbConfig, *, max_idle: int = 8) -> None:
+        self.config = config
+        self._idle: queue.LifoQueue = queue.LifoQueue(max_idle)
+        self._closed = threading.Event()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kw) -> "Database":
+        return cls(DbConfig.from_env(env, **kw))
+
+    @contextmanager
+    def connection(self) -> Iterator[pymysql.connections.Connection]:
+        conn = self._take()
+        ok = False
+        try:
+            yield conn
+            ok = True
+        finally:
+            if ok and conn.open and not self._closed.is_set():
+                try:
+                    # End any open transaction: a pooled connection must not keep an old read snapshot.
+                    conn.rollback()
+                    self._idle.put_nowait(conn)
+                    conn = None
+                except (queue.Full, pymysql.MySQLError):
+                    pass
+            if conn is not None:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+
+    @contextmanager
+    def transaction(self) -> Iterator[pymysql.cursors.DictCursor]:
+        with self.connection() as conn:
+            try:
+                with conn.cursor() as cur:
+                    yield cur
+                conn.commit()
+            except BaseException:
+                try:
+                    conn.rollback()
+                except Exception:
+                    pass
+                raise
+
+    def _take(self) -> pymysql.connections.Connection:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                return self.config.connect()
+            try:
+                conn.ping(reconnect=True)
+                return conn
+            except Exception:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+
+    def close(self) -> None:
+        self._closed.set()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+            except Exception:
+                pass

@@ -1,0 +1,166 @@
+"""Judge one submission against one problem: compile, run in batches, check, aggregate.
+
+Running and checking are separate steps: the runner only observes (it may be a sandbox in another
+execution environment); the checker, which holds the answers, runs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from judge import __version__
+from judge.checkers import checker_for
+from judge.languages import Language
+from judge.problem import Problem, TestCase
+from judge.result import FEEDBACK_LIMIT, SubmissionResult, TestResult
+from judge.runner import CompileOutcome, Runner, TestInput
+from judge.sandbox.api import Limits, Observation, Outcome
+from judge.verdict import Verdict
+
+DEFAULT_TIME_LIMIT_S = 1.0
+WALL_FACTOR, WALL_SLACK_S = 2.0, 1.0  # wall limit = 2 x CPU limit + 1 s: sleepers end as TLE
+
+_OUTCOME_VERDICT = {
+    Outcome.TIME_LIMIT: Verdict.TIME_LIMIT_EXCEEDED,
+    Outcome.MEMORY_LIMIT: Verdict.MEMORY_LIMIT_EXCEEDED,
+    Outcome.OUTPUT_LIMIT: Verdict.OUTPUT_LIMIT_EXCEEDED,
+    Outcome.RUNTIME_ERROR: Verdict.RUNTIME_ERROR,
+    Outcome.SANDBOX_ERROR: Verdict.JUDGE_ERROR,
+}
+
+
+@dataclass
+class JudgeOptions:
+    time_limit_s: float | None = None  # overrides the package's time limit
+    run_all_tests: bool = False  # pass-fail: keep going after the first failure
+    batch_size: int = 1  # tests per runner call (the Lambda runner wants more than one)
+    progress: Callable[[str], None] | None = None
+
+
+def time_limit_for(problem: Problem, options: JudgeOptions) -> float:
+    if options.time_limit_s is not None:
+        return options.time_limit_s
+    return problem.limits.time_limit_s or DEFAULT_TIME_LIMIT_S
+
+
+def limits_for(problem: Problem, options: JudgeOptions) -> Limits:
+    cpu = time_limit_for(problem, options)
+    return Limits(
+        cpu_time_s=cpu,
+        wall_time_s=cpu * WALL_FACTOR + WALL_SLACK_S,
+        memory_mib=problem.limits.memory_mib,
+        output_mib=problem.limits.output_mib,
+    )
+
+
+def verdict_of_run(language: Language, observation: Observation) -> Verdict | None:
+    """The verdict a run earns before checking; None when it exited cleanly and must be checked."""
+    if observation.outcome == Outcome.OK:
+        return None
+    # The JVM turns a full heap into an exception and exit code 1: that is still a memory limit.
+    if (observation.outcome == Outcome.RUNTIME_ERROR and language.name == "java"
+            and b"java.lang.OutOfMemoryError" in observation.stderr):
+        return Verdict.MEMORY_LIMIT_EXCEEDED
+    return _OUTCOME_VERDICT[observation.outcome]
+
+
+def _batches(tests: list[TestCase], size: int) -> Iterator[list[TestCase]]:
+    for start in range(0, len(tests), max(1, size)):
+        yield tests[start:start + size]
+
+
+def _test_result(test: TestCase, observation: Observation, verdict: Verdict,
+                 score: float | None = None, feedback: str = "") -> TestResult:
+    if not feedback and verdict == Verdict.JUDGE_ERROR:
+        feedback = observation.detail
+    return TestResult(
+        name=test.name, group=test.group, verdict=verdict, time_ms=observation.cpu_ms,
+        wall_ms=observation.wall_ms, memory_kb=observation.memory_kb, exit_code=observation.exit_code,
+        signal=observation.signal, score=score, feedback=feedback[:FEEDBACK_LIMIT],
+    )
+
+
+def judge_submission(problem: Problem, language: Language, source: bytes, runner: Runner,
+                     options: JudgeOptions | None = None) -> SubmissionResult:
+    options = options or JudgeOptions()
+    limits = limits_for(problem, options)
+    result = SubmissionResult(
+        verdict=Verdict.JUDGE_ERROR, language=language.name, problem=problem.name,
+        time_limit_ms=round(limits.cpu_time_s * 1000), memory_limit_kb=limits.memory_mib * 1024,
+        judge={"version": __version__},
+    )
+    _progress(options, "compiling")
+    compiled = runner.compile(language, source)
+    result.compile_output = compiled.output
+    if not compiled.ok:
+        if compiled.failure_is_judge_error():
+            result.reason = compiled.output
+            return result
+        result.verdict, result.reason = Verdict.COMPILATION_ERROR, "compilation failed"
+        return result
+
+    tests = problem.test_cases()
+    if problem.is_interactive:
+        results = _run_interactive(problem, language, compiled, runner, tests, limits, options)
+    else:
+        results = _run_and_check(problem, language, compiled, runner, tests, limits, options)
+    result.tests = results
+    result.time_ms = max((t.time_ms for t in results), default=0)
+    result.wall_ms = max((t.wall_ms for t in results), default=0)
+    result.memory_kb = max((t.memory_kb for t in results), default=0)
+    result.verdict, result.score = _aggregate(problem, results)
+    if result.verdict == Verdict.JUDGE_ERROR:
+        failed = next((t for t in results if t.verdict == Verdict.JUDGE_ERROR), None)
+        result.reason = f"test {failed.name}: {failed.feedback}" if failed else "no test ran"
+    return result
+
+
+def _stops_after(problem: Problem, options: JudgeOptions, verdict: Verdict) -> bool:
+    return verdict != Verdict.ACCEPTED and not problem.is_scoring and not options.run_all_tests
+
+
+def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner,
+                   tests: list[TestCase], limits: Limits, options: JudgeOptions) -> list[TestResult]:
+    checker = checker_for(problem)
+    results: list[TestResult] = []
+    for batch in _batches(tests, options.batch_size):
+        _progress(options, f"running {batch[0].name} ({len(results) + 1}/{len(tests)})")
+        observations = runner.run(language, compiled, [TestInput(t.name, t.input_path) for t in batch], limits)
+        for test, observation in zip(batch, observations, strict=True):
+            verdict = verdict_of_run(language, observation)
+            if verdict is None:
+                check = checker.check(test, observation.stdout, problem.output_validator_flags(test))
+                results.append(_test_result(test, observation, check.verdict, check.score, check.feedback))
+            else:
+                results.append(_test_result(test, observation, verdict))
+            if _stops_after(problem, options, results[-1].verdict):
+                return results
+    return results
+
+
+def _run_interactive(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner,
+                     tests: list[TestCase], limits: Limits, options: JudgeOptions) -> list[TestResult]:
+    interact = getattr(runner, "interact", None)
+    if interact is None:
+        raise NotImplementedError("this runner cannot judge interactive problems")
+    results: list[TestResult] = []
+    for index, test in enumerate(tests, 1):
+        _progress(options, f"interacting {test.name} ({index}/{len(tests)})")
+        observation, check = interact(problem, language, compiled, test, limits)
+        verdict = verdict_of_run(language, observation) if check.verdict == Verdict.ACCEPTED else check.verdict
+        results.append(_test_result(test, observation, verdict or Verdict.ACCEPTED, check.score, check.feedback))
+        if _stops_after(problem, options, results[-1].verdict):
+            break
+    return results
+
+
+def _aggregate(problem: Problem, results: list[TestResult]) -> tuple[Verdict, float | None]:
+    from judge.problem.grading import aggregate
+
+    return aggregate(problem, results)
+
+
+def _progress(options: JudgeOptions, message: str) -> None:
+    if options.progress:
+        options.progress(message)

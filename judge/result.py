@@ -1,0 +1,74 @@
+"""The result of judging one submission: what the CLI prints and the workers publish (schema v1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+
+from judge.verdict import Verdict
+
+SCHEMA_VERSION = 1
+FEEDBACK_LIMIT = 4096
+
+
+@dataclass
+class TestResult:
+    name: str
+    group: str
+    verdict: Verdict
+    time_ms: int  # CPU time (user + system)
+    wall_ms: int
+    memory_kb: int
+    exit_code: int | None = None
+    signal: int | None = None
+    score: float | None = None
+    feedback: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    verdict: Verdict
+    language: str
+    score: float | None = None
+    time_ms: int = 0  # the slowest test's CPU time
+    wall_ms: int = 0
+    memory_kb: int = 0  # the largest peak over the tests
+    compile_output: str = ""
+    tests: list[TestResult] = field(default_factory=list)
+    reason: str | None = None  # why, for JUDGE_ERROR and COMPILATION_ERROR
+    problem: str = ""
+    time_limit_ms: int = 0
+    memory_limit_kb: int = 0
+    judge: dict = field(default_factory=dict)  # engine version and sandbox mode
+    schema_version: int = SCHEMA_VERSION
+
+    @classmethod
+    def judge_error(cls, reason: str, language: str = "", problem: str = "") -> "SubmissionResult":
+        return cls(verdict=Verdict.JUDGE_ERROR, language=language, reason=reason, problem=problem)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        for test in data["tests"]:
+            test["verdict"] = Verdict(test["verdict"]).value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SubmissionResult":
+        validate_result_json(data)
+        tests = [TestResult(**{**test, "verdict": Verdict(test["verdict"])}) for test in data["tests"]]
+        return cls(**{**data, "verdict": Verdict(data["verdict"]), "tests": tests})
+
+
+@cache
+def result_schema() -> dict:
+    return json.loads(resources.files("judge.schema").joinpath("result-v1.json").read_text())
+
+
+def validate_result_json(data: dict) -> None:
+    """Raise jsonschema.ValidationError when `data` is not a result v1 document."""
+    import jsonschema
+
+    jsonschema.validate(data, result_schema())

@@ -1,0 +1,183 @@
+"""Run-and-observe, split from checking.
+
+A `Runner` compiles a submission and runs it on test inputs, returning raw observations; it never
+sees an expected answer. `LocalRunner` does that in this process's sandbox; the pipeline's
+`LambdaRunner` does it in a sandbox Lambda function that holds nothing worth stealing. Both move the
+compiled program around as an `Artifact`, so a program compiled once runs in many batches.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import stat
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from judge import sandbox
+from judge.languages import BINARY_NAME, Language, expand, java_main_class, tool_path_env, tool_roots
+from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome, RunSpec
+
+COMPILE_OUTPUT_LIMIT = 64 * 1024
+ARTIFACT_LIMIT = 48 * 1024 * 1024
+
+# A compiler bomb (#include "/dev/zero", exponential templates) must end as COMPILATION_ERROR quickly.
+COMPILE_LIMITS = Limits(
+    cpu_time_s=20.0, wall_time_s=30.0, memory_mib=2048, output_mib=1, stderr_kib=64,
+    file_size_mib=64, processes=64, open_files=128,
+)
+
+
+@dataclass
+class Artifact:
+    """The files a run needs (binary, classes or script), with their permission bits."""
+
+    files: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.files.values())
+
+    def to_b64(self) -> str:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+            for name in sorted(self.files):
+                mode, data = self.files[name]
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), mode
+                tar.addfile(info, io.BytesIO(data))
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    @classmethod
+    def from_b64(cls, text: str) -> "Artifact":
+        files = {}
+        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(text)), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                if not member.isfile() or "/" in member.name or member.name.startswith("."):
+                    raise ValueError(f"unexpected artifact member {member.name!r}")
+                files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
+        return cls(files)
+
+    def write_into(self, directory: Path) -> None:
+        for name, (mode, data) in self.files.items():
+            path = directory / name
+            path.write_bytes(data)
+            path.chmod(mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+
+@dataclass
+class CompileOutcome:
+    ok: bool
+    output: str  # compiler messages, truncated
+    artifact: Artifact | None
+    observation: Observation | None = None  # the compiler's run (None when nothing ran)
+    main_class: str | None = None  # Java: the class `java` starts
+
+    def failure_is_judge_error(self) -> bool:
+        return self.observation is not None and self.observation.outcome == Outcome.SANDBOX_ERROR
+
+
+@dataclass(frozen=True)
+class TestInput:
+    name: str
+    input_path: Path
+
+
+class Runner(Protocol):
+    def compile(self, language: Language, source: bytes) -> CompileOutcome: ...
+
+    def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
+            limits: Limits) -> list[Observation]: ...
+
+
+def _truncate(data: bytes, limit: int = COMPILE_OUTPUT_LIMIT) -> str:
+    text = data.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + "\n[... truncated]"
+
+
+def run_limits(language: Language, limits: Limits) -> Limits:
+    """The per-test limits for a language: its memory model and the processes its runtime needs."""
+    return Limits(**{**limits.to_json(), "memory_model": language.memory_model,
+                     "processes": max(limits.processes, language.run_processes)})
+
+
+def run_argv(language: Language, limits: Limits, main_class: str | None) -> list[str]:
+    return expand(language.run, source=language.source_name, binary=BINARY_NAME,
+                  main_class=main_class or "Main", memory_mib=str(limits.memory_mib))
+
+
+def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPILE_LIMITS) -> CompileOutcome:
+    """Compile (or syntax-check) in a fresh sandboxed directory; collect what the run will need."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError:
+        return CompileOutcome(False, "source is not valid UTF-8", None)
+    if "\x00" in text:
+        return CompileOutcome(False, "source contains a NUL byte", None)
+    source_name = language.source_file_name(text)
+    main_class = java_main_class(text) if language.name == "java" else None
+    with sandbox.fresh_workdir() as workdir:
+        (workdir / source_name).write_bytes(source)
+        if language.compile is None:
+            return CompileOutcome(True, "", Artifact({source_name: (0o644, source)}), main_class=main_class)
+        argv = expand(language.compile, source=source_name, binary=BINARY_NAME, main_class=main_class or "")
+        compile_model = MemoryModel.RSS_POLLING if language.name == "java" else MemoryModel.ADDRESS_SPACE
+        spec = RunSpec(
+            argv=argv, workdir=workdir,
+            limits=Limits(**{**limits.to_json(), "memory_model": compile_model}),
+            env={"PATH": tool_path_env(language), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
+                 **language.compile_env},
+            readonly_paths=tool_roots(language),
+        )
+        observation = sandbox.run(spec)
+        output = _truncate(observation.stdout + observation.stderr)
+        if observation.outcome != Outcome.OK:
+            reason = {
+                Outcome.TIME_LIMIT: "compilation exceeded its time limit",
+                Outcome.MEMORY_LIMIT: "compilation exceeded its memory limit",
+                Outcome.OUTPUT_LIMIT: "compilation produced too much output",
+                Outcome.SANDBOX_ERROR: f"the compiler could not be run: {observation.detail}",
+            }.get(observation.outcome, f"compilation failed (exit code {observation.exit_code})")
+            return CompileOutcome(False, (output + "\n" + reason).strip(), None, observation, main_class)
+        artifact = Artifact({
+            path.name: (path.stat().st_mode & 0o755, path.read_bytes())
+            for path in sorted(workdir.iterdir())
+            if path.is_file() and not path.is_symlink() and path.name != source_name
+        })
+        if language.runs_source:
+            artifact.files[source_name] = (0o644, source)
+        if artifact.size() > ARTIFACT_LIMIT:
+            return CompileOutcome(False, output + "\ncompiled program is too large", None, observation, main_class)
+        return CompileOutcome(True, output, artifact, observation, main_class)
+
+
+def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, limits: Limits,
+                 stdin_path: Path | None = None, **wiring) -> RunSpec:
+    limits = run_limits(language, limits)
+    return RunSpec(
+        argv=run_argv(language, limits, compiled.main_class), workdir=workdir, limits=limits,
+        env={"PATH": tool_path_env(language), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp"},
+        stdin_path=stdin_path, readonly_paths=tool_roots(language), **wiring,
+    )
+
+
+class LocalRunner:
+    """Compile and run in this machine's sandbox (bubblewrap as an unprivileged uid when root)."""
+
+    def compile(self, language: Language, source: bytes) -> CompileOutcome:
+        return compile_in_sandbox(language, source)
+
+    def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
+            limits: Limits) -> list[Observation]:
+        observations = []
+        for test in tests:
+            with sandbox.fresh_workdir() as workdir:
+                compiled.artifact.write_into(workdir)
+                observations.append(sandbox.run(run_spec_for(language, compiled, workdir, limits, test.input_path)))
+        return observations
+
+
+def describe_environment() -> str:
+    return f"sandbox={sandbox.isolation_mode()} uid={os.getuid()}"

@@ -1,0 +1,65 @@
+"""Where a worker's results go: the completion queue always; a signed webhook and/or a direct
+database update when configured."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from pipeline.messages import CompletionMessage
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Judge-Signature"  # "sha256=<hex HMAC-SHA256 of the body>"
+WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_S, WEBHOOK_TIMEOUT_S = 4, 0.5, 5
+
+
+def sign(body: bytes, secret: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def post_webhook(url: str, body: bytes, secret: bytes, sleep: Callable[[float], None] = time.sleep) -> None:
+    """POST with an HMAC signature; retry 5xx and network errors with exponential backoff."""
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)}
+    for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
+        try:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S):
+                return
+        except urllib.error.HTTPError as error:
+            if error.code < 500 or attempt == WEBHOOK_ATTEMPTS:
+                raise
+        except (urllib.error.URLError, TimeoutError):
+            if attempt == WEBHOOK_ATTEMPTS:
+                raise
+        sleep(WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
+
+
+class ResultPublisher:
+    def __init__(self, sqs_client, completion_queue_url: str, webhook_url: str | None = None,
+                 webhook_secret: bytes | None = None, direct_update: Callable[[CompletionMessage], None] | None = None):
+        self.sqs = sqs_client
+        self.completion_queue_url = completion_queue_url
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.direct_update = direct_update
+
+    def publish(self, message: CompletionMessage) -> None:
+        body = message.to_json()
+        self.sqs.send_message(QueueUrl=self.completion_queue_url, MessageBody=body)
+        # The queue is the source of truth; the optional channels must not fail the judging.
+        if self.webhook_url and self.webhook_secret:
+            try:
+                post_webhook(self.webhook_url, body.encode(), self.webhook_secret)
+            except Exception:
+                log.exception("webhook delivery failed for %s", message.submission_id)
+        if self.direct_update:
+            try:
+                self.direct_update(message)
+            except Exception:
+                log.exception("direct database update failed for %s", message.submission_id)

@@ -1,0 +1,118 @@
+"""The worker: judge one submission, never running its code here.
+
+It fetches the source from S3 and the problem from the database, sends the code to the language's
+sandbox function to compile and run, checks the outputs against the answers itself, and publishes
+the result. Failures that will not get better on a retry (bad event, missing problem or source,
+unsupported problem) end as a FAILED completion at once; anything else raises, so Lambda retries the
+invocation and, when retries run out, the on-failure destination tells the backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from judge.engine import JudgeOptions, judge_submission
+from judge.languages import get_language
+from judge.problem import ProblemFormatError
+from judge.runner import Runner
+from pipeline.messages import CompletionMessage, MessageError, SubmissionMessage
+from pipeline.problem_cache import ProblemCache, ProblemNotFound
+from pipeline.publish import ResultPublisher
+
+log = logging.getLogger(__name__)
+SOURCE_LIMIT_BYTES = 64 * 1024
+
+
+@dataclass
+class Worker:
+    s3: object
+    runner: Runner
+    problems: ProblemCache
+    publisher: ResultPublisher
+    languages: frozenset[str]
+    batch_size: int = 8
+
+    def handle(self, event: dict) -> dict:
+        try:
+            message = SubmissionMessage.from_dict(event)
+        except MessageError as error:
+            return self._fail_event(event, f"bad worker event: {error}")
+        if message.language not in self.languages:
+            return self._fail(message, f"this worker judges {', '.join(sorted(self.languages))}, not {message.language}")
+        source = self._source(message)
+        if source is None:
+            return self._fail(message, f"source code not found at {message.s3_code_path}")
+        if len(source) > SOURCE_LIMIT_BYTES:
+            return self._fail(message, f"source code is {len(source)} bytes, over the {SOURCE_LIMIT_BYTES} limit")
+        try:
+            problem = self.problems.load(message.problem_id)
+        except ProblemNotFound:
+            return self._fail(message, f"problem {message.problem_id!r} does not exist")
+        except ProblemFormatError as error:
+            return self._fail(message, f"problem {message.problem_id!r} has a bad package: {error}")
+        if problem.is_interactive:
+            return self._fail(message, "interactive problems are judged by the self-hosted judge only")
+        result = judge_submission(problem, get_language(message.language), source, self.runner,
+                                  JudgeOptions(batch_size=self.batch_size))
+        self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
+        log.info("judged %s: %s", message.submission_id, result.verdict.value)
+        return {"submission_id": message.submission_id, "verdict": result.verdict.value}
+
+    def _source(self, message: SubmissionMessage) -> bytes | None:
+        try:
+            response = self.s3.get_object(Bucket=message.bucket, Key=message.key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return response["Body"].read(SOURCE_LIMIT_BYTES + 1)
+
+    def _fail(self, message: SubmissionMessage, reason: str) -> dict:
+        log.warning("failing %s: %s", message.submission_id, reason)
+        self.publisher.publish(CompletionMessage.failed(message.submission_id, message.attempt, reason))
+        return {"submission_id": message.submission_id, "failed": reason}
+
+    def _fail_event(self, event: object, reason: str) -> dict:
+        submission_id = event.get("submission_id") if isinstance(event, dict) else None
+        try:
+            failed = CompletionMessage.failed(submission_id, 0, reason)
+        except (MessageError, TypeError):
+            log.error("dropping unusable worker event: %s", reason)
+            return {"failed": reason}
+        self.publisher.publish(failed)
+        return {"submission_id": submission_id, "failed": reason}
+
+
+def from_environment() -> Worker:
+    """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md)."""
+    import boto3
+
+    from backend.db.package_store import DatabasePackageStore
+    from pipeline.lambda_runner import LambdaRunner
+
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    bucket = os.environ["SUBMISSIONS_BUCKET"]
+    store = DatabasePackageStore.from_environment()
+    runner = LambdaRunner(boto3.client("lambda"), os.environ["SANDBOX_FUNCTION"], s3, bucket)
+    webhook_secret = None
+    if os.environ.get("RESULT_WEBHOOK_URL") and os.environ.get("RESULT_WEBHOOK_SECRET_ARN"):
+        secrets = boto3.client("secretsmanager")
+        webhook_secret = secrets.get_secret_value(SecretId=os.environ["RESULT_WEBHOOK_SECRET_ARN"])["SecretString"].encode()
+    direct = store.apply_completion if os.environ.get("RESULT_DIRECT_DB", "false").lower() == "true" else None
+    publisher = ResultPublisher(sqs, os.environ["COMPLETION_QUEUE_URL"], os.environ.get("RESULT_WEBHOOK_URL"),
+                                webhook_secret, direct)
+    languages = frozenset(filter(None, (name.strip() for name in os.environ["JUDGE_LANGUAGES"].split(","))))
+    return Worker(s3, runner, ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store),
+                  publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")))
+
+
+_worker: Worker | None = None
+
+
+def handler(event, context):
+    """The Lambda handler; the worker (clients, DB secret) is built once per execution environment."""
+    global _worker
+    if _worker is None:
+        _worker = from_environment()
+    return _worker.handle(event)
