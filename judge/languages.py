@@ -50,9 +50,10 @@ def java_main_class(source: str) -> str:
     public = re.search(r"\bpublic\s+(?:(?:final|abstract|strictfp)\s+)*class\s+([A-Za-z_$][\w$]*)", without_comments)
     if public:
         return public.group(1)
-    for match in re.finditer(r"\bclass\s+([A-Za-z_$][\w$]*)", without_comments):
-        rest = without_comments[match.end():]
-        if re.search(r"static\s+(?:public\s+)?void\s+main\s*\(|public\s+static\s+void\s+main\s*\(", rest[:20000]):
+    declarations = list(re.finditer(r"\bclass\s+([A-Za-z_$][\w$]*)", without_comments))
+    for match, following in zip(declarations, declarations[1:] + [None]):
+        body = without_comments[match.end():following.start() if following else None]
+        if re.search(r"\bstatic\b[^;{(]*\bvoid\s+main\s*\(", body):
             return match.group(1)
     return "Main"
 

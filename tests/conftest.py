@@ -1,6 +1,12 @@
-"""Shared fixtures: the real services each suite needs, started once per test session."""
+"""Shared fixtures: the real services each suite needs, started once per test session.
+
+The fixtures live in tests/fixtures/ (one module per service) and are loaded as plugins here. A test
+that asks for a service that is missing fails with "fixture not found"; none is ever skipped.
+"""
+
+from importlib.util import find_spec
 
 pytest_plugins = [
-    "tests.fixtures.localstack",
-    "tests.fixtures.mariadb",
+    name for name in ("tests.fixtures.localstack", "tests.fixtures.mariadb", "tests.fixtures.stack")
+    if find_spec(name) is not None
 ]

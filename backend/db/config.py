@@ -141,7 +141,7 @@ class Database:
             except queue.Empty:
                 return self.config.connect()
             try:
-                conn.ping(reconnect=True)
+                conn.ping(reconnect=False)
                 return conn
             except Exception:
                 try:

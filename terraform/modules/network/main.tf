@@ -1,0 +1,242 @@
+# The network that lets functions reach only what they need: workers reach the database, the backend
+# and AWS APIs through VPC endpoints; sandboxes reach nothing at all. No NAT gateway, no internet route.
+
+locals {
+  vpc_id             = var.create_vpc ? aws_vpc.this[0].id : var.vpc_id
+  private_subnet_ids = var.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
+  sandbox_subnet_ids = var.create_vpc ? aws_subnet.sandbox[*].id : var.sandbox_subnet_ids
+  private_rt_ids     = var.create_vpc ? [aws_route_table.private[0].id] : var.private_route_table_ids
+  az_count           = length(var.availability_zones)
+}
+
+resource "aws_vpc" "this" {
+  count = var.create_vpc ? 1 : 0
+
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true # interface endpoints with private DNS need both
+  tags                 = merge(var.tags, { Name = "${var.name_prefix}-vpc" })
+
+  lifecycle {
+    precondition {
+      condition     = local.az_count >= 2
+      error_message = "create_vpc needs at least two availability_zones."
+    }
+  }
+}
+
+# Nothing may use the default security group.
+resource "aws_default_security_group" "this" {
+  count  = var.create_vpc ? 1 : 0
+  vpc_id = aws_vpc.this[0].id
+  tags   = merge(var.tags, { Name = "${var.name_prefix}-default-unused" })
+}
+
+resource "aws_subnet" "private" {
+  count = var.create_vpc ? local.az_count : 0
+
+  vpc_id            = aws_vpc.this[0].id
+  availability_zone = var.availability_zones[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
+  tags              = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zones[count.index]}" })
+}
+
+resource "aws_subnet" "sandbox" {
+  count = var.create_vpc ? local.az_count : 0
+
+  vpc_id            = aws_vpc.this[0].id
+  availability_zone = var.availability_zones[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 4, 8 + count.index)
+  tags              = merge(var.tags, { Name = "${var.name_prefix}-sandbox-${var.availability_zones[count.index]}" })
+}
+
+resource "aws_route_table" "private" {
+  count  = var.create_vpc ? 1 : 0
+  vpc_id = aws_vpc.this[0].id
+  tags   = merge(var.tags, { Name = "${var.name_prefix}-private" })
+}
+
+resource "aws_route_table_association" "private" {
+  count          = var.create_vpc ? local.az_count : 0
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private[0].id
+}
+
+# Its own table with only the implicit local route, so a route added to the main table never
+# reaches the sandboxes.
+resource "aws_route_table" "sandbox" {
+  count  = var.create_vpc ? 1 : 0
+  vpc_id = aws_vpc.this[0].id
+  tags   = merge(var.tags, { Name = "${var.name_prefix}-sandbox-no-route-out" })
+}
+
+resource "aws_route_table_association" "sandbox" {
+  count          = var.create_vpc ? local.az_count : 0
+  subnet_id      = aws_subnet.sandbox[count.index].id
+  route_table_id = aws_route_table.sandbox[0].id
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default; flow logs hold addresses, not data
+  count             = var.create_vpc && var.enable_flow_logs ? 1 : 0
+  name              = "/vpc/${var.name_prefix}/flow-logs"
+  retention_in_days = var.flow_log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "flow_logs" {
+  count = var.create_vpc && var.enable_flow_logs ? 1 : 0
+  name  = "${var.name_prefix}-vpc-flow-logs"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "vpc-flow-logs.amazonaws.com" }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  count = var.create_vpc && var.enable_flow_logs ? 1 : 0
+  name  = "write-flow-logs"
+  role  = aws_iam_role.flow_logs[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = ["${aws_cloudwatch_log_group.flow_logs[0].arn}:*"]
+    }]
+  })
+}
+
+resource "aws_flow_log" "this" {
+  count                = var.create_vpc && var.enable_flow_logs ? 1 : 0
+  vpc_id               = aws_vpc.this[0].id
+  traffic_type         = "ALL"
+  log_destination_type = "cloud-watch-logs"
+  log_destination      = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn         = aws_iam_role.flow_logs[0].arn
+  tags                 = var.tags
+}
+
+# ---- security groups -------------------------------------------------------------------------
+
+resource "aws_security_group" "sandbox" {
+  name        = "${var.name_prefix}-sandbox"
+  description = "Sandbox functions run submitted code: no ingress and no egress at all"
+  vpc_id      = local.vpc_id
+  # Written out empty (not omitted) so Terraform removes any rule added by hand.
+  ingress = []
+  egress  = []
+  tags    = merge(var.tags, { Name = "${var.name_prefix}-sandbox" })
+}
+
+resource "aws_security_group" "worker" {
+  name        = "${var.name_prefix}-worker"
+  description = "Judge workers: egress to the database, the backend and the VPC endpoints only"
+  vpc_id      = local.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-worker" })
+}
+
+resource "aws_security_group" "dispatcher" {
+  name        = "${var.name_prefix}-dispatcher"
+  description = "Dispatcher: egress to the Lambda and SQS endpoints only"
+  vpc_id      = local.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-dispatcher" })
+}
+
+resource "aws_security_group" "endpoints" {
+  count       = var.create_vpc_endpoints ? 1 : 0
+  name        = "${var.name_prefix}-vpc-endpoints"
+  description = "Interface endpoints: HTTPS from the judge functions"
+  vpc_id      = local.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-vpc-endpoints" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints" {
+  for_each = var.create_vpc_endpoints ? {
+    worker     = aws_security_group.worker.id
+    dispatcher = aws_security_group.dispatcher.id
+  } : {}
+
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the ${each.key} functions"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = each.value
+}
+
+resource "aws_vpc_security_group_egress_rule" "to_endpoints" {
+  for_each = var.create_vpc_endpoints ? {
+    worker     = aws_security_group.worker.id
+    dispatcher = aws_security_group.dispatcher.id
+  } : {}
+
+  security_group_id            = each.value
+  description                  = "HTTPS to the interface VPC endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker_to_s3" {
+  count = var.create_vpc_endpoints ? 1 : 0
+
+  security_group_id = aws_security_group.worker.id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3[0].prefix_list_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "worker" {
+  for_each = var.worker_egress
+
+  security_group_id            = aws_security_group.worker.id
+  description                  = "Worker to ${each.key}"
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  referenced_security_group_id = each.value.security_group_id
+  cidr_ipv4                    = each.value.cidr_block
+}
+
+# ---- VPC endpoints ---------------------------------------------------------------------------
+
+resource "aws_vpc_endpoint" "s3" {
+  count = var.create_vpc_endpoints ? 1 : 0
+
+  vpc_id            = local.vpc_id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = local.private_rt_ids
+  # Through this endpoint, only the judge's own buckets: a worker cannot copy data to a bucket elsewhere.
+  policy = length(var.s3_endpoint_bucket_arns) == 0 ? null : jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
+      Resource  = concat(var.s3_endpoint_bucket_arns, [for b in var.s3_endpoint_bucket_arns : "${b}/*"])
+    }]
+  })
+  tags = merge(var.tags, { Name = "${var.name_prefix}-s3" })
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = var.create_vpc_endpoints ? toset(var.interface_endpoint_services) : toset([])
+
+  vpc_id              = local.vpc_id
+  service_name        = "com.amazonaws.${var.region}.${each.value}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = local.private_subnet_ids
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  tags                = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
+}

@@ -1,0 +1,70 @@
+output "vpc_id" {
+  description = "VPC of the judge."
+  value       = local.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets: workers, dispatcher, interface endpoints and the database."
+  value       = local.private_subnet_ids
+}
+
+output "sandbox_subnet_ids" {
+  description = "Subnets of the sandbox functions, with no route out."
+  value       = local.sandbox_subnet_ids
+}
+
+output "worker_security_group_id" {
+  description = "Security group of the workers (give it to the database and the backend ingress)."
+  value       = aws_security_group.worker.id
+}
+
+output "dispatcher_security_group_id" {
+  description = "Security group of the dispatcher."
+  value       = aws_security_group.dispatcher.id
+}
+
+output "sandbox_security_group_id" {
+  description = "Security group of the sandbox functions."
+  value       = aws_security_group.sandbox.id
+}
+
+output "sandbox_security_group_rules" {
+  description = "Ingress and egress rules of the sandbox security group (both empty by design)."
+  value = {
+    ingress = aws_security_group.sandbox.ingress
+    egress  = aws_security_group.sandbox.egress
+  }
+}
+
+output "worker_egress_rules" {
+  description = "Every egress rule of the worker security group: port and destination."
+  value = concat(
+    [for r in aws_vpc_security_group_egress_rule.worker : {
+      port        = r.from_port
+      destination = coalesce(r.referenced_security_group_id, r.cidr_ipv4)
+    }],
+    [for k, r in aws_vpc_security_group_egress_rule.to_endpoints : {
+      port        = r.from_port
+      destination = r.referenced_security_group_id
+    } if k == "worker"],
+    [for r in aws_vpc_security_group_egress_rule.worker_to_s3 : {
+      port        = r.from_port
+      destination = r.prefix_list_id
+    }],
+  )
+}
+
+output "endpoint_security_group_id" {
+  description = "Security group of the interface endpoints (null without endpoints)."
+  value       = try(aws_security_group.endpoints[0].id, null)
+}
+
+output "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (null without endpoints)."
+  value       = try(aws_vpc_endpoint.s3[0].prefix_list_id, null)
+}
+
+output "vpc_endpoint_services" {
+  description = "AWS services with an endpoint in the VPC."
+  value       = concat([for e in aws_vpc_endpoint.s3 : "s3"], keys(aws_vpc_endpoint.interface))
+}

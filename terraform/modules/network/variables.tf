@@ -1,0 +1,112 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region, for VPC endpoint service names."
+  type        = string
+}
+
+variable "create_vpc" {
+  description = "Create the VPC and subnets; false brings your own through vpc_id and the subnet/route table ids."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the created VPC; each subnet gets a /20 of it."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
+    error_message = "vpc_cidr must be an IPv4 CIDR of /16 or larger."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones of the created subnets (at least two)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) >= 2
+    error_message = "Give at least two availability zones (or none to bring your own VPC)."
+  }
+}
+
+variable "vpc_id" {
+  description = "Existing VPC id when create_vpc = false."
+  type        = string
+  default     = null
+}
+
+variable "private_subnet_ids" {
+  description = "Existing private subnets for workers, dispatcher, endpoints and the database (create_vpc = false)."
+  type        = list(string)
+  default     = []
+}
+
+variable "sandbox_subnet_ids" {
+  description = "Existing subnets for sandbox functions, with no route out (create_vpc = false)."
+  type        = list(string)
+  default     = []
+}
+
+variable "private_route_table_ids" {
+  description = "Route tables of the existing private subnets, for the S3 gateway endpoint (create_vpc = false)."
+  type        = list(string)
+  default     = []
+}
+
+variable "create_vpc_endpoints" {
+  description = "Create the S3 gateway and the interface endpoints so that no NAT gateway is needed."
+  type        = bool
+  default     = true
+}
+
+variable "interface_endpoint_services" {
+  description = "AWS services reached through interface endpoints by the VPC-attached functions."
+  type        = list(string)
+  default     = ["sqs", "secretsmanager", "lambda"]
+}
+
+variable "s3_endpoint_bucket_arns" {
+  description = "Buckets reachable through the S3 gateway endpoint; empty leaves the endpoint policy open."
+  type        = list(string)
+  default     = []
+}
+
+variable "worker_egress" {
+  description = "Connections the workers may open besides the VPC endpoints, by name: one port and either a security group or a CIDR each."
+  type = map(object({
+    port              = number
+    security_group_id = optional(string)
+    cidr_block        = optional(string)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for r in values(var.worker_egress) : (r.security_group_id == null) != (r.cidr_block == null)])
+    error_message = "Each worker_egress entry needs exactly one of security_group_id or cidr_block."
+  }
+}
+
+variable "enable_flow_logs" {
+  description = "Record rejected and accepted traffic of the VPC in CloudWatch Logs."
+  type        = bool
+  default     = true
+}
+
+variable "flow_log_retention_days" {
+  description = "Retention of the VPC flow log group."
+  type        = number
+  default     = 90
+}
+
+variable "tags" {
+  description = "Tags for every network resource."
+  type        = map(string)
+  default     = {}
+}

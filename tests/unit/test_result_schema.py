@@ -1,0 +1,34 @@
+import jsonschema
+import pytest
+
+from judge.result import SubmissionResult, TestResult, validate_result_json
+from judge.verdict import Verdict
+
+
+def _result() -> SubmissionResult:
+    return SubmissionResult(
+        verdict=Verdict.WRONG_ANSWER, language="cpp", time_ms=12, wall_ms=20, memory_kb=3000,
+        tests=[TestResult("sample/1", "sample", Verdict.ACCEPTED, 5, 9, 2900),
+               TestResult("secret/01", "secret", Verdict.WRONG_ANSWER, 12, 20, 3000, 0, None, None, "line 1")],
+    )
+
+
+def test_result_json_validates_and_round_trips():
+    data = _result().to_json()
+    validate_result_json(data)
+    assert data["tests"][1]["verdict"] == "WRONG_ANSWER"
+    assert SubmissionResult.from_json(data) == _result()
+
+
+def test_schema_rejects_unknown_verdicts_and_fields():
+    data = _result().to_json()
+    with pytest.raises(jsonschema.ValidationError):
+        validate_result_json({**data, "verdict": "PRESENTATION_ERROR"})
+    with pytest.raises(jsonschema.ValidationError):
+        validate_result_json({**data, "surprise": 1})
+
+
+def test_judge_error_carries_a_reason():
+    data = SubmissionResult.judge_error("sandbox unavailable", "c").to_json()
+    validate_result_json(data)
+    assert data["verdict"] == "JUDGE_ERROR" and data["reason"] == "sandbox unavailable"
