@@ -35,3 +35,14 @@ unit: install
 
 clean:
 	rm -rf $(VENV) $(STATE_DIR) build .localstack
+
+# Everything, from a fresh machine: system packages, both virtualenvs, function zips and local layers,
+# then every suite (unit, sandbox, adversarial, problem packages, backend, Terraform, end-to-end).
+test: install localstack-install package layers-local
+	$(VENV)/bin/pytest -q -ra --durations=20 tests
+
+bench: install
+	$(PY) bench/run.py
+
+lint: install
+	$(VENV)/bin/ruff check judge pipeline backend functions local tests bench

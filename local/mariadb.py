@@ -90,7 +90,7 @@ class MariaDB:
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "MariaDB":
+    def start(self) -> MariaDB:
         if self.proc is not None:
             raise MariaDBError("already started")
         for tool in (MARIADBD, INSTALL_DB):
@@ -130,7 +130,7 @@ class MariaDB:
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")  # mariadbd refuses to run as root unless told to
-        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         if res.returncode != 0:
             raise MariaDBError(f"mariadb-install-db failed ({res.returncode}):\n{res.stdout[-4000:]}")
 
@@ -243,7 +243,7 @@ class MariaDB:
             shutil.rmtree(self.base_dir, ignore_errors=True)
             self.base_dir = None
 
-    def __enter__(self) -> "MariaDB":
+    def __enter__(self) -> MariaDB:
         return self.start()
 
     def __exit__(self, *exc) -> None:

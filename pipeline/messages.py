@@ -96,7 +96,7 @@ class Dispatch:
         return {"receive_count": self.receive_count, "message_id": self.message_id}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Dispatch":
+    def from_dict(cls, data: Any) -> Dispatch:
         what = "dispatch"
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
@@ -131,7 +131,7 @@ class SubmissionMessage:
         """The delivery number the worker reports back as CompletionMessage.attempt."""
         return self.dispatch.receive_count if self.dispatch else 0
 
-    def with_dispatch(self, receive_count: int, message_id: str) -> "SubmissionMessage":
+    def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
         return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
                                  self.s3_code_path, Dispatch(receive_count, message_id))
 
@@ -152,11 +152,11 @@ class SubmissionMessage:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, body: str | bytes | dict) -> "SubmissionMessage":
+    def from_json(cls, body: str | bytes | dict) -> SubmissionMessage:
         return cls.from_dict(_loads(body, "SubmissionMessage"))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SubmissionMessage":
+    def from_dict(cls, data: dict) -> SubmissionMessage:
         what = "SubmissionMessage"
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
@@ -219,11 +219,11 @@ class CompletionMessage:
         self.from_dict(self.to_dict())
 
     @classmethod
-    def judged(cls, submission_id: str, attempt: int, result: dict) -> "CompletionMessage":
+    def judged(cls, submission_id: str, attempt: int, result: dict) -> CompletionMessage:
         return cls(submission_id, attempt, "JUDGED", result, None, utc_now_iso())
 
     @classmethod
-    def failed(cls, submission_id: str, attempt: int, reason: str) -> "CompletionMessage":
+    def failed(cls, submission_id: str, attempt: int, reason: str) -> CompletionMessage:
         return cls(submission_id, attempt, "FAILED", None, reason, utc_now_iso())
 
     def to_dict(self) -> dict:
@@ -241,11 +241,11 @@ class CompletionMessage:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, body: str | bytes | dict) -> "CompletionMessage":
+    def from_json(cls, body: str | bytes | dict) -> CompletionMessage:
         return cls.from_dict(_loads(body, "CompletionMessage"))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CompletionMessage":
+    def from_dict(cls, data: dict) -> CompletionMessage:
         from judge.verdict import Verdict
 
         what = "CompletionMessage"
@@ -310,7 +310,7 @@ class FailureRecord:
         return " ".join(parts)[:2000]
 
     @classmethod
-    def from_json(cls, body: str | bytes | dict) -> "FailureRecord":
+    def from_json(cls, body: str | bytes | dict) -> FailureRecord:
         what = "FailureRecord"
         data = _loads(body, what)
         ctx = data.get("requestContext")

@@ -88,7 +88,7 @@ def from_environment() -> Worker:
     """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md)."""
     import boto3
 
-    from backend.db.package_store import DatabasePackageStore
+    from pipeline.database_store import DatabasePackageStore
     from pipeline.lambda_runner import LambdaRunner
 
     s3, sqs = boto3.client("s3"), boto3.client("sqs")

@@ -32,7 +32,7 @@ class DbConfig:
     connect_timeout: float = 5.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, secrets_client=None) -> "DbConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, secrets_client=None) -> DbConfig:
         env = os.environ if env is None else env
         fields: dict[str, object] = {}
         arn = env.get("DB_SECRET_ARN")
@@ -95,7 +95,7 @@ class Database:
         self._closed = threading.Event()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kw) -> "Database":
+    def from_env(cls, env: Mapping[str, str] | None = None, **kw) -> Database:
         return cls(DbConfig.from_env(env, **kw))
 
     @contextmanager

@@ -41,7 +41,7 @@ class Migration:
     def statements(self) -> list[str]:
         """Statements end with `;` at the end of a line; `--` comment lines are dropped."""
         body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
-        return [s.strip() for s in re.split(r";\s*$", body, flags=re.M) if s.strip()]
+        return [s.strip() for s in re.split(r";\s*$", body, flags=re.MULTILINE) if s.strip()]
 
 
 def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -63,7 +63,7 @@ def migrate(conn, directory: Path = MIGRATIONS_DIR) -> list[int]:
     applied_now: list[int] = []
     with conn.cursor() as cur:
         cur.execute("SELECT GET_LOCK(%s, 60)", (_LOCK,))
-        if list(_row_values(cur.fetchone()))[0] != 1:
+        if _row_values(cur.fetchone())[0] != 1:
             raise MigrationError("could not take the migration lock within 60 s")
         try:
             cur.execute(

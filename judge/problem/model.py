@@ -64,6 +64,8 @@ class GroupSettings:
 
 @dataclass
 class TestCase:
+    __test__ = False  # not a pytest class, whatever its name
+
     name: str  # relative to data/, without extension: "secret/group1/003"
     input_path: Path
     answer_path: Path | None  # None only for interactive problems without .ans
@@ -77,6 +79,8 @@ class TestCase:
 
 @dataclass
 class TestGroup:
+    __test__ = False
+
     name: str  # "" for data/ itself, then "sample", "secret", "secret/group1"
     path: Path
     settings: GroupSettings

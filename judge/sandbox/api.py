@@ -53,6 +53,9 @@ class RunSpec:
     stdin_fd: int | None = None  # for interactive wiring: an fd to use as stdin instead
     stdout_fd: int | None = None  # for interactive wiring: stdout goes here, not captured
     writable_workdir: bool = True  # compilers need it; runs get a fresh copy anyway
+    # Extra directories/files made visible read-only (toolchains outside /usr, e.g. under a Lambda
+    # layer root). Only matters in a mount namespace; in direct mode the whole filesystem is visible.
+    readonly_paths: tuple[Path, ...] = ()
 
 
 class Outcome(StrEnum):

@@ -114,7 +114,7 @@ def test_config_from_secret_env_overrides_host():
 def test_pool_does_not_serve_stale_snapshots(db):
     """A pooled connection that only read must not keep its REPEATABLE READ snapshot."""
     with db.transaction() as cur:
-        user, _ = repo.create_user(cur, "reader")
+        repo.create_user(cur, "reader")
     with db.connection() as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) AS n FROM users")
         assert cur.fetchone()["n"] == 1
@@ -267,9 +267,8 @@ def test_idempotency_key_is_unique_per_user_and_released_on_intake_failure(db):
     sid, user = new_submission(db)
     with db.transaction() as cur:
         repo.claim_idempotency_key(cur, user.id, "k1", sid, "a" * 64)
-    with pytest.raises(pymysql.err.IntegrityError):
-        with db.transaction() as cur:
-            repo.claim_idempotency_key(cur, user.id, "k1", sid, "b" * 64)
+    with pytest.raises(pymysql.err.IntegrityError), db.transaction() as cur:
+        repo.claim_idempotency_key(cur, user.id, "k1", sid, "b" * 64)
     with db.transaction() as cur:
         found = repo.get_idempotency_key(cur, user.id, "k1")
         assert (found["submission_id"], found["request_sha256"], found["status"]) == (sid, "a" * 64, "QUEUED")

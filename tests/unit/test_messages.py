@@ -76,7 +76,7 @@ def test_s3_code_path_helper_matches_contract():
         ({"problem_id": None}, "problem_id"),
         ({"language": "rust"}, "unknown language"),
         ({"s3_code_path": "https://x/y"}, "s3_code_path"),
-        ({"s3_code_path": f"s3://oj-submissions/submissions/other/Main.cpp"}, "not"),
+        ({"s3_code_path": "s3://oj-submissions/submissions/other/Main.cpp"}, "not"),
         ({"s3_code_path": f"s3://oj-submissions/submissions/{SID}/Main.py"}, "Main.cpp"),
         ({"s3_code_path": f"s3://Bad_Bucket/submissions/{SID}/Main.cpp"}, "s3_code_path"),
         ({"extra": 1}, "unknown field"),

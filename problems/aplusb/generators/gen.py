@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write data/secret/*.in and *.ans for A plus B. Deterministic: same files on every run.
+"""Write data/sample and data/secret (*.in, *.ans) for A plus B. Deterministic: same files on every run.
 
 Usage: python3 generators/gen.py   (from anywhere; paths are relative to this file)
 """
@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 LIMIT = 10**18
-SECRET = Path(__file__).resolve().parent.parent / "data" / "secret"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def cases() -> list[tuple[str, int, int]]:
@@ -25,12 +25,18 @@ def cases() -> list[tuple[str, int, int]]:
     ]
 
 
+def write(path: Path, a: int, b: int) -> None:
+    assert -LIMIT <= a <= LIMIT and -LIMIT <= b <= LIMIT
+    path.with_suffix(".in").write_text(f"{a} {b}\n")
+    path.with_suffix(".ans").write_text(f"{a + b}\n")
+
+
 def main() -> None:
-    SECRET.mkdir(parents=True, exist_ok=True)
+    for group in ("sample", "secret"):
+        (DATA / group).mkdir(parents=True, exist_ok=True)
+    write(DATA / "sample" / "1", 1, 2)
     for name, a, b in cases():
-        assert -LIMIT <= a <= LIMIT and -LIMIT <= b <= LIMIT
-        (SECRET / f"{name}.in").write_text(f"{a} {b}\n")
-        (SECRET / f"{name}.ans").write_text(f"{a + b}\n")
+        write(DATA / "secret" / name, a, b)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,17 @@ TOL = Fraction(1, 10**6)
 LIMIT = 10**9
 
 
+def fixed(x: Fraction, digits: int) -> str:
+    """x rounded half-to-even to `digits` decimals, exactly (no float on the way)."""
+    scaled = round(x * 10**digits)
+    sign = "-" if scaled < 0 else ""
+    whole, frac = divmod(abs(scaled), 10**digits)
+    return f"{sign}{whole}.{frac:0{digits}d}"
+
+
 def fmt(x: Fraction) -> str:
-    text = format(Fraction(x), ".6f")  # inputs have at most 6 decimals: exact
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    text = fixed(x, 6)  # inputs have at most 6 decimals: exact
+    return text.rstrip("0").rstrip(".")
 
 
 def rand_values(rng: random.Random, n: int, bound: int) -> list[Fraction]:
@@ -34,7 +42,7 @@ def write(path: Path, values: list[Fraction]) -> Fraction:
     assert 1 <= len(values) <= 1000 and all(abs(v) <= LIMIT for v in values)
     mean = sum(values, Fraction(0)) / len(values)
     path.with_suffix(".in").write_text(f"{len(values)}\n{' '.join(fmt(v) for v in values)}\n")
-    path.with_suffix(".ans").write_text(format(mean, ".15f") + "\n")
+    path.with_suffix(".ans").write_text(fixed(mean, 15) + "\n")
     return mean
 
 

@@ -18,13 +18,13 @@ locals {
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
       Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
     }],
-    var.tracing_enabled ? [{
+    [for s in [{
       Sid      = "WriteTraces"
       Effect   = "Allow"
       Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
       Resource = ["*"] # X-Ray has no resource-level permissions
-    }] : [],
-    var.vpc_config == null ? [] : [
+    }] : s if var.tracing_enabled],
+    [for s in [
       {
         Sid      = "ManageVpcNetworkInterfaces"
         Effect   = "Allow"
@@ -41,20 +41,20 @@ locals {
         Resource  = ["*"]
         Condition = { Null = { "lambda:SourceFunctionArn" = "false" } }
       },
-    ],
-    var.sqs_event_source == null ? [] : [{
+    ] : s if var.vpc_config != null],
+    [for s in [{
       Sid      = "ReadEventSourceQueue"
       Effect   = "Allow"
       Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-      Resource = [var.sqs_event_source.queue_arn]
-    }],
-    var.async_invoke == null ? [] : [{
+      Resource = [try(var.sqs_event_source.queue_arn, null)]
+    }] : s if var.sqs_event_source != null],
+    [for s in [{
       # Lambda delivers on-failure records with the function's own role.
       Sid      = "SendToOnFailureDestination"
       Effect   = "Allow"
       Action   = ["sqs:SendMessage"]
-      Resource = [var.async_invoke.on_failure_queue_arn]
-    }],
+      Resource = [try(var.async_invoke.on_failure_queue_arn, null)]
+    }] : s if var.async_invoke != null],
     [for sid, s in var.policy_statements : {
       Sid      = sid
       Effect   = "Allow"

@@ -1,0 +1,150 @@
+"""The completion consumer: drains the completion queue and the worker's failure destination into the
+submissions table.
+
+Each message is validated (pipeline.messages), applied in its own transaction with the rules of
+`repositories.should_apply` (duplicates and older attempts change nothing), and deleted only after the
+commit. A malformed message, or one for an unknown submission, is logged and deleted: it can never
+succeed, and keeping it would block nothing but fill the DLQ with noise. A database error leaves the
+message in the queue; SQS redelivers it after the visibility timeout.
+
+    python -m backend.consumer        # COMPLETION_QUEUE_URL, WORKER_FAILURE_QUEUE_URL, DB_* / DB_SECRET_ARN
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from backend.db import repositories as repo
+from backend.db.config import Database
+from pipeline.messages import CompletionMessage, FailureRecord, MessageError
+
+log = logging.getLogger(__name__)
+
+
+class Consumer:
+    def __init__(self, db: Database, sqs, completion_queue_url: str, failure_queue_url: str | None = None,
+                 *, batch_size: int = 10, wait_seconds: int = 5) -> None:
+        self.db, self.sqs = db, sqs
+        self.queues: list[tuple[str, Callable[[str], str]]] = [(completion_queue_url, self.handle_completion)]
+        if failure_queue_url:
+            self.queues.append((failure_queue_url, self.handle_failure_record))
+        self.batch_size, self.wait_seconds = batch_size, wait_seconds
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, db: Database | None = None, sqs=None) -> Consumer:
+        env = os.environ if env is None else env
+        if not env.get("COMPLETION_QUEUE_URL"):
+            raise RuntimeError("COMPLETION_QUEUE_URL is not set")
+        if sqs is None:
+            import boto3
+
+            sqs = boto3.client("sqs")
+        return cls(db or Database.from_env(env), sqs, env["COMPLETION_QUEUE_URL"],
+                   env.get("WORKER_FAILURE_QUEUE_URL") or None)
+
+    # ---- one message ------------------------------------------------------------------------------
+
+    def handle_completion(self, body: str) -> str:
+        """Apply one CompletionMessage body; returns the outcome (applied/stale/missing/malformed)."""
+        try:
+            msg = CompletionMessage.from_json(body)
+        except MessageError as exc:
+            log.error("dropping malformed completion message: %s; body: %.300s", exc, body)
+            return "malformed"
+        with self.db.transaction() as cur:
+            outcome = repo.apply_status(cur, msg.submission_id, msg.attempt, msg.status, result=msg.result,
+                                        reason=msg.reason)
+        self._log_outcome(outcome, msg.submission_id, msg.attempt, msg.status)
+        return str(outcome)
+
+    def handle_failure_record(self, body: str) -> str:
+        """Turn a Lambda on-failure record for a worker invocation into a FAILED submission."""
+        try:
+            record = FailureRecord.from_json(body)
+        except MessageError as exc:
+            log.error("dropping malformed failure record: %s; body: %.300s", exc, body)
+            return "malformed"
+        sid = record.submission.submission_id
+        with self.db.transaction() as cur:
+            outcome = repo.apply_status(cur, sid, record.attempt, "FAILED", reason=record.reason)
+        self._log_outcome(outcome, sid, record.attempt, f"FAILED ({record.reason})")
+        return str(outcome)
+
+    @staticmethod
+    def _log_outcome(outcome: repo.Applied, sid: str, attempt: int, what: str) -> None:
+        if outcome is repo.Applied.MISSING:
+            log.error("dropping result for unknown submission %s (attempt %d)", sid, attempt)
+        elif outcome is repo.Applied.STALE:
+            log.info("submission %s: ignored %s of attempt %d (duplicate or superseded)", sid, what, attempt)
+        else:
+            log.info("submission %s: %s (attempt %d)", sid, what, attempt)
+
+    # ---- queues -----------------------------------------------------------------------------------
+
+    def _drain_queue(self, queue_url: str, handle: Callable[[str], str], wait_seconds: int) -> Counter:
+        stats: Counter = Counter()
+        resp = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=self.batch_size,
+                                        WaitTimeSeconds=wait_seconds)
+        done = []
+        for message in resp.get("Messages", []):
+            try:
+                outcome = handle(message.get("Body", ""))
+            except Exception:
+                # Most likely the database: keep the message, SQS redelivers it later.
+                log.exception("could not process message %s; it will be retried", message.get("MessageId"))
+                stats["error"] += 1
+                continue
+            stats[outcome] += 1
+            done.append({"Id": str(len(done)), "ReceiptHandle": message["ReceiptHandle"]})
+        if done:
+            resp = self.sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+            for failed in resp.get("Failed", []):
+                log.warning("could not delete message %s: %s (it will be seen again, harmlessly)",
+                            failed.get("Id"), failed.get("Message"))
+        return stats
+
+    def drain_once(self, wait_seconds: int = 0) -> Counter:
+        """One receive (up to batch_size messages) from each queue; returns the outcome counts."""
+        stats: Counter = Counter()
+        for queue_url, handle in self.queues:
+            stats += self._drain_queue(queue_url, handle, wait_seconds)
+        return stats
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Long-poll every queue (one thread each) until stop_event is set; returns within wait_seconds."""
+
+        def loop(queue_url: str, handle: Callable[[str], str]) -> None:
+            while not stop_event.is_set():
+                try:
+                    self._drain_queue(queue_url, handle, self.wait_seconds)
+                except Exception:
+                    log.exception("receiving from %s failed; retrying", queue_url)
+                    stop_event.wait(1.0)  # the queue or network is down: do not spin
+
+        threads = [threading.Thread(target=loop, args=q, name=f"consumer-{i}", daemon=True)
+                   for i, q in enumerate(self.queues)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    consumer = Consumer.from_env()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("consuming %s", ", ".join(q for q, _ in consumer.queues))
+    consumer.run_forever(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

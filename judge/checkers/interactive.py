@@ -1,0 +1,269 @@
+"""Interactive problems: the output validator and the submission talk through two pipes.
+
+    validator stdout ──pipe──▶ submission stdin
+    submission stdout ──pipe──▶ validator stdin
+
+The validator (`validator input answer feedback_dir/ [flags]`, cwd a scratch directory) is the
+problem setter's program and runs as a plain subprocess; the submission runs in the sandbox
+(`judge.sandbox.start`). Only the two processes hold pipe ends once both have started, so either
+side sees EOF (or EPIPE) when the other exits. Exception: we keep the read end of the
+validator→submission pipe, and drain it once the submission is gone, so a validator that keeps
+writing to an exited submission neither dies of SIGPIPE nor blocks (problemtools keeps it open too).
+
+Verdict rules (problemtools' and DOMjudge's, in this order):
+1. The validator did not exit 42/43 (crashed, signalled, exceeded its time): JUDGE_ERROR.
+2. The validator exited first and rejected (43): WRONG_ANSWER, even if the submission then
+   crashed or ran out of time (it was fed nothing more; we kill it at once).
+3. The submission failed on its own: TIME_LIMIT_EXCEEDED, MEMORY_LIMIT_EXCEEDED,
+   OUTPUT_LIMIT_EXCEEDED, RUNTIME_ERROR (non-zero exit or a signal), JUDGE_ERROR for a sandbox
+   failure. A submission killed by SIGPIPE (it wrote after the validator had finished) is not a
+   failure: the validator decides.
+4. Otherwise the validator's verdict: 42 ACCEPTED (score from score.txt), 43 WRONG_ANSWER.
+So a submission that exits 0 after a wrong exchange is WA, one that crashes after the validator
+accepted is RTE, and one that keeps running after the validator accepted is TLE.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import math
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from judge.checkers.base import CheckResult
+from judge.checkers.custom_validator import (
+    EXIT_ACCEPT,
+    EXIT_REJECT,
+    CustomValidator,
+    ValidatorBuildError,
+    Workspace,
+    _kill_group,
+)
+from judge.problem.model import Problem, TestCase
+from judge.sandbox.api import Observation, Outcome, RunSpec
+from judge.verdict import Verdict
+
+_PIPE_SIZE = 1 << 20  # fewer context switches for chatty protocols; best effort
+_SUBMISSION_FAILURES = {
+    Outcome.TIME_LIMIT: Verdict.TIME_LIMIT_EXCEEDED,
+    Outcome.MEMORY_LIMIT: Verdict.MEMORY_LIMIT_EXCEEDED,
+    Outcome.OUTPUT_LIMIT: Verdict.OUTPUT_LIMIT_EXCEEDED,
+    Outcome.RUNTIME_ERROR: Verdict.RUNTIME_ERROR,
+    Outcome.SANDBOX_ERROR: Verdict.JUDGE_ERROR,
+}
+
+
+def _not_run(detail: str) -> Observation:
+    return Observation(outcome=Outcome.SANDBOX_ERROR, exit_code=None, signal=None, cpu_ms=0, wall_ms=0,
+                       memory_kb=0, detail=detail)
+
+
+def _pipe() -> tuple[int, int]:
+    read, write = os.pipe()  # non-inheritable: only the dup2'ed stdin/stdout reach a child
+    try:
+        fcntl.fcntl(read, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
+    except OSError:
+        pass
+    return read, write
+
+
+def _close(*fds: int | None) -> None:
+    for fd in fds:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _drain(fd: int) -> None:
+    """Swallow what the validator writes after the submission exited, until the validator exits."""
+    while True:
+        try:
+            if not os.read(fd, 65536):
+                return
+        except OSError as error:
+            if error.errno != errno.EINTR:
+                return
+
+
+def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, validator: CustomValidator,
+                    flags: Sequence[str] | None = None,
+                    start: Callable[[RunSpec], object] | None = None) -> tuple[Observation, CheckResult]:
+    """Run one interactive test; returns the submission's observation and the final verdict.
+
+    `start` is the sandbox's `start(spec) -> RunningProgram` (default `judge.sandbox.start`).
+    """
+    if start is None:
+        from judge import sandbox
+
+        start = sandbox.start
+    if flags is None:
+        flags = test.output_validator_flags
+    try:
+        command = validator.command()
+    except ValidatorBuildError as error:
+        return _not_run("the validator could not be built"), CheckResult.judge_error(str(error))
+
+    with tempfile.TemporaryDirectory(prefix="judge-interact-") as scratch, \
+            open(Path(scratch) / "validator.log", "wb") as log:
+        work = Workspace(Path(scratch), test)
+        to_sub_read, to_sub_write = _pipe()
+        to_val_read, to_val_write = _pipe()
+        try:
+            process = subprocess.Popen(
+                [*command, str(test.input_path), str(work.answer), f"{work.feedback}{os.sep}", *flags],
+                stdin=to_val_read, stdout=to_sub_write, stderr=log, cwd=work.cwd, start_new_session=True)
+        except OSError as error:
+            _close(to_sub_read, to_sub_write, to_val_read, to_val_write)
+            return _not_run("the validator did not start"), CheckResult.judge_error(
+                f"cannot start the output validator: {error}")
+        _close(to_sub_write)  # the validator's stdout: only it may hold the write end
+        spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
+        try:
+            running = start(spec)
+        except Exception as error:  # noqa: BLE001 - any sandbox failure is a judging error
+            _close(to_val_write, to_sub_read, to_val_read)
+            _kill_group(process)
+            process.wait()
+            return _not_run(f"could not start: {error}"), CheckResult.judge_error(
+                f"the sandbox could not start the submission: {error}")
+        _close(to_val_write)  # the submission's stdout: only it may hold the write end
+        # We keep both read ends, to see each side's output close (POLLHUP). The validator's we also
+        # drain once the submission is gone, so a chatty validator neither blocks nor dies of
+        # SIGPIPE; the submission's we close once the validator is gone (it gets SIGPIPE, as with
+        # problemtools, and rule 3 does not count that as a crash).
+        return _supervise(problem, test, validator, work, process, running,
+                          val_out=to_sub_read, sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s)
+
+
+def _watch_hangup(fd: int, stop: threading.Event, on_hangup: Callable[[], None]) -> None:
+    """Call `on_hangup` when every write end of the pipe behind `fd` is closed (reads nothing)."""
+    poller = select.poll()
+    poller.register(fd, 0)  # no POLLIN: pending data must not wake us, only POLLHUP does
+    while not stop.is_set():
+        if poller.poll(50):
+            on_hangup()
+            return
+
+
+def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
+               process: subprocess.Popen, running, *, val_out: int, sub_out: int,
+               wall_time_s: float) -> tuple[Observation, CheckResult]:
+    """Wait for both sides, enforce the validator's time, and decide who finished first.
+
+    "First" is the side whose stdout closed first (its exit closes it): causal, unlike the order
+    in which the two waits return (the sandbox's own clean-up delays the submission's by a few ms,
+    enough to turn "the validator rejected, then the submission hit EOF and crashed" around).
+    """
+    done = threading.Condition()
+    finished: dict[str, float] = {}
+    outcome: dict[str, object] = {}
+    stop_val_watch, stop_sub_watch = threading.Event(), threading.Event()
+
+    def mark(event: str) -> None:
+        with done:
+            finished.setdefault(event, time.monotonic())
+            done.notify_all()
+
+    def wait_submission() -> None:
+        try:
+            outcome["observation"] = running.wait()
+        except Exception as error:  # noqa: BLE001
+            outcome["observation"] = _not_run(f"sandbox wait failed: {error}")
+        mark("submission")
+
+    def wait_validator() -> None:
+        outcome["code"] = process.wait()
+        mark("validator")
+
+    sub_watch = threading.Thread(target=_watch_hangup, args=(sub_out, stop_sub_watch,
+                                                             lambda: mark("submission_out")), daemon=True)
+    threads = [threading.Thread(target=wait_submission, daemon=True),
+               threading.Thread(target=wait_validator, daemon=True),
+               threading.Thread(target=_watch_hangup, args=(val_out, stop_val_watch,
+                                                            lambda: mark("validator_out")), daemon=True),
+               sub_watch]
+    for thread in threads:
+        thread.start()
+    sub_out_open = True
+
+    grace = problem.limits.validation_time_s
+    started = time.monotonic()
+    deadline = started + wall_time_s + grace + 1.0  # for the validator; the sandbox times the submission
+    backstop = started + wall_time_s + 5.0  # only if the sandbox failed to stop the submission itself
+    drainers: dict[str, threading.Thread] = {}
+    validator_timed_out = False
+    killed_submission = False
+    with done:
+        while "validator" not in finished or "submission" not in finished:
+            now = time.monotonic()
+            if "submission" in finished and "submission" not in drainers:
+                drainers["submission"] = threading.Thread(target=_drain, args=(val_out,), daemon=True)
+                drainers["submission"].start()
+                deadline = min(deadline, now + grace)
+            if "validator" in finished and sub_out_open:
+                # Like problemtools: once the validator is gone, writing to it is SIGPIPE / EPIPE.
+                stop_sub_watch.set()
+                done.release()
+                sub_watch.join()
+                done.acquire()
+                _close(sub_out)
+                sub_out_open = False
+                if "submission" not in finished and outcome["code"] != EXIT_ACCEPT and not killed_submission:
+                    running.kill()  # rejected or broken: nothing the submission does can matter now
+                    killed_submission = True
+            if "submission" not in finished and now >= backstop and not killed_submission:
+                running.kill()
+                killed_submission = True
+            if "validator" not in finished and now >= deadline and not validator_timed_out:
+                validator_timed_out = True
+                _kill_group(process)
+            done.wait(timeout=0.05)
+    stop_val_watch.set()
+    stop_sub_watch.set()
+    for thread in [*threads, *drainers.values()]:
+        thread.join(timeout=5)
+    _close(val_out)
+    if sub_out_open:
+        _close(sub_out)
+
+    observation: Observation = outcome["observation"]  # type: ignore[assignment]
+    code: int = outcome["code"]  # type: ignore[assignment]
+    if "validator_out" in finished:
+        # No hang-up seen on the submission's side before we stopped watching: it came later.
+        validator_first = finished["validator_out"] < finished.get("submission_out", math.inf)
+    else:  # the validator's stdout outlived it (a leftover child): fall back to exit order
+        validator_first = finished["validator"] < finished["submission"]
+    failure = f"the output validator ran longer than {grace:g} s after the submission ended" if validator_timed_out else ""
+    check = validator.collect(work, None if validator_timed_out else code, test, failure)
+    return observation, _verdict(check, code, validator_first, observation, validator_timed_out)
+
+
+def _verdict(check: CheckResult, code: int, validator_first: bool, observation: Observation,
+             validator_timed_out: bool) -> CheckResult:
+    if validator_timed_out or code not in (EXIT_ACCEPT, EXIT_REJECT):
+        return check  # rule 1: collect() already made it JUDGE_ERROR
+    if code == EXIT_REJECT and validator_first:
+        return check  # rule 2
+    failed = _SUBMISSION_FAILURES.get(observation.outcome)
+    if observation.outcome == Outcome.RUNTIME_ERROR and observation.signal == signal.SIGPIPE:
+        failed = None  # it wrote after the validator was done: let the validator decide
+    if failed is not None:  # rule 3
+        note = observation.detail or failed.value.lower().replace("_", " ")
+        feedback = f"{note}\n{check.feedback}".strip()
+        return replace_verdict(check, failed, feedback)
+    return check  # rule 4
+
+
+def replace_verdict(check: CheckResult, verdict: Verdict, feedback: str) -> CheckResult:
+    return CheckResult(verdict, None, feedback, check.team_message)

@@ -1,0 +1,215 @@
+"""Which isolation the sandbox uses, and the pieces each mode needs (uid slots, bwrap argv).
+
+Modes (auto-selected, overridable with JUDGE_SANDBOX_MODE=bwrap|direct):
+
+- ``bwrap`` (root and bubblewrap available: this machine, CI, self-hosted hosts). The launcher
+  runs as root inside fresh pid/net/ipc/uts/mount (and cgroup) namespaces as pid 2, and the
+  program runs as a dedicated uid from a slot pool (JUDGE_SANDBOX_UID, default 64000, + slot;
+  gid JUDGE_SANDBOX_GID, default 64000, shared by all slots). One slot per concurrent run, held
+  with flock, so RLIMIT_NPROC (per uid) counts this run only and sweeping by uid never hits a
+  neighbour. Filesystem: /usr, /bin, /lib*, /sbin, /etc read-only, the caller's readonly_paths
+  read-only, the workdir read-write (or read-only), a size-capped private /tmp, a fresh /proc
+  showing only the sandbox's processes, a minimal /dev. No network (only a loopback that nothing
+  outside can reach). The pid namespace dies with its init, so nothing outlives the run.
+- ``direct`` as root without bwrap (JUDGE_SANDBOX_MODE=direct): the same uid slots and rlimits,
+  no namespaces (network and the host filesystem visible, within that uid's permissions).
+- ``direct`` without root (AWS Lambda: no namespaces, no second uid): setsid + rlimits via the
+  launcher, the program runs as the judge's own uid. It can read /proc of, and signal, every
+  process of that uid, open network connections, and write wherever the uid can (RLIMIT_FSIZE caps
+  each file). The pipeline keeps nothing of value in that process tree; see docs in __init__.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+MODE_ENV = "JUDGE_SANDBOX_MODE"
+LAUNCHER_IN_SANDBOX = "/run/judge/launcher"
+SLOT_LOCK_DIR = Path("/run/judge-sandbox")
+
+
+@dataclass
+class Isolation:
+    mode: str  # "bwrap" | "direct"
+    as_root: bool
+    bwrap: str | None = None
+    uid_base: int = 64000
+    gid: int = 64000
+    slots: int = 256
+    _free: list[int] = field(default_factory=list, repr=False)
+    _taken: set[int] = field(default_factory=set, repr=False)
+    _locks: dict[int, int] = field(default_factory=dict, repr=False)
+    _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def separate_uid(self) -> bool:
+        return self.as_root
+
+    def describe(self) -> str:
+        if self.mode == "bwrap":
+            return (
+                f"bwrap: uid {self.uid_base}+slot, gid {self.gid}, private pid/net/ipc/uts/mount "
+                "namespaces, read-only system dirs, tmpfs /tmp"
+            )
+        if self.as_root:
+            return f"direct: setsid + rlimits, uid {self.uid_base}+slot, no namespaces"
+        return "direct: setsid + rlimits, same uid as the judge (no namespaces, no second uid)"
+
+    # -- uid slots (only when we can switch uids) ---------------------------------------------
+
+    def acquire_slot(self) -> int:
+        """A uid slot no other run (in this or another process) is using, held until release."""
+        with self._mutex:
+            if self._free:
+                slot = self._free.pop()
+                self._taken.add(slot)
+                return slot
+            SLOT_LOCK_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for slot in range(self.slots):
+                if slot in self._taken or slot in self._locks:
+                    continue
+                fd = os.open(SLOT_LOCK_DIR / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                # whoever held it before may have crashed mid-run: nothing of that uid may live on
+                kill_uid(self.uid_base + slot)
+                self._locks[slot] = fd
+                self._taken.add(slot)
+                return slot
+        raise RuntimeError(f"all {self.slots} sandbox uid slots are busy")
+
+    def release_slot(self, slot: int) -> None:
+        # the flock stays with this process: the next run here reuses the slot without a syscall
+        with self._mutex:
+            self._taken.discard(slot)
+            self._free.append(slot)
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process whose uid is `uid`; returns how many were found."""
+    found = 0
+    for _ in range(10):  # a forking process may spawn between scan and kill: rescan
+        pids = uid_processes(uid)
+        if not pids:
+            break
+        found += len(pids)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return found
+
+
+def uid_processes(uid: int) -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    pids.append(int(name))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+def _bwrap_works(bwrap: str) -> bool:
+    probe = [bwrap, *_system_mounts(), "--unshare-pid", "--unshare-net", "--die-with-parent", "true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"}).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@cache
+def current() -> Isolation:
+    want = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
+    if want not in ("auto", "bwrap", "direct"):
+        raise ValueError(f"{MODE_ENV} must be auto, bwrap or direct, not {want!r}")
+    as_root = os.geteuid() == 0
+    common = dict(
+        as_root=as_root,
+        uid_base=int(os.environ.get("JUDGE_SANDBOX_UID", "64000")),
+        gid=int(os.environ.get("JUDGE_SANDBOX_GID", "64000")),
+        slots=int(os.environ.get("JUDGE_SANDBOX_SLOTS", "256")),
+    )
+    bwrap = shutil.which("bwrap")
+    if want in ("auto", "bwrap") and as_root and bwrap and _bwrap_works(bwrap):
+        return Isolation(mode="bwrap", bwrap=bwrap, **common)
+    if want == "bwrap":
+        raise RuntimeError("JUDGE_SANDBOX_MODE=bwrap needs root and a working bubblewrap")
+    return Isolation(mode="direct", **common)
+
+
+@cache
+def _system_mounts() -> tuple[str, ...]:
+    """Read-only views of the system dirs, mirroring the host's merged-/usr symlinks."""
+    args: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return tuple(args)
+
+
+# No --new-session: the launcher's child calls setsid() itself (no controlling tty, so no
+# TIOCSTI), and no cgroup namespace: it would only hide cgroup paths. Both cost time per run.
+NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent")
+
+
+def bwrap_prefix(
+    iso: Isolation,
+    *,
+    launcher: tuple[str, ...],
+    workdir: Path,
+    writable: bool,
+    readonly: tuple[Path, ...],
+    tmp_bytes: int,
+) -> list[str]:
+    """bwrap argv up to (and including) the launcher inside the sandbox."""
+    args = [iso.bwrap or "bwrap", *NAMESPACES, *_system_mounts(), "--proc", "/proc", "--dev", "/dev"]
+    # tmpfs pages are nobody's RLIMIT_AS: cap them (/dev/shm from --dev would be unbounded)
+    args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm"]
+    binds: list[tuple[str, str]] = [("--ro-bind", str(p)) for p in readonly]
+    binds.append(("--bind" if writable else "--ro-bind", str(workdir)))
+    inner_launcher = list(launcher)
+    if len(launcher) == 1:
+        binds.append(("--ro-bind", launcher[0] + "\0" + LAUNCHER_IN_SANDBOX))
+        inner_launcher = [LAUNCHER_IN_SANDBOX]
+    else:  # the Python fallback: its interpreter and script must be visible
+        import sys
+
+        binds.append(("--ro-bind", sys.base_prefix))
+        binds.append(("--ro-bind", launcher[-1]))
+    # Mount points bwrap would create for the binds copy the host parents' modes (/root is 0700),
+    # which would lock the sandbox uid out: create them 0755 first. Then parents before children,
+    # so a bind below another one is not hidden by it.
+    dests = [spec.split("\0")[-1] for _, spec in binds]
+    system = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev"}
+    parents: set[str] = set()
+    for dest in dests:
+        p = os.path.dirname(dest)
+        while p not in ("/", ""):
+            parents.add(p)
+            p = os.path.dirname(p)
+    for p in sorted(parents, key=lambda p: p.count("/")):
+        if p in dests or p == "/tmp" or any(p == top or p.startswith(top + "/") for top in system):
+            continue
+        args += ["--perms", "0755", "--dir", p]
+    for kind, spec in sorted(binds, key=lambda b: b[1].split("\0")[-1].count("/")):
+        src, _, dst = spec.partition("\0")
+        args += [kind, src, dst or src]
+    return args + inner_launcher

@@ -1,0 +1,427 @@
+/*
+ * launcher: run one program under limits, watch it, sweep its whole tree, report.
+ *
+ * Why a C launcher and not Python: a forked child's ru_maxrss starts from the parent's RSS
+ * high-water mark (the kernel carries it across exec), so a program spawned straight from a
+ * 300 MB judge would report >= 300 MB. This launcher is tiny; the program is forked from it, so
+ * getrusage(RUSAGE_CHILDREN) measures the program alone.
+ *
+ *   launcher [options] -- argv...
+ *     -r FD     report fd: "pid=N\n" after fork, one "key=value ..." line at the end
+ *     -c FD     control fd: any byte = kill the tree now; EOF = our parent died, kill too
+ *     -t MS     CPU time limit (polled over the whole tree; RLIMIT_CPU is the backstop)
+ *     -w MS     wall time limit, counted from fork
+ *     -a BYTES  RLIMIT_AS (0: none)          -S BYTES  RLIMIT_STACK
+ *     -m KIB    kill when the tree's summed RSS reaches this (0: no polling)
+ *     -f BYTES  RLIMIT_FSIZE                 -n N      RLIMIT_NOFILE
+ *     -p N      process/thread limit; -P u: the uid is ours alone, RLIMIT_NPROC = N;
+ *               -P s: the uid is shared with the judge, RLIMIT_NPROC = tasks of the uid + N
+ *     -u UID -g GID   drop to these ids before exec (only when we are root)
+ *     -d DIR    working directory
+ *     -K        we are pid 2 of a private pid namespace: kill(-1) sweeps everything
+ *     -e NAME[=VALUE]  set or unset one environment variable (undoes what bwrap adds: PWD)
+ *
+ * The program's stdio is the launcher's fds 0/1/2; the launcher swaps its own copies for
+ * /dev/null after fork so the caller sees EOF as soon as the program tree is gone.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SAMPLE_MS 10 /* how often the tree is inspected once the program has run this long */
+#define MAX_TREE 8192
+
+enum stage { ST_NONE, ST_RLIMIT, ST_SETSID, ST_CHDIR, ST_IDS, ST_EXEC };
+
+static struct {
+    int report_fd, control_fd;
+    long cpu_ms, wall_ms, rss_kib;
+    long long as_bytes, stack_bytes, fsize_bytes;
+    long nproc, nofile;
+    char nproc_mode;
+    long uid, gid;
+    const char *dir;
+    int pidns;
+    char **argv;
+} o = {.report_fd = -1, .control_fd = -1, .cpu_ms = 1000, .wall_ms = 3000, .nproc = 64,
+       .nofile = 64, .nproc_mode = 's', .uid = -1, .gid = -1};
+
+static long ticks_per_s, page_kib;
+static int have_children_file = 1;
+
+static long long now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static void die(const char *what) {
+    dprintf(o.report_fd >= 0 ? o.report_fd : 2, "error=%s errno=%d\n", what, errno);
+    _exit(120);
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0) return -1;
+    buf[n] = 0;
+    return n;
+}
+
+struct pstat {
+    long ppid, threads, rss_pages;
+    long long cpu_ticks; /* utime + stime + cutime + cstime */
+};
+
+static int read_stat(pid_t pid, struct pstat *ps) {
+    char path[320], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    if (read_file(path, buf, sizeof buf) <= 0) return -1;
+    char *p = strrchr(buf, ')'); /* comm may contain spaces and parens */
+    if (!p) return -1;
+    p += 2;
+    /* fields from 3 (state) on */
+    unsigned long long f[24] = {0};
+    int i = 3;
+    char *save = NULL;
+    for (char *tok = strtok_r(p, " ", &save); tok && i <= 24; tok = strtok_r(NULL, " ", &save), i++)
+        f[i - 1] = strtoull(tok, NULL, 10);
+    ps->ppid = (long)f[3];
+    ps->cpu_ticks = (long long)(f[13] + f[14] + f[15] + f[16]);
+    ps->threads = (long)f[19];
+    ps->rss_pages = (long)f[23];
+    return 0;
+}
+
+/* Append the children of every thread of `pid` (needs CONFIG_PROC_CHILDREN). */
+static int add_children(pid_t pid, pid_t *out, int n) {
+    char path[320], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return n;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAX_TREE) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+        if (read_file(path, buf, sizeof buf) < 0) {
+            if (errno == ENOENT && pid == getpid()) have_children_file = 0;
+            continue;
+        }
+        for (char *s = buf, *end; *s && n < MAX_TREE; s = end) {
+            long c = strtol(s, &end, 10);
+            if (end == s) break;
+            out[n++] = (pid_t)c;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Every live descendant of the launcher. Orphans reparent to us (we are a child subreaper),
+ * so this is the whole tree, including double-forked daemons. */
+static int collect_tree(pid_t *out) {
+    int n = 0;
+    if (have_children_file) {
+        n = add_children(getpid(), out, 0);
+        if (have_children_file) {
+            for (int i = 0; i < n; i++) n = add_children(out[i], out, n);
+            return n;
+        }
+    }
+    /* Fallback: scan all of /proc and keep processes whose parent chain reaches us. */
+    static pid_t pids[MAX_TREE], parents[MAX_TREE];
+    int m = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return 0;
+    struct dirent *e;
+    struct pstat ps;
+    while ((e = readdir(d)) && m < MAX_TREE) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        pid_t pid = atoi(e->d_name);
+        if (read_stat(pid, &ps) == 0) pids[m] = pid, parents[m++] = (pid_t)ps.ppid;
+    }
+    closedir(d);
+    out[n++] = getpid();
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int i = 0; i < m; i++) {
+            if (!pids[i]) continue;
+            for (int j = 0; j < n; j++)
+                if (parents[i] == out[j]) {
+                    out[n++] = pids[i];
+                    pids[i] = 0;
+                    changed = 1;
+                    break;
+                }
+        }
+    }
+    memmove(out, out + 1, (size_t)(n - 1) * sizeof *out);
+    return n - 1;
+}
+
+static pid_t child_pid;
+
+static void kill_tree(void) {
+    static pid_t tree[MAX_TREE];
+    if (o.pidns) kill(-1, SIGKILL); /* everything in our pid namespace except init and us */
+    if (child_pid > 0) kill(-child_pid, SIGKILL); /* its session/process group */
+    int n = collect_tree(tree);
+    for (int i = 0; i < n; i++) kill(tree[i], SIGKILL);
+}
+
+/* Tasks (threads) currently owned by `uid` system-wide: the base for a shared-uid RLIMIT_NPROC. */
+static long count_uid_tasks(uid_t uid) {
+    long total = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return 0;
+    struct dirent *e;
+    char path[320];
+    struct stat st;
+    struct pstat ps;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s", e->d_name);
+        if (stat(path, &st) == 0 && st.st_uid == uid && read_stat(atoi(e->d_name), &ps) == 0)
+            total += ps.threads;
+    }
+    closedir(d);
+    return total;
+}
+
+static int set_limit(int resource, long long value) {
+    struct rlimit cur, want;
+    if (getrlimit(resource, &cur) < 0) return -1;
+    rlim_t v = value < 0 ? RLIM_INFINITY : (rlim_t)value;
+    if (cur.rlim_max != RLIM_INFINITY && (v == RLIM_INFINITY || v > cur.rlim_max)) v = cur.rlim_max;
+    want.rlim_cur = want.rlim_max = v;
+    return setrlimit(resource, &want);
+}
+
+struct child_error {
+    int stage, err;
+};
+
+static pid_t launcher_pid;
+
+static void close_from(int first) {
+    if (syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+    for (long fd = first, max = sysconf(_SC_OPEN_MAX); fd < max; fd++) close((int)fd); /* kernel < 5.9 */
+}
+
+static void child(int errfd, long nproc_limit) {
+    struct child_error ce = {ST_NONE, 0};
+    sigset_t none;
+    sigemptyset(&none);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL); /* the judge ignores SIGPIPE; the program must not */
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (setsid() < 0) { ce.stage = ST_SETSID; goto fail; }
+    long cpu_s = (o.cpu_ms + 999) / 1000 + 1; /* backstop only: the poller is accurate */
+    struct rlimit cpu = {(rlim_t)cpu_s, (rlim_t)cpu_s + 1};
+    ce.stage = ST_RLIMIT;
+    if (setrlimit(RLIMIT_CPU, &cpu) < 0) goto fail;
+    if (o.as_bytes > 0 && set_limit(RLIMIT_AS, o.as_bytes) < 0) goto fail;
+    if (o.stack_bytes > 0 && set_limit(RLIMIT_STACK, o.stack_bytes) < 0) goto fail;
+    if (set_limit(RLIMIT_FSIZE, o.fsize_bytes) < 0) goto fail;
+    if (set_limit(RLIMIT_NOFILE, o.nofile) < 0) goto fail;
+    if (set_limit(RLIMIT_CORE, 0) < 0 || set_limit(RLIMIT_MEMLOCK, 0) < 0 || set_limit(RLIMIT_MSGQUEUE, 0) < 0)
+        goto fail;
+    if (set_limit(RLIMIT_NPROC, nproc_limit) < 0) goto fail;
+    umask(002); /* the workdir is shared by group with the judge */
+    if (o.dir && chdir(o.dir) < 0) { ce.stage = ST_CHDIR; goto fail; }
+    if (o.uid >= 0) {
+        ce.stage = ST_IDS;
+        if (setgroups(0, NULL) < 0 || setresgid((gid_t)o.gid, (gid_t)o.gid, (gid_t)o.gid) < 0 ||
+            setresuid((uid_t)o.uid, (uid_t)o.uid, (uid_t)o.uid) < 0)
+            goto fail;
+    }
+    /* after the id change (which clears it): if the launcher dies, so does the program */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != launcher_pid) _exit(126); /* it already died */
+    /* only 0/1/2 and the close-on-exec error pipe may cross exec */
+    for (int fd = 3; fd < errfd; fd++) close(fd);
+    close_from(errfd + 1);
+    ce.stage = ST_EXEC;
+    execvp(o.argv[0], o.argv);
+fail:
+    ce.err = errno;
+    if (write(errfd, &ce, sizeof ce) < 0) _exit(125);
+    _exit(127);
+}
+
+int main(int argc, char **argv) {
+    int opt;
+    while ((opt = getopt(argc, argv, "+r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:")) != -1) {
+        switch (opt) {
+        case 'r': o.report_fd = atoi(optarg); break;
+        case 'c': o.control_fd = atoi(optarg); break;
+        case 't': o.cpu_ms = atol(optarg); break;
+        case 'w': o.wall_ms = atol(optarg); break;
+        case 'a': o.as_bytes = atoll(optarg); break;
+        case 'S': o.stack_bytes = atoll(optarg); break;
+        case 'm': o.rss_kib = atol(optarg); break;
+        case 'f': o.fsize_bytes = atoll(optarg); break;
+        case 'p': o.nproc = atol(optarg); break;
+        case 'P': o.nproc_mode = optarg[0]; break;
+        case 'n': o.nofile = atol(optarg); break;
+        case 'u': o.uid = atol(optarg); break;
+        case 'g': o.gid = atol(optarg); break;
+        case 'd': o.dir = optarg; break;
+        case 'K': o.pidns = 1; break;
+        case 'e': {
+            char *eq = strchr(optarg, '=');
+            if (eq) *eq = 0, setenv(optarg, eq + 1, 1);
+            else unsetenv(optarg);
+            break;
+        }
+        default: return 121;
+        }
+    }
+    if (optind >= argc || o.report_fd < 0) return 122;
+    o.argv = argv + optind;
+    ticks_per_s = sysconf(_SC_CLK_TCK);
+    page_kib = sysconf(_SC_PAGESIZE) / 1024;
+
+    /* keep only stdio, report and control: whatever else the judge leaked stops here */
+    int keep_max = o.report_fd > o.control_fd ? o.report_fd : o.control_fd;
+    if (keep_max < 2) keep_max = 2;
+    for (int fd = 3; fd < keep_max; fd++)
+        if (fd != o.report_fd && fd != o.control_fd) close(fd);
+    close_from(keep_max + 1);
+    signal(SIGPIPE, SIG_IGN);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("subreaper");
+
+    long nproc_limit = o.nproc;
+    if (o.nproc_mode == 's') nproc_limit += count_uid_tasks(o.uid >= 0 ? (uid_t)o.uid : getuid());
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) die("signalfd");
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) die("devnull");
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) < 0) die("pipe");
+
+    launcher_pid = getpid();
+    long long t0 = now_us();
+    child_pid = fork();
+    if (child_pid < 0) die("fork");
+    if (child_pid == 0) child(errpipe[1], nproc_limit);
+    close(errpipe[1]);
+    dprintf(o.report_fd, "pid=%d\n", child_pid);
+    for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
+
+    struct child_error ce = {0, 0};
+    while (read(errpipe[0], &ce, sizeof ce) < 0 && errno == EINTR) {
+    }
+    close(errpipe[0]);
+
+    const char *killed = "none";
+    int status = 0, main_done = 0;
+    long long end_us = 0, peak_rss_kib = 0;
+    long long wall_deadline = t0 + o.wall_ms * 1000LL;
+    long long next_sample = t0 + SAMPLE_MS * 1000LL;
+    static pid_t tree[MAX_TREE];
+    struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {o.control_fd, POLLIN, 0}};
+    int npfd = o.control_fd >= 0 ? 2 : 1;
+
+    while (!main_done) {
+        long long now = now_us();
+        if (now >= wall_deadline) {
+            killed = "wall";
+            break;
+        }
+        if (now >= next_sample) {
+            next_sample = now + SAMPLE_MS * 1000LL;
+            struct rusage ru;
+            getrusage(RUSAGE_CHILDREN, &ru);
+            long long cpu_us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec +
+                               ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+            long long rss_kib = 0, tasks = 0;
+            int n = collect_tree(tree);
+            struct pstat ps;
+            for (int i = 0; i < n; i++) {
+                if (read_stat(tree[i], &ps) < 0) continue;
+                /* a live process's own time plus its reaped children's; reaped direct
+                 * children of ours are already in RUSAGE_CHILDREN */
+                cpu_us += ps.cpu_ticks * 1000000LL / ticks_per_s;
+                rss_kib += ps.rss_pages * page_kib;
+                tasks += ps.threads;
+            }
+            if (rss_kib > peak_rss_kib) peak_rss_kib = rss_kib;
+            if (cpu_us > o.cpu_ms * 1000LL) { killed = "cpu"; break; }
+            if (o.rss_kib > 0 && rss_kib >= o.rss_kib) { killed = "rss"; break; }
+            if (tasks > o.nproc) { killed = "tasks"; break; }
+        }
+        long long wake = next_sample < wall_deadline ? next_sample : wall_deadline;
+        int timeout = (int)((wake - now + 999) / 1000);
+        if (poll(pfd, npfd, timeout < 0 ? 0 : timeout) < 0 && errno != EINTR) die("poll");
+        if (npfd == 2 && pfd[1].revents) {
+            char c;
+            killed = read(o.control_fd, &c, 1) == 1 ? "control" : "parent";
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+            for (;;) {
+                int st;
+                pid_t p = waitpid(-1, &st, WNOHANG);
+                if (p <= 0) break;
+                if (p == child_pid) {
+                    status = st, main_done = 1, end_us = now_us();
+                }
+            }
+        }
+    }
+    if (!end_us) end_us = now_us();
+
+    /* Sweep: kill whatever is left (daemons included) and reap until we have no children. */
+    for (;;) {
+        int st, reaped = 0;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+            reaped = 1;
+            if (p == child_pid && !main_done) status = st, main_done = 1;
+        }
+        if (p < 0 && errno == ECHILD) break;
+        if (!reaped) {
+            kill_tree();
+            struct pollfd w = {sfd, POLLIN, 0};
+            poll(&w, 1, 5);
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+        }
+    }
+
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    long long cpu_us = ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1000000LL +
+                       ru.ru_stime.tv_usec;
+    dprintf(o.report_fd, "status=%d cpu_us=%lld maxrss_kb=%ld peak_rss_kb=%lld wall_us=%lld killed=%s stage=%d errno=%d\n",
+            status, cpu_us, ru.ru_maxrss, peak_rss_kib, end_us - t0, killed, ce.stage, ce.err);
+    return 0;
+}

@@ -1,0 +1,107 @@
+"""Find or build the C launcher (launcher.c), cached by the hash of its source.
+
+Lookup order: $JUDGE_LAUNCHER (a prebuilt binary, e.g. shipped in a Lambda zip; "python" forces
+the fallback), then
+`<cache>/launcher-<hash>` where cache is $JUDGE_CACHE_DIR, ~/.cache/judge or /tmp/judge-cache-<uid>
+(the first writable one), building it there with gcc on first use. Without gcc the sandbox falls
+back to `pylauncher.py` (same protocol, less accurate memory: see there).
+
+`python -m judge.sandbox.launcher_build DEST_DIR` prebuilds it (for packaging).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from functools import cache
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("launcher.c")
+_lock = threading.Lock()
+
+
+def source_hash() -> str:
+    return hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+
+
+def _cache_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("JUDGE_CACHE_DIR"):
+        dirs.append(Path(os.environ["JUDGE_CACHE_DIR"]))
+    home = os.environ.get("HOME")
+    if home:
+        dirs.append(Path(home) / ".cache" / "judge")
+    dirs.append(Path(tempfile.gettempdir()) / f"judge-cache-{os.getuid()}")
+    return dirs
+
+
+def _compiler() -> str | None:
+    for name in ("gcc", "cc"):
+        found = shutil.which(name)
+        if found:
+            return found
+    layer = Path(os.environ.get("JUDGE_LAYER_ROOT", "/opt")) / "gcc" / "bin" / "gcc"
+    return str(layer) if layer.exists() else None
+
+
+def build(dest_dir: Path) -> Path:
+    """Compile into dest_dir/launcher-<hash> (atomically); static when libc.a is there."""
+    cc = _compiler()
+    if cc is None:
+        raise FileNotFoundError("no C compiler to build the sandbox launcher")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / f"launcher-{source_hash()}"
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".launcher-")
+    os.close(fd)
+    try:
+        base = [cc, "-O2", "-o", tmp, str(SOURCE)]
+        # static: no dynamic loader at start-up (faster) and it runs in any mount namespace
+        done = subprocess.run([*base[:1], "-static", *base[1:]], capture_output=True)
+        if done.returncode != 0:
+            done = subprocess.run(base, capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"building the launcher failed: {done.stderr.decode(errors='replace')}")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+@cache
+def launcher_command() -> tuple[str, ...]:
+    """The argv prefix that runs the launcher: the C binary, or the Python fallback."""
+    with _lock:
+        explicit = os.environ.get("JUDGE_LAUNCHER")
+        if explicit == "python":  # force the fallback (tests, or a host without gcc)
+            return _python_launcher()
+        if explicit:
+            return (explicit,)
+        name = f"launcher-{source_hash()}"
+        for d in _cache_dirs():
+            if (d / name).is_file() and os.access(d / name, os.X_OK):
+                return (str(d / name),)
+        if _compiler() is not None:
+            for d in _cache_dirs():
+                try:
+                    return (str(build(d)),)
+                except OSError:
+                    continue  # not writable: try the next cache dir
+        return _python_launcher()
+
+
+def _python_launcher() -> tuple[str, ...]:
+    # -I -S: a bare interpreter, small RSS (which is what its children start from); the real
+    # binary, not a venv symlink, so that binding sys.base_prefix makes it visible in bwrap
+    python = os.path.realpath(sys.executable)
+    return (python, "-I", "-S", str(Path(__file__).with_name("pylauncher.py")))
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else _cache_dirs()[0]))

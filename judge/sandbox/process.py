@@ -1,0 +1,338 @@
+"""Start one program under the launcher, pump its pipes, and turn the launcher's report into an
+Observation. See isolation.py for the modes, launcher.c for the watching and sweeping."""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import signal
+import stat
+import threading
+import time
+from pathlib import Path
+
+from judge.sandbox import isolation
+from judge.sandbox.api import MemoryModel, Observation, Outcome, RunSpec
+from judge.sandbox.launcher_build import launcher_command
+from judge.sandbox.outcome import Report, classify, exit_fields, memory_kb
+
+MIB = 1 << 20
+STDERR_TAIL = 4096  # kept apart from the capped stderr, to recognise allocation-failure messages
+BACKSTOP_GRACE_S = 5.0  # beyond the wall limit, in case the launcher itself is stuck
+READ_CHUNK = 1 << 16  # a pipe holds 64 KiB by default: a bigger buffer buys nothing
+
+
+def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None) -> list[str]:
+    lim = spec.limits
+    args = [
+        "-r3", "-c4",
+        "-t", str(max(1, round(lim.cpu_time_s * 1000))),
+        "-w", str(max(1, round(lim.wall_time_s * 1000))),
+        "-f", str(lim.file_size_mib * MIB),
+        "-n", str(lim.open_files),
+        "-p", str(lim.processes),
+        "-P", "u" if uid is not None else "s",
+        "-d", str(spec.workdir),
+    ]  # fmt: skip
+    if lim.memory_model is MemoryModel.ADDRESS_SPACE:
+        args += ["-a", str(lim.memory_mib * MIB)]
+    else:
+        args += ["-m", str(lim.memory_mib * 1024)]
+    args += ["-S", str(lim.memory_mib * MIB)]  # the stack counts as memory: deep recursion may use it
+    if uid is not None:
+        args += ["-u", str(uid), "-g", str(iso.gid)]
+    if iso.mode == "bwrap":
+        args.append("-K")
+        # bwrap exports PWD after its chdir; the environment must stay exactly the caller's
+        args += ["-e", f"PWD={spec.env['PWD']}" if "PWD" in spec.env else "PWD"]
+    return args
+
+
+def _prepare_workdir(spec: RunSpec, iso: isolation.Isolation) -> None:
+    """The program's uid reaches the workdir through the shared sandbox group (see workdir.py)."""
+    st = os.stat(spec.workdir)
+    want = stat.S_ISGID | (0o770 if spec.writable_workdir or iso.mode == "bwrap" else 0o750)
+    if st.st_gid != iso.gid:
+        os.chown(spec.workdir, -1, iso.gid)
+    if stat.S_IMODE(st.st_mode) != want:
+        os.chmod(spec.workdir, want)
+
+
+class RunningProgram:
+    """A started program. `pid` is the process we spawned (bwrap or the launcher): the program
+    itself may live in another pid namespace. `wait()` returns the Observation; `kill()` ends
+    the whole tree (the observation then says RUNTIME_ERROR "killed on request" unless a limit
+    was already exceeded)."""
+
+    def __init__(self, spec: RunSpec, *, background: bool):
+        self.spec = spec
+        self._iso = isolation.current()
+        self._slot: int | None = None
+        self.uid: int | None = None  # the uid the program runs as; None: the judge's own
+        self._stdout: list[bytes] = []
+        self._stdout_len = 0
+        self._stderr = bytearray()
+        self._stderr_tail = b""
+        self._report = b""
+        self._output_exceeded = False
+        self._observation: Observation | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fds: dict[int, str] = {}
+        self._control = -1
+        self._spawn()
+        if background:
+            self._thread = threading.Thread(target=self._pump_and_finish, name=f"sandbox-{self.pid}", daemon=True)
+            self._thread.start()
+
+    # -- start ---------------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        spec, iso = self.spec, self._iso
+        if not spec.argv:
+            raise ValueError("RunSpec.argv is empty")
+        uid = None
+        if iso.separate_uid:
+            self._slot = iso.acquire_slot()
+            uid = self.uid = iso.uid_base + self._slot
+            _prepare_workdir(spec, iso)
+        launcher = launcher_command()
+        if iso.mode == "bwrap":
+            prefix = isolation.bwrap_prefix(
+                iso,
+                launcher=launcher,
+                workdir=Path(spec.workdir),
+                writable=spec.writable_workdir,
+                readonly=tuple(spec.readonly_paths),
+                tmp_bytes=spec.limits.file_size_mib * MIB,
+            )
+        else:
+            prefix = list(launcher)
+        argv = [*prefix, *_launcher_args(spec, iso, uid), "--", *map(str, spec.argv)]
+
+        mine: list[int] = []  # our ends, closed on failure
+        theirs: list[int] = []  # the child's ends, closed after spawn
+        try:
+            if spec.stdin_fd is not None:
+                stdin = spec.stdin_fd
+            else:
+                stdin = os.open(spec.stdin_path or os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+                theirs.append(stdin)
+            if spec.stdout_fd is not None:
+                stdout = spec.stdout_fd
+            else:
+                r, stdout = os.pipe2(os.O_CLOEXEC)
+                mine.append(r), theirs.append(stdout)
+                self._fds[r] = "stdout"
+            r, stderr = os.pipe2(os.O_CLOEXEC)
+            mine.append(r), theirs.append(stderr)
+            self._fds[r] = "stderr"
+            r, report = os.pipe2(os.O_CLOEXEC)
+            mine.append(r), theirs.append(report)
+            self._fds[r] = "report"
+            control, self._control = os.pipe2(os.O_CLOEXEC)
+            mine.append(self._control), theirs.append(control)
+            # move sources above 0..4 first, so one dup2 cannot clobber another's source
+            sources = []
+            for fd in (stdin, stdout, stderr, report, control):
+                high = fcntl_dup(fd)
+                theirs.append(high)
+                sources.append(high)
+            actions = [(os.POSIX_SPAWN_DUP2, src, dst) for dst, src in enumerate(sources)]
+            self.start_time = time.monotonic()
+            self.pid = os.posix_spawn(
+                argv[0],
+                argv,
+                dict(spec.env),  # the whole environment, also for bwrap: nothing of the judge's
+                file_actions=actions,
+                setsigmask=(),
+                setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM),
+            )
+        except BaseException:
+            for fd in mine:
+                os.close(fd)
+            self._fds.clear()
+            self._release_slot()
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+
+    # -- pump ----------------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        lim = self.spec.limits
+        cap = lim.output_mib * MIB
+        err_cap = lim.stderr_kib * 1024
+        poller = select.poll()
+        for fd in self._fds:
+            poller.register(fd, select.POLLIN)
+        deadline = self.start_time + lim.wall_time_s + BACKSTOP_GRACE_S
+        backstopped = False
+        while self._fds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if backstopped:
+                    break  # something outside the tree holds our pipes: stop listening
+                self._backstop()
+                backstopped = True
+                deadline = time.monotonic() + 1.0
+                continue
+            for fd, _ in poller.poll(left * 1000):
+                data = os.read(fd, READ_CHUNK)
+                kind = self._fds[fd]
+                if not data:
+                    poller.unregister(fd)
+                    os.close(fd)
+                    del self._fds[fd]
+                elif kind == "stdout":
+                    if self._output_exceeded:
+                        continue  # drain and discard until the tree is gone
+                    room = cap - self._stdout_len
+                    if len(data) > room:
+                        data = data[:room]
+                        self._output_exceeded = True
+                        self._request_kill()
+                    self._stdout.append(data)
+                    self._stdout_len += len(data)
+                elif kind == "stderr":
+                    if len(self._stderr) < err_cap:
+                        self._stderr += data[: err_cap - len(self._stderr)]
+                    self._stderr_tail = (self._stderr_tail + data)[-STDERR_TAIL:]
+                else:
+                    self._report += data
+        for fd in list(self._fds):
+            os.close(fd)
+        self._fds.clear()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+    def _backstop(self) -> None:
+        """The launcher did not finish in time (it never should): kill it and its program."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes the namespace down
+        except ProcessLookupError:
+            pass
+        rep = Report.parse(self._report.decode(errors="replace"))
+        if self._iso.mode == "direct" and rep.program_pid:
+            try:
+                os.killpg(rep.program_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self._slot is not None:
+            isolation.kill_uid(self._iso.uid_base + self._slot)
+
+    def _request_kill(self) -> None:
+        if self._control >= 0:
+            try:
+                os.write(self._control, b"k")
+            except OSError as e:  # the launcher is already gone
+                if e.errno not in (errno.EPIPE, errno.EBADF):
+                    raise
+
+    def _pump_and_finish(self) -> None:
+        try:
+            self._pump()
+            self._observation = self._observe()
+        except BaseException as e:  # never leave a waiter hanging
+            self._observation = _sandbox_error(f"sandbox failure: {e!r}")
+        finally:
+            self._cleanup()
+            self._done.set()
+
+    def _cleanup(self) -> None:
+        if self._control >= 0:
+            os.close(self._control)
+            self._control = -1
+        self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._slot is not None:
+            self._iso.release_slot(self._slot)
+            self._slot = None
+
+    # -- observe -------------------------------------------------------------------------------
+
+    def _observe(self) -> Observation:
+        rep = Report.parse(self._report.decode(errors="replace"))
+        outcome, detail = classify(
+            self.spec.limits,
+            rep,
+            output_exceeded=self._output_exceeded,
+            stderr_tail=self._stderr_tail,
+            argv0=str(self.spec.argv[0]),
+        )
+        if self._killed_by_caller and outcome is Outcome.RUNTIME_ERROR and rep.killed == "control":
+            detail = "killed on request"
+        code, sig = exit_fields(rep.status) if rep.complete else (None, None)
+        stderr = bytes(self._stderr)
+        if outcome is Outcome.SANDBOX_ERROR and not rep.complete and stderr:
+            detail += ": " + stderr.decode(errors="replace").strip()[-500:]
+        return Observation(
+            outcome=outcome,
+            exit_code=code,
+            signal=sig,
+            cpu_ms=round(rep.cpu_us / 1000),
+            wall_ms=round(rep.wall_us / 1000),
+            memory_kb=memory_kb(rep),
+            stdout=b"".join(self._stdout),
+            stderr=stderr,
+            detail=detail,
+        )
+
+    # -- public --------------------------------------------------------------------------------
+
+    _killed_by_caller = False
+
+    def kill(self) -> None:
+        """End the program and everything it started; wait() still returns its Observation."""
+        self._killed_by_caller = True
+        self._request_kill()
+
+    def wait(self, timeout: float | None = None) -> Observation:
+        if self._thread is None:
+            if not self._done.is_set():
+                self._pump_and_finish()
+        elif not self._done.wait(timeout):
+            raise TimeoutError(f"sandboxed program {self.pid} still running")
+        assert self._observation is not None
+        return self._observation
+
+    def poll(self) -> Observation | None:
+        return self._observation if self._done.is_set() else None
+
+    def __enter__(self) -> "RunningProgram":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._done.is_set():
+            self.kill()
+        self.wait()
+
+
+def fcntl_dup(fd: int) -> int:
+    import fcntl
+
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+
+
+def _sandbox_error(detail: str) -> Observation:
+    return Observation(Outcome.SANDBOX_ERROR, None, None, 0, 0, 0, detail=detail)
+
+
+def start(spec: RunSpec) -> RunningProgram:
+    """Start the program and return at once; its pipes are pumped by a background thread."""
+    return RunningProgram(spec, background=True)
+
+
+def run(spec: RunSpec) -> Observation:
+    """Run the program to the end and observe it. Never raises for the program's behaviour;
+    a sandbox that cannot start the program says SANDBOX_ERROR."""
+    try:
+        prog = RunningProgram(spec, background=False)
+    except OSError as e:
+        return _sandbox_error(f"could not start the sandbox: {e}")
+    return prog.wait()

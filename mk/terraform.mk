@@ -1,0 +1,99 @@
+# Terraform, packaging and layers: everything checked offline on this machine.
+#   make tf-check        fmt + validate + terraform test + example plan + checkov
+#   make package         build/functions/<name>.zip (deterministic)
+#   make layers-local    build/layers/{gcc,jdk}.zip from this host's toolchains
+TF ?= terraform
+TF_DIR := terraform
+TF_WORK := .tf
+TF_MODULE_DIRS := $(sort $(dir $(wildcard $(TF_DIR)/modules/*/main.tf)))
+TF_EXAMPLE_DIRS := $(sort $(dir $(wildcard $(TF_DIR)/examples/*/main.tf)))
+BUILD_DIR ?= build
+
+# A filesystem mirror of the providers (registry.terraform.io/hashicorp/aws/<version>/<os_arch>/...),
+# found among usual places or given: make tf-check TF_PROVIDER_MIRROR=/path. Empty means the registry.
+TF_MIRROR_CANDIDATES ?= /opt/tf-plugins $(HOME)/.terraform.d/plugins /usr/local/share/terraform/plugins /usr/share/terraform/plugins
+TF_PROVIDER_MIRROR ?= $(or $(firstword $(foreach d,$(TF_MIRROR_CANDIDATES),$(if $(wildcard $(d)/registry.terraform.io/hashicorp/aws),$(d)))),$(shell find /opt /usr/local /usr/share $(HOME) -maxdepth 6 -type d -path '*/registry.terraform.io/hashicorp/aws' 2>/dev/null | head -n1 | sed 's#/registry.terraform.io/hashicorp/aws$$##'))
+TF_RC := $(abspath $(TF_WORK)/terraformrc)
+# Provider plugins are shared through a cache so that each directory's init is a link, not a copy.
+TF_ENV = TF_CLI_CONFIG_FILE=$(TF_RC) TF_IN_AUTOMATION=1 TF_INPUT=0
+# Offline plans: fake credentials, and the provider skips the calls that would check them.
+TF_FAKE_AWS = AWS_ACCESS_KEY_ID=AKIAFAKEFAKEFAKEFAKE AWS_SECRET_ACCESS_KEY=fake AWS_SESSION_TOKEN= AWS_PROFILE= AWS_EC2_METADATA_DISABLED=true
+TF_OFFLINE_OPTS = -var 'aws_provider_options={skip_credentials_validation=true,skip_requesting_account_id=true,skip_metadata_api_check=true}'
+
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV_VENV := $(TF_WORK)/checkov-venv
+
+.PHONY: tf-rc tf-init tf-fmt tf-fmt-fix tf-validate tf-test tf-plan-example checkov tf-check layers-local layers-check size-check
+
+$(TF_RC): mk/terraform.mk
+	@mkdir -p $(TF_WORK)/plugin-cache
+	@{ echo '# written by mk/terraform.mk'; \
+	  echo 'plugin_cache_dir = "$(abspath $(TF_WORK)/plugin-cache)"'; \
+	  if [ -n "$(TF_PROVIDER_MIRROR)" ]; then \
+	    echo 'provider_installation {'; \
+	    echo '  filesystem_mirror {'; \
+	    echo '    path    = "$(TF_PROVIDER_MIRROR)"'; \
+	    echo '    include = ["registry.terraform.io/hashicorp/*"]'; \
+	    echo '  }'; \
+	    echo '  direct {'; \
+	    echo '    exclude = ["registry.terraform.io/hashicorp/*"]'; \
+	    echo '  }'; \
+	    echo '}'; \
+	  fi; } > $@
+	@echo "terraform CLI config $@ (provider mirror: $(or $(TF_PROVIDER_MIRROR),none, using the registry))"
+
+tf-rc: $(TF_RC)
+
+# init every directory (root, modules, examples) against the mirror; the working data stays under .tf/
+tf-init: $(TF_RC)
+	@mkdir -p $(TF_WORK)/data; for d in $(TF_DIR)/ $(TF_MODULE_DIRS) $(TF_EXAMPLE_DIRS); do \
+	  data=$(abspath $(TF_WORK))/data/$$(echo $$d | tr '/' '_'); \
+	  $(TF_ENV) TF_DATA_DIR=$$data $(TF) -chdir=$$d init -backend=false -input=false -no-color >$$data.init.log 2>&1 \
+	    || { mkdir -p $$data; $(TF_ENV) TF_DATA_DIR=$$data $(TF) -chdir=$$d init -backend=false -input=false -no-color; exit 1; }; \
+	done
+
+tf-fmt: $(TF_RC)
+	$(TF_ENV) $(TF) fmt -check -recursive -diff $(TF_DIR)
+
+tf-fmt-fix: $(TF_RC)
+	$(TF_ENV) $(TF) fmt -recursive $(TF_DIR)
+
+tf-validate: tf-init
+	@for d in $(TF_DIR)/ $(TF_MODULE_DIRS) $(TF_EXAMPLE_DIRS); do \
+	  echo "validate $$d"; \
+	  $(TF_ENV) TF_DATA_DIR=$(abspath $(TF_WORK))/data/$$(echo $$d | tr '/' '_') $(TF) -chdir=$$d validate -no-color || exit 1; \
+	done
+
+tf-test: tf-init
+	$(TF_ENV) TF_DATA_DIR=$(abspath $(TF_WORK))/data/$(TF_DIR)_ $(TF) -chdir=$(TF_DIR) test -no-color
+
+tf-plan-example: tf-init
+	@for d in $(TF_EXAMPLE_DIRS); do \
+	  echo "plan $$d (offline, fake credentials)"; \
+	  $(TF_ENV) $(TF_FAKE_AWS) TF_DATA_DIR=$(abspath $(TF_WORK))/data/$$(echo $$d | tr '/' '_') \
+	    $(TF) -chdir=$$d plan -refresh=false -lock=false -input=false -no-color $(TF_OFFLINE_OPTS) -out=$(abspath $(TF_WORK))/example.tfplan || exit 1; \
+	done
+
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (pyenv or PATH)"; exit 1; }
+	$(PYTHON312) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+# Skips live next to the resource they concern, each with its reason (#checkov:skip=CKV_...: why).
+checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d $(TF_DIR) --skip-path 'terraform/tests' --download-external-modules false
+
+tf-check: tf-fmt tf-validate tf-test tf-plan-example checkov
+
+# ---- function zips and layers ---------------------------------------------------------------
+
+package:
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/package_functions.py --out $(BUILD_DIR)/functions
+
+layers-local:
+	bash layers/build_local.sh $(BUILD_DIR)/layers
+
+# Each function with its layers must stay under Lambda's 250 MB unzipped limit.
+size-check:
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/check_lambda_size.py --build-dir $(BUILD_DIR)

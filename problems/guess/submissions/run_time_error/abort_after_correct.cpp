@@ -1,0 +1,16 @@
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+int main() {
+    long long lo = 1, hi = 1000000000;
+    std::string reply;
+    while (true) {
+        long long mid = lo + (hi - lo) / 2;
+        std::cout << mid << std::endl;
+        if (!(std::cin >> reply)) return 0;
+        if (reply == "correct") std::abort();  // SIGABRT
+        if (reply == "lower") hi = mid - 1;
+        else lo = mid + 1;
+    }
+}

@@ -1,0 +1,7 @@
+// Guesses in words: the interactor rejects a malformed guess.
+public class Words {
+    public static void main(String[] args) {
+        System.out.println("five hundred million");
+        System.out.flush();
+    }
+}

@@ -1,0 +1,41 @@
+# A production deployment in one region: created VPC in three AZs, RDS MySQL behind an RDS Proxy,
+# alarms to an existing SNS topic, layers uploaded through an artifacts bucket. Planned offline by
+# `make tf-plan-example`.
+
+module "judge" {
+  source = "../../"
+
+  region               = var.region
+  aws_provider_options = var.aws_provider_options
+  name_prefix          = "judge"
+  tags = {
+    Project     = "online-judge"
+    Environment = "production"
+    Owner       = "platform-team"
+  }
+
+  availability_zones = ["${var.region}a", "${var.region}b", "${var.region}c"]
+  vpc_cidr           = "10.40.0.0/16"
+
+  # The intake API and the completion consumer run in ECS in this VPC.
+  backend_security_group_ids = { api = "sg-0a1b2c3d4e5f60718" }
+
+  create_database_proxy          = true
+  database_instance_class        = "db.t4g.medium"
+  database_backup_retention_days = 14
+
+  submissions_bucket_name    = "judge-submissions-${var.region}-example"
+  submission_expiration_days = 365
+  layer_upload_bucket        = "judge-artifacts-${var.region}-example"
+
+  sqs_batch_size                      = 10
+  sqs_maximum_batching_window_seconds = 1
+  sqs_maximum_concurrency             = 10
+  dispatcher_reserved_concurrency     = 20
+  worker_reserved_concurrency         = 100
+  sandbox_reserved_concurrency        = 100
+
+  result_webhook_url        = "https://judge.example.com/internal/results"
+  result_webhook_secret_arn = "arn:aws:secretsmanager:${var.region}:123456789012:secret:judge/result-webhook-AbCdEf"
+  alarm_actions             = ["arn:aws:sns:${var.region}:123456789012:judge-alarms"]
+}

@@ -1,0 +1,251 @@
+# Wiring only: each concern lives in modules/. Flow: intake → submission queue → dispatcher →
+# worker_<lang> (async) → sandbox_<lang> (sync) → completion queue → backend consumer.
+
+locals {
+  build_dir = coalesce(var.build_dir, "${path.module}/../build")
+
+  # One worker and one sandbox per key; shared with tools/check_lambda_size.py.
+  workers = tomap(jsondecode(file("${path.module}/workers.json")))
+
+  # What the dispatcher routes: language → worker function name.
+  worker_functions_by_language = merge([
+    for key, w in local.workers : { for lang in w.languages : lang => "${var.name_prefix}-worker_${key}" }
+  ]...)
+
+  layer_names = toset(flatten([for w in values(local.workers) : w.layers]))
+  layer_arns  = { for name in local.layer_names : name => try(var.layer_arns[name], module.layer[name].arn) }
+
+  # Workers reach the database by its security group, or by the existing database's group or CIDR.
+  db_egress_target = var.create_database ? {
+    port              = module.database.port
+    security_group_id = module.database.security_group_id
+    cidr_block        = null
+    } : {
+    port              = try(var.existing_database.port, 3306)
+    security_group_id = try(var.existing_database.security_group_id, null)
+    cidr_block        = try(var.existing_database.cidr_block, null)
+  }
+  db_egress = {
+    for k, v in { database = local.db_egress_target } : k => v
+    if var.create_database ? true : (v.security_group_id != null || v.cidr_block != null)
+  }
+  backend_egress = merge(
+    { for name, sg in var.backend_security_group_ids : "backend-${name}" => { port = 443, security_group_id = sg, cidr_block = null } },
+    { for i, cidr in var.backend_cidr_blocks : "backend-${i}" => { port = 443, security_group_id = null, cidr_block = cidr } },
+  )
+
+  optional_worker_env = merge(
+    var.result_webhook_url == null ? {} : { RESULT_WEBHOOK_URL = var.result_webhook_url },
+    var.result_webhook_secret_arn == null ? {} : { RESULT_WEBHOOK_SECRET_ARN = var.result_webhook_secret_arn },
+  )
+}
+
+module "queues" {
+  source = "./modules/queues"
+
+  name_prefix       = var.name_prefix
+  kms_master_key_id = var.queue_kms_key_id
+  create_alarms     = var.create_alarms
+  alarm_actions     = var.alarm_actions
+  queues = {
+    submission = {
+      visibility_timeout_seconds       = var.submission_queue_visibility_timeout_seconds
+      dead_letter_queue                = true
+      max_receive_count                = var.submission_max_receive_count
+      oldest_message_age_alarm_seconds = var.oldest_message_age_alarm_seconds
+    }
+    completion = {
+      visibility_timeout_seconds       = 60
+      dead_letter_queue                = true
+      max_receive_count                = var.submission_max_receive_count
+      oldest_message_age_alarm_seconds = var.oldest_message_age_alarm_seconds
+    }
+    # Lambda's on-failure records of workers that crashed, timed out or ran out of retries.
+    worker-failure = {
+      visibility_timeout_seconds       = 60
+      message_retention_seconds        = 1209600
+      oldest_message_age_alarm_seconds = var.oldest_message_age_alarm_seconds
+    }
+  }
+}
+
+module "bucket" {
+  source = "./modules/bucket"
+
+  bucket_name        = var.submissions_bucket_name
+  bucket_prefix      = "${var.name_prefix}-submissions-"
+  versioning_enabled = var.bucket_versioning_enabled
+  force_destroy      = var.bucket_force_destroy
+  kms_key_arn        = var.bucket_kms_key_arn
+
+  submission_expiration_days = var.submission_expiration_days
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name_prefix             = var.name_prefix
+  region                  = var.region
+  create_vpc              = var.create_vpc
+  vpc_cidr                = var.vpc_cidr
+  availability_zones      = var.availability_zones
+  vpc_id                  = var.vpc_id
+  private_subnet_ids      = var.private_subnet_ids
+  sandbox_subnet_ids      = var.sandbox_subnet_ids
+  private_route_table_ids = var.private_route_table_ids
+  create_vpc_endpoints    = var.create_vpc_endpoints
+  enable_flow_logs        = var.enable_flow_logs
+  s3_endpoint_bucket_arns = [module.bucket.bucket_arn]
+  worker_egress           = merge(local.db_egress, local.backend_egress)
+}
+
+module "database" {
+  source = "./modules/database"
+
+  name_prefix = var.name_prefix
+  create      = var.create_database
+  existing = var.existing_database == null ? null : {
+    host       = var.existing_database.host
+    port       = var.existing_database.port
+    name       = var.existing_database.name
+    secret_arn = var.existing_database.secret_arn
+  }
+  credentials             = var.database_credentials
+  vpc_id                  = module.network.vpc_id
+  subnet_ids              = module.network.private_subnet_ids
+  allowed_security_groups = merge({ worker = module.network.worker_security_group_id }, var.backend_security_group_ids)
+  allowed_cidr_blocks     = var.backend_cidr_blocks
+  engine_version          = var.database_engine_version
+  instance_class          = var.database_instance_class
+  multi_az                = var.database_multi_az
+  deletion_protection     = var.database_deletion_protection
+  backup_retention_period = var.database_backup_retention_days
+  skip_final_snapshot     = var.database_skip_final_snapshot
+  create_proxy            = var.create_database_proxy
+  kms_key_id              = var.database_kms_key_id
+}
+
+module "layer" {
+  source   = "./modules/lambda_layer"
+  for_each = toset([for name in local.layer_names : name if !contains(keys(var.layer_arns), name)])
+
+  layer_name  = "${var.name_prefix}-${each.key}"
+  description = "${upper(each.key)} toolchain under /opt/${each.key} (layers/)"
+  filename    = "${local.build_dir}/layers/${each.key}.zip"
+  s3_bucket   = var.layer_upload_bucket
+}
+
+# Runs submitted code: logs only, no secrets, no network.
+module "sandbox" {
+  source   = "./modules/lambda_function"
+  for_each = local.workers
+
+  function_name          = "${var.name_prefix}-sandbox_${each.key}"
+  description            = "Compiles and runs ${join("/", each.value.languages)} submissions under limits; no network, no secrets"
+  filename               = "${local.build_dir}/functions/sandbox.zip"
+  memory_size            = var.sandbox_memory_mb[each.key]
+  timeout                = var.sandbox_timeout_seconds
+  ephemeral_storage_size = 2048
+  layers                 = [for l in each.value.layers : local.layer_arns[l]]
+  reserved_concurrency   = var.sandbox_reserved_concurrency
+  tracing_enabled        = false # the X-Ray write permission would be one more thing the submission could use
+  log_retention_days     = var.log_retention_days
+  environment            = { JUDGE_LANGUAGES = join(",", each.value.languages) }
+  vpc_config = {
+    subnet_ids         = module.network.sandbox_subnet_ids
+    security_group_ids = [module.network.sandbox_security_group_id]
+  }
+}
+
+module "worker" {
+  source   = "./modules/lambda_function"
+  for_each = local.workers
+
+  function_name          = "${var.name_prefix}-worker_${each.key}"
+  description            = "Judges ${join("/", each.value.languages)} submissions through ${var.name_prefix}-sandbox_${each.key}"
+  filename               = "${local.build_dir}/functions/worker_${each.key}.zip"
+  memory_size            = var.worker_memory_mb
+  timeout                = var.worker_timeout_seconds
+  ephemeral_storage_size = 2048
+  layers                 = [for l in each.value.layers : local.layer_arns[l]] # custom checkers are compiled here
+  reserved_concurrency   = var.worker_reserved_concurrency
+  tracing_enabled        = var.tracing_enabled
+  log_retention_days     = var.log_retention_days
+  environment = merge(var.extra_environment, local.optional_worker_env, {
+    JUDGE_LANGUAGES      = join(",", each.value.languages)
+    SANDBOX_FUNCTION     = module.sandbox[each.key].function_name
+    SUBMISSIONS_BUCKET   = module.bucket.bucket_name
+    COMPLETION_QUEUE_URL = module.queues.queues["completion"].url
+    DB_SECRET_ARN        = module.database.secret_arn
+    DB_HOST              = module.database.host
+    DB_PORT              = tostring(module.database.port)
+    DB_NAME              = module.database.name
+    RESULT_DIRECT_DB     = tostring(var.result_direct_db)
+    TESTDATA_CACHE_DIR   = var.testdata_cache_dir
+  })
+  vpc_config = {
+    subnet_ids         = module.network.private_subnet_ids
+    security_group_ids = [module.network.worker_security_group_id]
+  }
+  async_invoke = {
+    maximum_retry_attempts       = var.worker_max_retry_attempts
+    maximum_event_age_in_seconds = var.worker_max_event_age_seconds
+    on_failure_queue_arn         = module.queues.queues["worker-failure"].arn
+  }
+  policy_statements = {
+    ReadSubmissionSources = {
+      actions   = ["s3:GetObject"]
+      resources = ["${module.bucket.bucket_arn}/submissions/*"]
+    }
+    ReadDatabaseSecret = {
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = compact([module.database.secret_arn, var.result_webhook_secret_arn])
+    }
+    SendCompletions = {
+      actions   = ["sqs:SendMessage"]
+      resources = [module.queues.queues["completion"].arn]
+    }
+    InvokeOwnSandbox = {
+      actions   = ["lambda:InvokeFunction"]
+      resources = [module.sandbox[each.key].function_arn]
+    }
+  }
+}
+
+module "dispatcher" {
+  source = "./modules/lambda_function"
+
+  function_name        = "${var.name_prefix}-dispatcher"
+  description          = "Routes submission messages to the language workers"
+  filename             = "${local.build_dir}/functions/dispatcher.zip"
+  memory_size          = var.dispatcher_memory_mb
+  timeout              = var.dispatcher_timeout_seconds
+  reserved_concurrency = var.dispatcher_reserved_concurrency
+  tracing_enabled      = var.tracing_enabled
+  log_retention_days   = var.log_retention_days
+  environment = merge(var.extra_environment, {
+    WORKER_FUNCTIONS     = jsonencode(local.worker_functions_by_language)
+    COMPLETION_QUEUE_URL = module.queues.queues["completion"].url
+  })
+  vpc_config = {
+    subnet_ids         = module.network.private_subnet_ids
+    security_group_ids = [module.network.dispatcher_security_group_id]
+  }
+  sqs_event_source = {
+    queue_arn                          = module.queues.queues["submission"].arn
+    batch_size                         = var.sqs_batch_size
+    maximum_batching_window_in_seconds = var.sqs_maximum_batching_window_seconds
+    maximum_concurrency                = var.sqs_maximum_concurrency
+  }
+  policy_statements = {
+    InvokeWorkers = {
+      actions   = ["lambda:InvokeFunction"]
+      resources = [for w in module.worker : w.function_arn]
+    }
+    # A malformed or unroutable message becomes a JUDGE_ERROR completion instead of a retry loop.
+    SendCompletions = {
+      actions   = ["sqs:SendMessage"]
+      resources = [module.queues.queues["completion"].arn]
+    }
+  }
+}

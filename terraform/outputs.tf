@@ -1,0 +1,118 @@
+output "submission_queue_url" {
+  description = "Intake sends SubmissionMessage v1 here."
+  value       = module.queues.queues["submission"].url
+}
+
+output "submission_queue_arn" {
+  description = "ARN of the submission queue (the backend role needs sqs:SendMessage on it)."
+  value       = module.queues.queues["submission"].arn
+}
+
+output "submission_dlq_url" {
+  description = "Dead-letter queue of the submission queue (poison messages end here; alarmed)."
+  value       = module.queues.dead_letter_queues["submission"].url
+}
+
+output "submission_dlq_arn" {
+  description = "ARN of the submission DLQ."
+  value       = module.queues.dead_letter_queues["submission"].arn
+}
+
+output "completion_queue_url" {
+  description = "The backend consumer drains CompletionMessage v1 from here."
+  value       = module.queues.queues["completion"].url
+}
+
+output "completion_queue_arn" {
+  description = "ARN of the completion queue (the consumer needs receive/delete on it)."
+  value       = module.queues.queues["completion"].arn
+}
+
+output "worker_failure_queue_url" {
+  description = "Lambda on-failure records of workers; the consumer turns them into FAILED submissions."
+  value       = module.queues.queues["worker-failure"].url
+}
+
+output "worker_failure_queue_arn" {
+  description = "ARN of the worker failure destination queue."
+  value       = module.queues.queues["worker-failure"].arn
+}
+
+output "submissions_bucket_name" {
+  description = "Intake puts sources at s3://<bucket>/submissions/<id>/<Main.ext> with SSE."
+  value       = module.bucket.bucket_name
+}
+
+output "submissions_bucket_arn" {
+  description = "ARN of the submissions bucket."
+  value       = module.bucket.bucket_arn
+}
+
+output "database_host" {
+  description = "Database host for the backend (the RDS Proxy endpoint when enabled)."
+  value       = module.database.host
+}
+
+output "database_port" {
+  description = "Database port."
+  value       = module.database.port
+}
+
+output "database_name" {
+  description = "Database schema name."
+  value       = module.database.name
+}
+
+output "database_secret_arn" {
+  description = "Secrets Manager secret with the database credentials."
+  value       = module.database.secret_arn
+}
+
+output "dispatcher_function_name" {
+  description = "The dispatcher function."
+  value       = module.dispatcher.function_name
+}
+
+output "worker_function_names" {
+  description = "Worker functions by language key (python, java, cpp)."
+  value       = { for k, m in module.worker : k => m.function_name }
+}
+
+output "sandbox_function_names" {
+  description = "Sandbox functions by language key."
+  value       = { for k, m in module.sandbox : k => m.function_name }
+}
+
+output "worker_functions_by_language" {
+  description = "Language → worker function name, as given to the dispatcher in WORKER_FUNCTIONS."
+  value       = local.worker_functions_by_language
+}
+
+output "function_names" {
+  description = "Every function by role (dispatcher, worker_<key>, sandbox_<key>)."
+  value = merge(
+    { dispatcher = module.dispatcher.function_name },
+    { for k, m in module.worker : "worker_${k}" => m.function_name },
+    { for k, m in module.sandbox : "sandbox_${k}" => m.function_name },
+  )
+}
+
+output "layer_arns" {
+  description = "Toolchain layer versions in use by name."
+  value       = local.layer_arns
+}
+
+output "vpc_id" {
+  description = "VPC of the functions and the database."
+  value       = module.network.vpc_id
+}
+
+output "worker_security_group_id" {
+  description = "Security group of the workers: admit it on 443 at the backend when the webhook is used."
+  value       = module.network.worker_security_group_id
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms on the queues."
+  value       = module.queues.alarm_names
+}

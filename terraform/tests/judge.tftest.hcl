@@ -1,0 +1,382 @@
+# The wiring of the root module, checked against a mocked AWS provider (no account, no network).
+# `command = apply` gives ARNs and ids (fake) values, so policies can be compared with them.
+
+mock_provider "aws" {
+  # The provider validates ARN arguments even when mocked: give the ARNs it checks a valid shape.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:mock:1" }
+  }
+  mock_resource "aws_db_instance" {
+    defaults = { master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-mock", kms_key_id = "", secret_status = "active" }] }
+  }
+}
+
+# Distinct ARNs where the tests tell resources apart.
+override_resource {
+  target = module.queues.aws_sqs_queue.this["submission"]
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:oj-submission-queue" }
+}
+override_resource {
+  target = module.queues.aws_sqs_queue.this["completion"]
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:oj-completion-queue" }
+}
+override_resource {
+  target = module.queues.aws_sqs_queue.this["worker-failure"]
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:oj-worker-failure-queue" }
+}
+override_resource {
+  target = module.queues.aws_sqs_queue.dlq["submission"]
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:oj-submission-dlq" }
+}
+override_resource {
+  target = module.queues.aws_sqs_queue.dlq["completion"]
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:oj-completion-dlq" }
+}
+override_resource {
+  target = module.worker["python"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-worker_python" }
+}
+override_resource {
+  target = module.worker["java"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-worker_java" }
+}
+override_resource {
+  target = module.worker["cpp"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-worker_cpp" }
+}
+override_resource {
+  target = module.sandbox["python"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-sandbox_python" }
+}
+override_resource {
+  target = module.sandbox["java"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-sandbox_java" }
+}
+override_resource {
+  target = module.sandbox["cpp"].aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-sandbox_cpp" }
+}
+override_resource {
+  target = module.dispatcher.aws_lambda_function.this
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-dispatcher" }
+}
+
+variables {
+  region             = "eu-west-1"
+  availability_zones = ["eu-west-1a", "eu-west-1b"]
+}
+
+run "dispatcher_event_source_mapping" {
+  command = apply
+
+  assert {
+    condition     = contains(module.dispatcher.event_source_mapping.function_response_types, "ReportBatchItemFailures")
+    error_message = "The submission queue mapping must report batch item failures."
+  }
+  assert {
+    condition     = module.dispatcher.event_source_mapping.maximum_concurrency == var.sqs_maximum_concurrency
+    error_message = "The mapping must cap dispatcher concurrency at sqs_maximum_concurrency."
+  }
+  assert {
+    condition     = module.dispatcher.event_source_mapping.event_source_arn == module.queues.queues["submission"].arn
+    error_message = "The dispatcher must be triggered by the submission queue."
+  }
+  assert {
+    condition = (module.dispatcher.event_source_mapping.batch_size == var.sqs_batch_size &&
+    module.dispatcher.event_source_mapping.maximum_batching_window_in_seconds == var.sqs_maximum_batching_window_seconds)
+    error_message = "Batch size and batching window must come from the variables."
+  }
+  assert {
+    condition = jsondecode(module.dispatcher.environment.WORKER_FUNCTIONS) == {
+      python = "oj-worker_python", java = "oj-worker_java", c = "oj-worker_cpp", cpp = "oj-worker_cpp"
+    }
+    error_message = "WORKER_FUNCTIONS must route every language to its worker (c and cpp to worker_cpp)."
+  }
+}
+
+run "queues" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(module.queues.queues["submission"].redrive_policy).maxReceiveCount == 5
+    error_message = "The submission queue must redrive to its DLQ after 5 receives."
+  }
+  assert {
+    condition     = jsondecode(module.queues.queues["submission"].redrive_policy).deadLetterTargetArn == module.queues.dead_letter_queues["submission"].arn
+    error_message = "The submission queue must redrive to its own DLQ."
+  }
+  assert {
+    condition = alltrue(concat(
+      [for q in values(module.queues.queues) : q.sse_enabled],
+      [for q in values(module.queues.dead_letter_queues) : q.sse_enabled],
+    ))
+    error_message = "Every queue and DLQ must have server-side encryption."
+  }
+  assert {
+    condition     = module.queues.queues["submission"].visibility_timeout_seconds >= 6 * var.dispatcher_timeout_seconds
+    error_message = "The submission queue visibility timeout must be at least 6x the dispatcher timeout."
+  }
+  assert {
+    condition = alltrue([for name in ["oj-submission-dlq-not-empty", "oj-completion-dlq-not-empty", "oj-submission-queue-backlog-age"] :
+    contains(module.queues.alarm_names, name)])
+    error_message = "DLQ depth and oldest-message-age alarms must exist."
+  }
+}
+
+run "dispatcher_least_privilege" {
+  command = apply
+
+  assert {
+    # Every statement that grants lambda:InvokeFunction names exactly the three workers.
+    condition = alltrue([
+      for s in jsondecode(module.dispatcher.policy_document).Statement :
+      toset(s.Resource) == toset([for w in module.worker : w.function_arn])
+      if contains(s.Action, "lambda:InvokeFunction")
+    ])
+    error_message = "The dispatcher may invoke the worker functions and nothing else."
+  }
+  assert {
+    condition = length([
+      for s in jsondecode(module.dispatcher.policy_document).Statement : s
+      if contains(s.Action, "lambda:InvokeFunction")
+    ]) == 1
+    error_message = "Exactly one statement grants the dispatcher lambda:InvokeFunction."
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(module.dispatcher.policy_document).Statement :
+      s.Resource == [module.queues.queues["submission"].arn]
+      if contains(s.Action, "sqs:ReceiveMessage") || contains(s.Action, "sqs:DeleteMessage")
+    ])
+    error_message = "The dispatcher may receive and delete on the submission queue only."
+  }
+}
+
+run "workers" {
+  command = apply
+
+  assert {
+    condition = alltrue([for w in values(module.worker) :
+      w.vpc_config != null &&
+      toset(w.vpc_config.subnet_ids) == toset(module.network.private_subnet_ids) &&
+      toset(w.vpc_config.security_group_ids) == toset([module.network.worker_security_group_id])
+    ])
+    error_message = "Every worker must run in the private subnets with the worker security group."
+  }
+  assert {
+    condition = alltrue([for k, w in module.worker :
+      w.async_invoke_config.on_failure_destination == module.queues.queues["worker-failure"].arn &&
+      w.async_invoke_config.maximum_retry_attempts == var.worker_max_retry_attempts &&
+      w.async_invoke_config.maximum_event_age_in_seconds == var.worker_max_event_age_seconds
+    ])
+    error_message = "Workers need retries, a maximum event age and the failure queue as on-failure destination."
+  }
+  assert {
+    condition = (module.worker["cpp"].environment.JUDGE_LANGUAGES == "c,cpp" &&
+      module.worker["java"].environment.JUDGE_LANGUAGES == "java" &&
+    module.worker["python"].environment.JUDGE_LANGUAGES == "python")
+    error_message = "Each worker is configured for its languages."
+  }
+  assert {
+    condition = alltrue([for k, w in module.worker :
+      w.environment.SANDBOX_FUNCTION == module.sandbox[k].function_name &&
+      w.environment.DB_SECRET_ARN == module.database.secret_arn &&
+      w.environment.COMPLETION_QUEUE_URL == module.queues.queues["completion"].url
+    ])
+    error_message = "Workers must be pointed at their sandbox, the database secret and the completion queue."
+  }
+  assert {
+    condition = alltrue([for w in values(module.worker) : alltrue([for k in ["JUDGE_LANGUAGES", "SANDBOX_FUNCTION", "SUBMISSIONS_BUCKET",
+      "COMPLETION_QUEUE_URL", "DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "RESULT_DIRECT_DB", "TESTDATA_CACHE_DIR"] :
+    contains(keys(w.environment), k)])])
+    error_message = "Workers must get every environment variable of the contract (docs/ARCHITECTURE.md)."
+  }
+  assert {
+    condition     = alltrue([for r in module.network.worker_egress_rules : contains([443, 3306], r.port)])
+    error_message = "Workers may open connections on 443 (endpoints, backend) and 3306 (database) only."
+  }
+}
+
+run "worker_least_privilege" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([for k, w in module.worker : [
+      for s in jsondecode(w.policy_document).Statement : (
+        contains(s.Action, "s3:GetObject") ? s.Resource == ["${module.bucket.bucket_arn}/submissions/*"] :
+        contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [module.database.secret_arn] :
+        contains(s.Action, "lambda:InvokeFunction") ? s.Resource == [module.sandbox[k].function_arn] :
+        contains(s.Action, "sqs:SendMessage") ? contains([module.queues.queues["completion"].arn, module.queues.queues["worker-failure"].arn], one(s.Resource)) :
+        true
+      )
+    ]]))
+    error_message = "A worker may read only submissions/*, only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+  }
+  assert {
+    condition = alltrue(flatten([for w in values(module.worker) : [
+      for s in jsondecode(w.policy_document).Statement : alltrue([for a in s.Action : contains([
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+        "s3:GetObject", "secretsmanager:GetSecretValue", "lambda:InvokeFunction", "sqs:SendMessage",
+      ], a)])
+    ]]))
+    error_message = "A worker's role grants an action outside its list."
+  }
+}
+
+run "sandboxes_are_isolated" {
+  command = apply
+
+  assert {
+    condition = alltrue([for s in values(module.sandbox) :
+      s.vpc_config != null &&
+      toset(s.vpc_config.security_group_ids) == toset([module.network.sandbox_security_group_id]) &&
+      toset(s.vpc_config.subnet_ids) == toset(module.network.sandbox_subnet_ids)
+    ])
+    error_message = "Sandboxes must run in the sandbox subnets with the sandbox security group only."
+  }
+  assert {
+    condition     = length(module.network.sandbox_security_group_rules.egress) == 0 && length(module.network.sandbox_security_group_rules.ingress) == 0
+    error_message = "The sandbox security group must have no egress and no ingress."
+  }
+  assert {
+    condition     = alltrue([for s in values(module.sandbox) : toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES"])])
+    error_message = "Sandboxes get JUDGE_LANGUAGES and nothing else in their environment."
+  }
+  assert {
+    # Allowed: writing their own logs, and ENI management that the Deny keeps from the code.
+    condition = alltrue(flatten([for s in values(module.sandbox) : [
+      for st in jsondecode(s.policy_document).Statement :
+      st.Effect == "Deny" || alltrue([for a in st.Action : startswith(a, "logs:") || startswith(a, "ec2:")])
+    ]]))
+    error_message = "A sandbox role may only write logs (plus the Lambda-only ENI permissions)."
+  }
+  assert {
+    condition = alltrue([for s in values(module.sandbox) : anytrue([
+      for st in jsondecode(s.policy_document).Statement :
+      st.Effect == "Deny" && contains(st.Action, "ec2:CreateNetworkInterface") && try(st.Condition.Null["lambda:SourceFunctionArn"], "") == "false"
+    ])])
+    error_message = "The ENI permissions must be denied to the sandbox code itself."
+  }
+}
+
+run "visibility_timeout_rule" {
+  command = plan
+
+  variables {
+    dispatcher_timeout_seconds                  = 60
+    submission_queue_visibility_timeout_seconds = 300 # < 6 x 60
+  }
+
+  expect_failures = [var.submission_queue_visibility_timeout_seconds]
+}
+
+run "batch_size_over_ten_needs_a_window" {
+  command = plan
+
+  variables {
+    sqs_batch_size                      = 100
+    sqs_maximum_batching_window_seconds = 0
+  }
+
+  expect_failures = [var.sqs_batch_size]
+}
+
+run "dispatcher_concurrency_covers_the_mapping" {
+  command = plan
+
+  variables {
+    sqs_maximum_concurrency         = 20
+    dispatcher_reserved_concurrency = 5
+  }
+
+  expect_failures = [var.dispatcher_reserved_concurrency]
+}
+
+# The variables a LocalStack apply uses: same module, emulator endpoints, MariaDB instead of RDS.
+run "localstack_shaped_variables" {
+  command = apply
+
+  variables {
+    aws_endpoint_url = "http://127.0.0.1:4566"
+    aws_provider_options = {
+      skip_credentials_validation = true
+      skip_requesting_account_id  = true
+      skip_metadata_api_check     = true
+      s3_use_path_style           = true
+    }
+    create_database      = false
+    existing_database    = { host = "127.0.0.1", port = 3307, name = "judge" }
+    database_credentials = { username = "judge", password = "local-only" }
+    create_vpc_endpoints = false
+    enable_flow_logs     = false
+    create_alarms        = false
+    tracing_enabled      = false
+  }
+
+  assert {
+    condition     = module.database.host == "127.0.0.1" && module.worker["cpp"].environment.DB_PORT == "3307"
+    error_message = "Workers must be pointed at the existing database."
+  }
+  assert {
+    condition     = module.database.secret_arn != null && module.worker["python"].environment.DB_SECRET_ARN == module.database.secret_arn
+    error_message = "A secret must be created from database_credentials and given to the workers."
+  }
+  assert {
+    condition     = length(module.queues.alarm_names) == 0 && length(module.network.vpc_endpoint_services) == 0
+    error_message = "create_alarms and create_vpc_endpoints = false must remove what the emulator lacks."
+  }
+  assert {
+    condition     = length(module.network.sandbox_security_group_rules.egress) == 0
+    error_message = "Sandboxes keep a no-egress security group locally too."
+  }
+}
+
+run "bring_your_own_vpc" {
+  command = apply
+
+  variables {
+    create_vpc              = false
+    availability_zones      = []
+    vpc_id                  = "vpc-0123456789abcdef0"
+    private_subnet_ids      = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+    sandbox_subnet_ids      = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
+    private_route_table_ids = ["rtb-0ccccccccccccccc1"]
+  }
+
+  assert {
+    condition = (toset(module.worker["java"].vpc_config.subnet_ids) == toset(var.private_subnet_ids) &&
+    toset(module.sandbox["java"].vpc_config.subnet_ids) == toset(var.sandbox_subnet_ids))
+    error_message = "Functions must use the given subnets."
+  }
+}
+
+run "bring_your_own_vpc_needs_a_vpc_id" {
+  command = plan
+
+  variables {
+    create_vpc         = false
+    availability_zones = []
+    private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+    sandbox_subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1"]
+  }
+
+  expect_failures = [var.vpc_id]
+}
+
+run "existing_database_must_be_described" {
+  command = plan
+
+  variables {
+    create_database = false
+  }
+
+  expect_failures = [var.existing_database]
+}

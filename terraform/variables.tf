@@ -1,0 +1,526 @@
+# ---- where to deploy -------------------------------------------------------------------------
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must look like eu-west-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every name; functions are <prefix>-<role> (e.g. oj-worker_cpp)."
+  type        = string
+  default     = "oj"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.name_prefix))
+    error_message = "name_prefix must be 1-20 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags on every resource (provider default_tags)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "aws_endpoint_url" {
+  description = "One endpoint for every AWS service (LocalStack: http://127.0.0.1:4566); null talks to AWS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be an http(s) URL."
+  }
+}
+
+variable "aws_endpoints" {
+  description = "Per-service endpoint overrides (keys: cloudwatch, ec2, iam, lambda, logs, rds, s3, secretsmanager, sqs, sts)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.aws_endpoints) : contains(["cloudwatch", "ec2", "iam", "lambda", "logs", "rds", "s3", "secretsmanager", "sqs", "sts"], k)])
+    error_message = "aws_endpoints keys must be services this configuration uses: cloudwatch, ec2, iam, lambda, logs, rds, s3, secretsmanager, sqs, sts."
+  }
+}
+
+variable "aws_provider_options" {
+  description = "Provider checks to skip for emulators and offline plans; all false against AWS."
+  type = object({
+    skip_credentials_validation = optional(bool, false)
+    skip_requesting_account_id  = optional(bool, false)
+    skip_metadata_api_check     = optional(bool, false)
+    s3_use_path_style           = optional(bool, false)
+  })
+  default = {}
+}
+
+# ---- code and toolchains ---------------------------------------------------------------------
+
+variable "build_dir" {
+  description = "Where `make package` and the layer builds put functions/<name>.zip and layers/<name>.zip; null is the repository's build/."
+  type        = string
+  default     = null
+}
+
+variable "layer_arns" {
+  description = "Already published toolchain layers by name (gcc, jdk); a layer not listed is published from build_dir/layers/<name>.zip."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.layer_arns) : contains(["gcc", "jdk"], k)])
+    error_message = "layer_arns keys must be gcc or jdk."
+  }
+}
+
+variable "layer_upload_bucket" {
+  description = "Bucket to upload layer zips through (required in AWS for zips over 50 MB); null uploads directly."
+  type        = string
+  default     = null
+}
+
+variable "tracing_enabled" {
+  description = "Active X-Ray tracing on the dispatcher and workers (never on sandboxes: their role writes logs only)."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups."
+  type        = number
+  default     = 30
+}
+
+variable "extra_environment" {
+  description = "Extra environment for the dispatcher and workers (not the sandboxes). No secret values."
+  type        = map(string)
+  default     = {}
+}
+
+# ---- submission queue → dispatcher -----------------------------------------------------------
+
+variable "dispatcher_timeout_seconds" {
+  description = "Dispatcher timeout; it only validates and routes, so it is short."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.dispatcher_timeout_seconds >= 3 && var.dispatcher_timeout_seconds <= 900
+    error_message = "dispatcher_timeout_seconds must be between 3 and 900."
+  }
+}
+
+variable "dispatcher_memory_mb" {
+  description = "Dispatcher memory."
+  type        = number
+  default     = 256
+}
+
+variable "dispatcher_reserved_concurrency" {
+  description = "Reserved concurrency of the dispatcher (-1 for none); at least sqs_maximum_concurrency."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.dispatcher_reserved_concurrency == -1 || var.dispatcher_reserved_concurrency >= var.sqs_maximum_concurrency
+    error_message = "dispatcher_reserved_concurrency must be -1 or at least sqs_maximum_concurrency, or the event source mapping is throttled."
+  }
+}
+
+variable "submission_queue_visibility_timeout_seconds" {
+  description = "Visibility timeout of the submission queue: at least 6x the dispatcher timeout plus the batching window (AWS guidance for SQS event sources)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.submission_queue_visibility_timeout_seconds >= 6 * var.dispatcher_timeout_seconds + var.sqs_maximum_batching_window_seconds
+    error_message = "submission_queue_visibility_timeout_seconds must be at least 6 x dispatcher_timeout_seconds + sqs_maximum_batching_window_seconds, or in-flight messages reappear and are dispatched twice."
+  }
+
+  validation {
+    condition     = var.submission_queue_visibility_timeout_seconds <= 43200
+    error_message = "submission_queue_visibility_timeout_seconds must be at most 43200 (12 hours)."
+  }
+}
+
+variable "submission_max_receive_count" {
+  description = "Receives before a submission message moves to the DLQ."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.submission_max_receive_count >= 1 && var.submission_max_receive_count <= 1000
+    error_message = "submission_max_receive_count must be between 1 and 1000."
+  }
+}
+
+variable "sqs_batch_size" {
+  description = "Messages per dispatcher invocation."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.sqs_batch_size >= 1 && var.sqs_batch_size <= 10000 && (var.sqs_batch_size <= 10 || var.sqs_maximum_batching_window_seconds >= 1)
+    error_message = "sqs_batch_size must be 1-10, or up to 10000 with a batching window of at least 1 second."
+  }
+}
+
+variable "sqs_maximum_batching_window_seconds" {
+  description = "How long the event source mapping gathers messages before invoking the dispatcher."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.sqs_maximum_batching_window_seconds >= 0 && var.sqs_maximum_batching_window_seconds <= 300
+    error_message = "sqs_maximum_batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "sqs_maximum_concurrency" {
+  description = "Maximum concurrent dispatcher invocations by the event source mapping."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sqs_maximum_concurrency >= 2 && var.sqs_maximum_concurrency <= 1000
+    error_message = "sqs_maximum_concurrency must be between 2 and 1000."
+  }
+}
+
+variable "queue_kms_key_id" {
+  description = "KMS key for the queues; null uses SQS-managed SSE."
+  type        = string
+  default     = null
+}
+
+variable "create_alarms" {
+  description = "CloudWatch alarms on DLQ depth and oldest message age."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. SNS topics) notified by the alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "oldest_message_age_alarm_seconds" {
+  description = "Alarm when a message has waited this long in the submission, completion or failure queue."
+  type        = number
+  default     = 600
+}
+
+# ---- workers and sandboxes -------------------------------------------------------------------
+
+variable "worker_timeout_seconds" {
+  description = "Worker timeout: compile plus every test of one submission."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900
+    error_message = "worker_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "worker_memory_mb" {
+  description = "Worker memory (checkers run here)."
+  type        = number
+  default     = 1024
+}
+
+variable "worker_reserved_concurrency" {
+  description = "Reserved concurrency of each language's worker (-1 for none)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.worker_reserved_concurrency >= -1
+    error_message = "worker_reserved_concurrency must be -1 or more."
+  }
+}
+
+variable "worker_max_retry_attempts" {
+  description = "Retries of a failed asynchronous worker invocation before the on-failure destination."
+  type        = number
+  default     = 2
+}
+
+variable "worker_max_event_age_seconds" {
+  description = "Age after which a queued worker event goes to the on-failure destination instead."
+  type        = number
+  default     = 3600
+}
+
+variable "testdata_cache_dir" {
+  description = "Where workers cache problem packages between warm invocations."
+  type        = string
+  default     = "/tmp/testdata"
+}
+
+variable "sandbox_timeout_seconds" {
+  description = "Sandbox timeout: one compile or one batch of runs."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.sandbox_timeout_seconds >= 10 && var.sandbox_timeout_seconds <= 900
+    error_message = "sandbox_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "sandbox_memory_mb" {
+  description = "Sandbox memory by worker language key (python, java, cpp); compilers and JVMs need more."
+  type        = map(number)
+  default     = { python = 1024, java = 2048, cpp = 2048 }
+
+  validation {
+    condition     = alltrue([for m in values(var.sandbox_memory_mb) : m >= 128 && m <= 10240])
+    error_message = "sandbox_memory_mb values must be between 128 and 10240."
+  }
+}
+
+variable "sandbox_reserved_concurrency" {
+  description = "Reserved concurrency of each language's sandbox (-1 for none); at least the worker's, since each worker waits on its sandbox."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.sandbox_reserved_concurrency == -1 || var.worker_reserved_concurrency == -1 || var.sandbox_reserved_concurrency >= var.worker_reserved_concurrency
+    error_message = "sandbox_reserved_concurrency must be at least worker_reserved_concurrency (or -1)."
+  }
+}
+
+variable "result_direct_db" {
+  description = "Workers also write results straight to the database."
+  type        = bool
+  default     = false
+}
+
+variable "result_webhook_url" {
+  description = "Optional HTTPS webhook the workers also post results to."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.result_webhook_url == null || can(regex("^https://", var.result_webhook_url))
+    error_message = "result_webhook_url must be https."
+  }
+}
+
+variable "result_webhook_secret_arn" {
+  description = "Secrets Manager secret with the webhook's HMAC key (read by workers)."
+  type        = string
+  default     = null
+}
+
+# ---- network ---------------------------------------------------------------------------------
+
+variable "create_vpc" {
+  description = "Create the VPC; false brings your own (vpc_id, private_subnet_ids, sandbox_subnet_ids, private_route_table_ids)."
+  type        = bool
+  default     = true
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the created VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "availability_zones" {
+  description = "At least two AZs for the created subnets."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !var.create_vpc || length(var.availability_zones) >= 2
+    error_message = "create_vpc needs at least two availability_zones."
+  }
+}
+
+variable "vpc_id" {
+  description = "Existing VPC (create_vpc = false)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.create_vpc || var.vpc_id != null
+    error_message = "vpc_id is required when create_vpc = false."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Existing private subnets in at least two AZs (create_vpc = false)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.create_vpc || length(var.private_subnet_ids) >= 2
+    error_message = "Give at least two private_subnet_ids when create_vpc = false."
+  }
+}
+
+variable "sandbox_subnet_ids" {
+  description = "Existing subnets without any route out, for the sandboxes (create_vpc = false)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.create_vpc || length(var.sandbox_subnet_ids) >= 1
+    error_message = "Give sandbox_subnet_ids when create_vpc = false."
+  }
+}
+
+variable "private_route_table_ids" {
+  description = "Route tables of the existing private subnets, for the S3 gateway endpoint (create_vpc = false)."
+  type        = list(string)
+  default     = []
+}
+
+variable "create_vpc_endpoints" {
+  description = "S3 gateway and SQS/Secrets Manager/Lambda interface endpoints (no NAT needed). Off only where an emulator lacks them."
+  type        = bool
+  default     = true
+}
+
+variable "enable_flow_logs" {
+  description = "VPC flow logs to CloudWatch Logs (created VPC only)."
+  type        = bool
+  default     = true
+}
+
+variable "backend_security_group_ids" {
+  description = "Security groups of the backend (intake API, consumer) by a static name: admitted by the database; workers may reach them on 443."
+  type        = map(string)
+  default     = {}
+}
+
+variable "backend_cidr_blocks" {
+  description = "CIDRs of the backend: admitted by the database; workers may reach them on 443 (webhook)."
+  type        = list(string)
+  default     = []
+}
+
+# ---- database --------------------------------------------------------------------------------
+
+variable "create_database" {
+  description = "Create RDS MySQL 8; false uses existing_database (another RDS, or MariaDB locally)."
+  type        = bool
+  default     = true
+}
+
+variable "existing_database" {
+  description = "Existing database when create_database = false: host, port, name and secret_arn (or database_credentials to create the secret), optionally its security group or CIDR for the worker egress rule."
+  type = object({
+    host              = string
+    port              = optional(number, 3306)
+    name              = string
+    secret_arn        = optional(string)
+    security_group_id = optional(string)
+    cidr_block        = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.create_database || var.existing_database != null
+    error_message = "existing_database is required when create_database = false."
+  }
+}
+
+variable "database_credentials" {
+  description = "Username and password put into a new secret for an existing database without secret_arn."
+  type = object({
+    username = string
+    password = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "database_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.small"
+}
+
+variable "database_engine_version" {
+  description = "MySQL 8 engine version."
+  type        = string
+  default     = "8.0"
+}
+
+variable "database_multi_az" {
+  description = "Multi-AZ standby."
+  type        = bool
+  default     = true
+}
+
+variable "database_deletion_protection" {
+  description = "Deletion protection on the instance."
+  type        = bool
+  default     = true
+}
+
+variable "database_backup_retention_days" {
+  description = "Automated backup retention in days."
+  type        = number
+  default     = 7
+}
+
+variable "database_skip_final_snapshot" {
+  description = "Skip the final snapshot on delete."
+  type        = bool
+  default     = false
+}
+
+variable "create_database_proxy" {
+  description = "RDS Proxy in front of the instance: many concurrent Lambda connections share a small pool."
+  type        = bool
+  default     = false
+}
+
+variable "database_kms_key_id" {
+  description = "KMS key for storage and the managed password secret; null uses AWS-managed keys."
+  type        = string
+  default     = null
+}
+
+# ---- submissions bucket ----------------------------------------------------------------------
+
+variable "submissions_bucket_name" {
+  description = "Bucket for submission sources; null generates <prefix>-submissions-<suffix>."
+  type        = string
+  default     = null
+}
+
+variable "bucket_versioning_enabled" {
+  description = "Versioning on the submissions bucket."
+  type        = bool
+  default     = true
+}
+
+variable "submission_expiration_days" {
+  description = "Delete submission sources after this many days; null keeps them."
+  type        = number
+  default     = null
+}
+
+variable "bucket_force_destroy" {
+  description = "Let destroy remove a non-empty bucket (throwaway environments only)."
+  type        = bool
+  default     = false
+}
+
+variable "bucket_kms_key_arn" {
+  description = "KMS key for SSE-KMS on the bucket; null uses SSE-S3."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,3 @@
+// Compile-time attack: the preprocessor reads /dev/zero forever. Defence: compile limits.
+#include "/dev/zero"
+int main() {}

@@ -1,0 +1,204 @@
+"""Problem-setter commands: package import (deterministic archive, chunking), users, grants, the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from backend import admin
+from backend.admin_cli import main as admin_main
+from backend.db import repositories as repo
+from backend.db.packages import PackageError, ensure_package_dir, fetch_package, pack_package, store_package
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_package(root: Path, *, big: int = 0) -> Path:
+    (root / "data" / "sample").mkdir(parents=True)
+    (root / "data" / "secret").mkdir(parents=True)
+    (root / "submissions" / "accepted").mkdir(parents=True)
+    (root / "output_validators" / "v").mkdir(parents=True)
+    (root / "problem.yaml").write_text("name: Sum Two\ntype: scoring\nlimits:\n  memory: 128\n  output: 4\n")
+    (root / ".timelimit").write_text("2\n")
+    (root / "data" / "sample" / "1.in").write_text("1 2\n")
+    (root / "data" / "sample" / "1.ans").write_text("3\n")
+    (root / "data" / "secret" / "big.in").write_bytes(os.urandom(big))  # random: gzip cannot shrink it
+    (root / "data" / "secret" / "big.ans").write_text("0\n")
+    (root / "output_validators" / "v" / "check.py").write_text("print()\n")
+    os.chmod(root / "output_validators" / "v" / "check.py", 0o755)
+    (root / "submissions" / "accepted" / "a.py").write_text("print(sum(map(int, input().split())))\n")
+    return root
+
+
+def names(data: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        return tar.getnames()
+
+
+def test_pack_is_deterministic_and_leaves_out_submissions(tmp_path):
+    a = write_package(tmp_path / "a")
+    data = pack_package(a)
+    listed = names(data)
+    assert "problem.yaml" in listed and ".timelimit" in listed and "data/sample/1.in" in listed
+    assert not any(n.startswith("submissions") for n in listed)
+    # Same content elsewhere, other mtimes: same bytes.
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    os.utime(b / "problem.yaml", (1, 1))
+    assert pack_package(b) == data
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        member = tar.getmember("output_validators/v/check.py")
+        assert member.mode == 0o755 and member.mtime == 0 and member.uid == 0
+        assert tar.getmember("problem.yaml").mode == 0o644
+
+
+def test_pack_refuses_symlinks_leaving_the_package(tmp_path):
+    pkg = write_package(tmp_path / "p")
+    (tmp_path / "secret.txt").write_text("outside")
+    os.symlink(tmp_path / "secret.txt", pkg / "data" / "leak.in")
+    with pytest.raises(PackageError, match="outside the package"):
+        pack_package(pkg)
+
+
+def test_import_chunks_round_trip(db, tmp_path):
+    pkg = write_package(tmp_path / "sumtwo", big=300_000)
+    imported = admin.import_problem(db, pkg, chunk_size=64 * 1024)
+    assert imported.chunks == -(-imported.package_bytes // (64 * 1024)) >= 5
+    with db.transaction() as cur:
+        cur.execute("SELECT COUNT(*) AS n, MAX(LENGTH(chunk)) AS biggest FROM problem_packages WHERE sha256 = %s",
+                    (imported.package_sha256,))
+        stats = cur.fetchone()
+        assert stats["n"] == imported.chunks and stats["biggest"] == 64 * 1024
+        data = fetch_package(cur, imported.package_sha256)
+        problem = repo.get_problem(cur, "sumtwo")
+    assert hashlib.sha256(data).hexdigest() == imported.package_sha256
+    assert data == pack_package(pkg)
+    assert (problem.name, problem.type, problem.restricted) == ("Sum Two", "scoring", False)
+    assert problem.limits["memory_mib"] == 128 and problem.limits["time_limit_s"] == 2.0
+    assert problem.package_sha256 == imported.package_sha256
+
+    # The worker side: unpacked once into the cache, then served from it.
+    cache = tmp_path / "cache"
+    with db.transaction() as cur:
+        where = ensure_package_dir(cur, imported.package_sha256, cache)
+    assert (where / "data" / "secret" / "big.in").read_bytes() == (pkg / "data" / "secret" / "big.in").read_bytes()
+    assert not (where / "submissions").exists()
+    assert [p.name for p in cache.iterdir()] == [imported.package_sha256]  # no temp dirs left behind
+
+    class NoDatabase:
+        def execute(self, *a):
+            raise AssertionError("cache hit must not query the database")
+
+    assert ensure_package_dir(NoDatabase(), imported.package_sha256, cache) == where
+
+
+def test_reimport_updates_row_and_stores_unchanged_package_once(db, tmp_path):
+    pkg = write_package(tmp_path / "p2")
+    first = admin.import_problem(db, pkg, problem_id="two", chunk_size=1024)
+    again = admin.import_problem(db, pkg, problem_id="two", restricted=True, chunk_size=1024)
+    assert again.package_sha256 == first.package_sha256
+    (pkg / "data" / "sample" / "1.ans").write_text("4\n")
+    changed = admin.import_problem(db, pkg, problem_id="two", chunk_size=1024)
+    assert changed.package_sha256 != first.package_sha256
+    with db.transaction() as cur:
+        cur.execute("SELECT COUNT(DISTINCT sha256) AS n FROM problem_packages")
+        assert cur.fetchone()["n"] == 2
+        cur.execute("SELECT COUNT(*) AS n FROM problem_packages WHERE sha256 = %s", (first.package_sha256,))
+        assert cur.fetchone()["n"] == first.chunks
+        problem = repo.get_problem(cur, "two")
+    assert problem.package_sha256 == changed.package_sha256 and problem.restricted is False
+
+
+def test_fetch_detects_missing_chunks(db, tmp_path):
+    data = pack_package(write_package(tmp_path / "p3", big=5000))
+    with db.transaction() as cur:
+        sha = store_package(cur, data, chunk_size=1000)
+        cur.execute("DELETE FROM problem_packages WHERE sha256 = %s AND seq = 2", (sha,))
+        with pytest.raises(PackageError, match="not contiguous"):
+            fetch_package(cur, sha)
+        cur.execute("DELETE FROM problem_packages WHERE sha256 = %s AND seq > 1", (sha,))
+        with pytest.raises(PackageError, match="another hash"):
+            fetch_package(cur, sha)
+        with pytest.raises(PackageError, match="not found"):
+            fetch_package(cur, "f" * 64)
+
+
+def test_import_errors_are_explained(db, tmp_path):
+    with pytest.raises(admin.AdminError, match="not a directory"):
+        admin.import_problem(db, tmp_path / "nope")
+    pkg = write_package(tmp_path / "p4")
+    with pytest.raises(admin.AdminError, match="problem id"):
+        admin.import_problem(db, pkg, problem_id="bad/id")
+
+
+def test_fallback_problem_yaml_reader_handles_both_formats(tmp_path):
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "problem.yaml").write_text("name: Legacy\nvalidation: custom interactive\nlimits:\n  memory: 64\n")
+    meta = admin._read_problem_yaml(legacy)
+    assert (meta.name, meta.type, meta.limits) == ("Legacy", "pass-fail interactive",
+                                                   {"time_limit_s": None, "memory_mib": 64})
+    modern = tmp_path / "modern"
+    modern.mkdir()
+    (modern / "problem.yaml").write_text("problem_format_version: 2023-07-draft\nname: {en: Modern, sv: Modern}\n"
+                                         "type: [scoring]\nlimits: {time_limit: 1.5}\n")
+    meta = admin._read_problem_yaml(modern)
+    assert (meta.name, meta.type, meta.limits["time_limit_s"]) == ("Modern", "scoring", 1.5)
+    with pytest.raises(admin.AdminError, match="no problem.yaml"):
+        admin._read_problem_yaml(tmp_path)
+
+
+def test_example_problem_imports(db):
+    example = REPO / "problems" / "aplusb"
+    if not example.is_dir():
+        pytest.fail("problems/aplusb is part of the repository")
+    imported = admin.import_problem(db, example)
+    assert imported.id == "aplusb" and imported.name == "A plus B"
+    assert imported.limits["memory_mib"] == 256
+
+
+def test_users_and_grants(db):
+    user, token = admin.create_user(db, "carol")
+    with pytest.raises(admin.AdminError, match="already exists"):
+        admin.create_user(db, "carol")
+    with pytest.raises(admin.AdminError, match="user name"):
+        admin.create_user(db, "no spaces")
+    with pytest.raises(admin.AdminError, match="no problem"):
+        admin.grant(db, "carol", "ghost")
+    with pytest.raises(admin.AdminError, match="no user"):
+        admin.grant(db, "dave", "ghost")
+    with db.transaction() as cur:
+        repo.upsert_problem(cur, repo.Problem("locked", "L", "pass-fail", {}, "0" * 64, True))
+    assert admin.grant(db, "carol", "locked") is True
+    assert admin.grant(db, user.id, "locked") is False
+    with db.transaction() as cur:
+        assert repo.user_by_token(cur, token) == user
+        assert repo.may_submit(cur, user.id, repo.get_problem(cur, "locked"))
+
+
+def test_cli_commands(db, tmp_path, monkeypatch, capsys):
+    cfg = db.config
+    for var, value in {"DB_HOST": cfg.host, "DB_PORT": str(cfg.port), "DB_NAME": cfg.database,
+                       "DB_USER": cfg.user, "DB_PASSWORD": cfg.password}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    pkg = write_package(tmp_path / "clip")
+    assert admin_main(["admin", "import-problem", str(pkg), "--id", "clip", "--restricted"]) == 0
+    assert '"id": "clip"' in capsys.readouterr().out
+    assert admin_main(["admin", "create-user", "erin"]) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert len(token.split()) == 1 and "erin" in out.err
+    assert admin_main(["admin", "grant", "erin", "clip"]) == 0
+    assert admin_main(["admin", "grant", "erin", "nope"]) == 2
+    assert "no problem 'nope'" in capsys.readouterr().err
+    with db.transaction() as cur:
+        user = repo.user_by_token(cur, token)
+        assert user.name == "erin"
+        assert repo.may_submit(cur, user.id, repo.get_problem(cur, "clip"))
