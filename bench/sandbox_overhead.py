@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-CPP = '#include <cstdio>\nint main(){char b[64]; if(std::fgets(b,64,stdin)) std::fputs(b,stdout);}\n'
+CPP = "#include <cstdio>\nint main(){char b[64]; if(std::fgets(b,64,stdin)) std::fputs(b,stdout);}\n"
 PY = "import sys\nsys.stdout.write(sys.stdin.readline())\n"
 
 
@@ -40,16 +38,23 @@ def measure(runs: int) -> dict:
             "python": ([os.path.realpath(sys.executable), "-S", "main.py"], (Path(sys.base_prefix),)),
         }
         for name, (argv, ro) in progs.items():
-            spec = RunSpec(argv=argv, workdir=wd, limits=Limits(), env=env, stdin_path=wd / "input.txt",
-                           writable_workdir=False, readonly_paths=ro)
+            spec = RunSpec(
+                argv=argv,
+                workdir=wd,
+                limits=Limits(),
+                env=env,
+                stdin_path=wd / "input.txt",
+                writable_workdir=False,
+                readonly_paths=ro,
+            )
             first = run(spec)
             assert first.stdout == b"1 2\n", first
 
-            def bare():
+            def bare(argv=argv):
                 with open(wd / "input.txt", "rb") as f:
                     subprocess.run(argv, stdin=f, capture_output=True, cwd=wd, env=env, check=True)
 
-            def judged():
+            def judged(spec=spec):
                 o = run(spec)
                 assert o.outcome == "OK", o
 
@@ -63,8 +68,14 @@ def measure(runs: int) -> dict:
                     fn()
                     times[key].append(time.perf_counter() - t)
             b, j = (statistics.mean(times[k]) * 1000 for k in ("bare", "judge"))
-            results[name] = {"bare_ms": b, "judge_ms": j, "overhead_ms": j - b, "ratio": j / b,
-                             "median_overhead_ms": (statistics.median(times["judge"]) - statistics.median(times["bare"])) * 1000}
+            results[name] = {
+                "bare_ms": b,
+                "judge_ms": j,
+                "overhead_ms": j - b,
+                "ratio": j / b,
+                "median_overhead_ms": (statistics.median(times["judge"]) - statistics.median(times["bare"]))
+                * 1000,
+            }
     return results
 
 
@@ -80,16 +91,23 @@ def main() -> None:
     print(f"sandbox overhead, {args.runs} runs per program (mean; median in brackets)")
     for mode in args.modes.split(","):
         env = dict(os.environ, JUDGE_SANDBOX_MODE=mode)
-        out = subprocess.run([sys.executable, __file__, "--json", "--runs", str(args.runs)], env=env,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--json", "--runs", str(args.runs)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             print(f"  mode {mode}: failed\n{out.stderr}")
             continue
         res = json.loads(out.stdout)
         for prog in ("cpp", "python"):
             r = res[prog]
-            print(f"  {res['mode']:6} {prog:6}  bare {r['bare_ms']:6.2f} ms  judge {r['judge_ms']:6.2f} ms  "
-                  f"overhead {r['overhead_ms']:+5.2f} ms [{r['median_overhead_ms']:+5.2f}]  ratio {r['ratio']:.2f}")
+            print(
+                f"  {res['mode']:6} {prog:6}  bare {r['bare_ms']:6.2f} ms  judge {r['judge_ms']:6.2f} ms  "
+                f"overhead {r['overhead_ms']:+5.2f} ms [{r['median_overhead_ms']:+5.2f}]  ratio {r['ratio']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Self
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_VENV = REPO_ROOT / ".localstack" / "venv"
@@ -47,8 +48,11 @@ def default_function_python() -> str:
     venv_python = REPO_ROOT / ".venv" / "bin" / "python"
     if venv_python.exists():
         return str(venv_python)
-    for candidate in sorted(Path(os.popen("pyenv root 2>/dev/null").read().strip() or "/nonexistent")
-                            .glob("versions/3.12*/bin/python3.12")):
+    for candidate in sorted(
+        Path(os.popen("pyenv root 2>/dev/null").read().strip() or "/nonexistent").glob(
+            "versions/3.12*/bin/python3.12"
+        )
+    ):
         return str(candidate)
     return "python3.12"
 
@@ -74,7 +78,9 @@ class LocalStack:
         self.state_dir = Path(state_dir).resolve()
         self.port = port or free_port()
         self.venv = Path(venv or os.environ.get("LOCALSTACK_VENV") or DEFAULT_VENV)
-        self.function_python = function_python or os.environ.get("LOCAL_LAMBDA_PYTHON") or default_function_python()
+        self.function_python = (
+            function_python or os.environ.get("LOCAL_LAMBDA_PYTHON") or default_function_python()
+        )
         self.extra_env = dict(extra_env or {})
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -87,49 +93,69 @@ class LocalStack:
 
     def client_env(self) -> dict[str, str]:
         """Environment for a process that should talk to this LocalStack with boto3 or terraform."""
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION, **CREDENTIALS}
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            **CREDENTIALS,
+        }
 
     def client(self, service: str, **kwargs):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION,
-                            aws_access_key_id="test", aws_secret_access_key="test", **kwargs)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            **kwargs,
+        )
 
     def _environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV") and not k.startswith("AWS_")}
-        env.update({
-            "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
-            "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
-            # Each of these fixes a failure seen on this machine: it looks like a container to
-            # LocalStack, shutdown hangs on analytics, queue URLs that do not resolve offline, ...
-            "OVERRIDE_IN_DOCKER": "0",
-            "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
-            "DISABLE_EVENTS": "1",
-            "SKIP_SSL_CERT_DOWNLOAD": "1",
-            "DNS_ADDRESS": "0",
-            "SQS_ENDPOINT_STRATEGY": "path",
-            # Lambda: our executor plugin, the project's Python, code/layers under the state dir.
-            "LAMBDA_RUNTIME_EXECUTOR": "local",
-            "LOCAL_LAMBDA_PYTHON": self.function_python,
-            "LOCAL_LAMBDA_ROOT": str(self.state_dir / "lambda"),
-            # Async retries 1 s, 2 s apart instead of 60 s, 120 s (AWS: about 1 and 2 minutes): retry paths stay testable.
-            "LAMBDA_RETRY_BASE_DELAY": "1",  # config name LAMBDA_RETRY_BASE_DELAY_SECONDS, env name without it
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV") and not k.startswith("AWS_")
+        }
+        env.update(
+            {
+                "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+                "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
+                # Each of these fixes a failure seen on this machine: it looks like a container to
+                # LocalStack, shutdown hangs on analytics, queue URLs that do not resolve offline, ...
+                "OVERRIDE_IN_DOCKER": "0",
+                "FILESYSTEM_ROOT": str(self.state_dir / "filesystem"),
+                "DISABLE_EVENTS": "1",
+                "SKIP_SSL_CERT_DOWNLOAD": "1",
+                "DNS_ADDRESS": "0",
+                "SQS_ENDPOINT_STRATEGY": "path",
+                # Lambda: our executor plugin, the project's Python, code/layers under the state dir.
+                "LAMBDA_RUNTIME_EXECUTOR": "local",
+                "LOCAL_LAMBDA_PYTHON": self.function_python,
+                "LOCAL_LAMBDA_ROOT": str(self.state_dir / "lambda"),
+                # Async retries 1 s, 2 s apart instead of 60 s, 120 s (AWS: about 1 and 2 minutes): retry paths stay testable.
+                "LAMBDA_RETRY_BASE_DELAY": "1",  # config name LAMBDA_RETRY_BASE_DELAY_SECONDS, env name without it
+            }
+        )
         env.update(self.extra_env)
         return env
 
-    def start(self) -> LocalStack:
+    def start(self) -> Self:
         python = self.venv / "bin" / "python"
         if not python.exists():
-            raise LocalStackError(f"LocalStack is not installed at {self.venv}: run `make localstack-install`")
+            raise LocalStackError(
+                f"LocalStack is not installed at {self.venv}: run `make localstack-install`"
+            )
         (self.state_dir / "tmp").mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(python), "-m", "localstack.runtime.main"],
-                env=self._environment(), cwd=self.state_dir, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT,
+                env=self._environment(),
+                cwd=self.state_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: stop() reaches every child
             )
         try:
@@ -144,7 +170,8 @@ class LocalStack:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise LocalStackError(
-                    f"LocalStack exited with code {self.process.returncode}:\n{self.log_tail()}")
+                    f"LocalStack exited with code {self.process.returncode}:\n{self.log_tail()}"
+                )
             if self.healthy():
                 return
             time.sleep(0.2)
@@ -176,7 +203,7 @@ class LocalStack:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc) -> None:
@@ -196,7 +223,9 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "start", "stop"])
     parser.add_argument("--state-dir", default=".state/localstack")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCALSTACK_PORT", "4566")))
@@ -228,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     except LocalStackError as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"LocalStack ready at {stack.endpoint_url} in {time.monotonic() - started:.1f} s "
-          f"(log: {stack.log_path})", flush=True)
+    print(
+        f"LocalStack ready at {stack.endpoint_url} in {time.monotonic() - started:.1f} s "
+        f"(log: {stack.log_path})",
+        flush=True,
+    )
     if args.command == "start":
         pid_file.write_text(f"{stack.process.pid} {stack.port}\n")
         stack.process = None  # keep it running after we exit; `stop` finds it by the pid file

@@ -82,7 +82,7 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 
 # Skips live next to the resource they concern, each with its reason (#checkov:skip=CKV_...: why).
 checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d $(TF_DIR) --skip-path 'terraform/tests' --download-external-modules false
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d $(TF_DIR) --skip-path 'terraform/tests' --download-external-modules false --skip-download
 
 tf-check: tf-fmt tf-validate tf-test tf-plan-example checkov
 

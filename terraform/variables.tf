@@ -152,7 +152,7 @@ variable "submission_queue_visibility_timeout_seconds" {
 variable "submission_max_receive_count" {
   description = "Receives before a submission message moves to the DLQ."
   type        = number
-  default     = 4
+  default     = 5
 
   validation {
     condition     = var.submission_max_receive_count >= 1 && var.submission_max_receive_count <= 1000

@@ -5,7 +5,7 @@ changed since is an error (migrations are immutable, write a new one). MySQL com
 so a file is not atomic: write its statements so a re-run after a crash is harmless (IF NOT EXISTS).
 A named lock serialises concurrent runners (API and consumer starting together).
 
-    python -m backend.db.migrate      # uses DB_* / DB_SECRET_ARN
+    python -m backend.db      # uses DB_* / DB_SECRET_ARN
 """
 
 from __future__ import annotations

@@ -239,11 +239,11 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
 
     observation: Observation = outcome["observation"]  # type: ignore[assignment]
     code: int = outcome["code"]  # type: ignore[assignment]
-    if "validator_out" in finished:
-        # No hang-up seen on the submission's side before we stopped watching: it came later.
-        validator_first = finished["validator_out"] < finished.get("submission_out", math.inf)
-    else:  # the validator's stdout outlived it (a leftover child): fall back to exit order
-        validator_first = finished["validator"] < finished["submission"]
+    # A side's stdout closes at its exit at the latest: the earlier of the two sightings is the
+    # better estimate (watcher threads wake with some jitter).
+    validator_closed = min(finished.get("validator_out", math.inf), finished["validator"])
+    submission_closed = min(finished.get("submission_out", math.inf), finished["submission"])
+    validator_first = validator_closed < submission_closed
     failure = f"the output validator ran longer than {grace:g} s after the submission ended" if validator_timed_out else ""
     check = validator.collect(work, None if validator_timed_out else code, test, failure)
     return observation, _verdict(check, code, validator_first, observation, validator_timed_out)

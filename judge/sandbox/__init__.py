@@ -33,7 +33,7 @@ from judge.sandbox.workdir import fresh_workdir, remove_tree
 
 
 def isolation_mode() -> str:
-    """"bwrap" or "direct": the mode every run in this process uses."""
+    """The mode every run in this process uses: "bwrap" or "direct"."""
     return _current().mode
 
 

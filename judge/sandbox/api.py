@@ -34,7 +34,7 @@ class Limits:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Limits":
+    def from_json(cls, data: dict) -> Limits:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "memory_model" in known:
             known["memory_model"] = MemoryModel(known["memory_model"])
@@ -92,7 +92,7 @@ class Observation:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Observation":
+    def from_json(cls, data: dict) -> Observation:
         import base64
 
         return cls(

@@ -76,7 +76,9 @@ class Isolation:
             for slot in range(self.slots):
                 if slot in self._taken or slot in self._locks:
                     continue
-                fd = os.open(SLOT_LOCK_DIR / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = os.open(
+                    SLOT_LOCK_DIR / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+                )
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -127,7 +129,12 @@ def uid_processes(uid: int) -> list[int]:
 def _bwrap_works(bwrap: str) -> bool:
     probe = [bwrap, *_system_mounts(), "--unshare-pid", "--unshare-net", "--die-with-parent", "true"]
     try:
-        return subprocess.run(probe, capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"}).returncode == 0
+        return (
+            subprocess.run(
+                probe, check=False, capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"}
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -138,12 +145,12 @@ def current() -> Isolation:
     if want not in ("auto", "bwrap", "direct"):
         raise ValueError(f"{MODE_ENV} must be auto, bwrap or direct, not {want!r}")
     as_root = os.geteuid() == 0
-    common = dict(
-        as_root=as_root,
-        uid_base=int(os.environ.get("JUDGE_SANDBOX_UID", "64000")),
-        gid=int(os.environ.get("JUDGE_SANDBOX_GID", "64000")),
-        slots=int(os.environ.get("JUDGE_SANDBOX_SLOTS", "256")),
-    )
+    common = {
+        "as_root": as_root,
+        "uid_base": int(os.environ.get("JUDGE_SANDBOX_UID", "64000")),
+        "gid": int(os.environ.get("JUDGE_SANDBOX_GID", "64000")),
+        "slots": int(os.environ.get("JUDGE_SANDBOX_SLOTS", "256")),
+    }
     bwrap = shutil.which("bwrap")
     if want in ("auto", "bwrap") and as_root and bwrap and _bwrap_works(bwrap):
         return Isolation(mode="bwrap", bwrap=bwrap, **common)

@@ -63,7 +63,7 @@ class Report:
     error: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> "Report":
+    def parse(cls, text: str) -> Report:
         rep = cls()
         for line in text.splitlines():
             fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
@@ -79,7 +79,13 @@ class Report:
         return rep
 
 
-_STAGES = {1: "set limits for", 2: "setsid for", 3: "enter the working directory for", 4: "drop privileges for", 5: "exec"}
+_STAGES = {
+    1: "set limits for",
+    2: "setsid for",
+    3: "enter the working directory for",
+    4: "drop privileges for",
+    5: "exec",
+}
 
 
 def exit_fields(status: int) -> tuple[int | None, int | None]:
@@ -121,7 +127,9 @@ def classify(
     if code == 0:
         return Outcome.OK, ""
     near = memory_kb(rep) >= MLE_NEAR_FRACTION * limits.memory_mib * 1024
-    said_so = any(s in stderr_tail for s in ALLOCATION_FAILURE) and not any(s in stderr_tail for s in NOT_MEMORY)
+    said_so = any(s in stderr_tail for s in ALLOCATION_FAILURE) and not any(
+        s in stderr_tail for s in NOT_MEMORY
+    )
     if said_so or near:
         why = "allocation failure reported" if said_so else "peak memory at the limit"
         return Outcome.MEMORY_LIMIT, f"{why} ({limits.memory_mib} MiB, {limits.memory_model.value})"

@@ -11,6 +11,7 @@ import stat
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 from judge.sandbox import isolation
 from judge.sandbox.api import MemoryModel, Observation, Outcome, RunSpec
@@ -49,14 +50,22 @@ def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None) -> 
     return args
 
 
-def _prepare_workdir(spec: RunSpec, iso: isolation.Isolation) -> None:
-    """The program's uid reaches the workdir through the shared sandbox group (see workdir.py)."""
+def _prepare_workdir(spec: RunSpec, iso: isolation.Isolation) -> int | None:
+    """With a sandbox uid, the program reaches the workdir through the shared sandbox group (see
+    workdir.py), and a read-only workdir is one the group cannot write. Without a second uid the
+    program owns the directory: 0500 only stops accidents (it may chmod it back)."""
     st = os.stat(spec.workdir)
-    want = stat.S_ISGID | (0o770 if spec.writable_workdir or iso.mode == "bwrap" else 0o750)
-    if st.st_gid != iso.gid:
-        os.chown(spec.workdir, -1, iso.gid)
-    if stat.S_IMODE(st.st_mode) != want:
-        os.chmod(spec.workdir, want)
+    if iso.separate_uid:
+        # bwrap binds a read-only workdir read-only anyway
+        want = stat.S_ISGID | (0o770 if spec.writable_workdir or iso.mode == "bwrap" else 0o750)
+        if st.st_gid != iso.gid:
+            os.chown(spec.workdir, -1, iso.gid)
+    else:
+        want = 0o700 if spec.writable_workdir else 0o500
+    if stat.S_IMODE(st.st_mode) == want:
+        return None
+    os.chmod(spec.workdir, want)
+    return stat.S_IMODE(st.st_mode)  # restored after the run
 
 
 class RunningProgram:
@@ -69,6 +78,7 @@ class RunningProgram:
         self.spec = spec
         self._iso = isolation.current()
         self._slot: int | None = None
+        self._restore_mode: int | None = None
         self.uid: int | None = None  # the uid the program runs as; None: the judge's own
         self._stdout: list[bytes] = []
         self._stdout_len = 0
@@ -83,20 +93,21 @@ class RunningProgram:
         self._control = -1
         self._spawn()
         if background:
-            self._thread = threading.Thread(target=self._pump_and_finish, name=f"sandbox-{self.pid}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._pump_and_finish, name=f"sandbox-{self.pid}", daemon=True
+            )
             self._thread.start()
 
     # -- start ---------------------------------------------------------------------------------
 
-    def _spawn(self) -> None:
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        """Take a uid slot (if any), prepare the workdir, and build argv and environment."""
         spec, iso = self.spec, self._iso
-        if not spec.argv:
-            raise ValueError("RunSpec.argv is empty")
         uid = None
         if iso.separate_uid:
             self._slot = iso.acquire_slot()
             uid = self.uid = iso.uid_base + self._slot
-            _prepare_workdir(spec, iso)
+        self._restore_mode = _prepare_workdir(spec, iso)
         launcher = launcher_command()
         if iso.mode == "bwrap":
             prefix = isolation.bwrap_prefix(
@@ -109,7 +120,23 @@ class RunningProgram:
             )
         else:
             prefix = list(launcher)
-        argv = [*prefix, *_launcher_args(spec, iso, uid), "--", *map(str, spec.argv)]
+        env = dict(spec.env)  # the whole environment, also for bwrap: nothing of the judge's
+        largs = _launcher_args(spec, iso, uid)
+        if len(launcher) > 1:  # the Python fallback may need LD_LIBRARY_PATH to start at all
+            env = {k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if k in os.environ}
+            largs += ["-C", *(f"-e{k}={v}" for k, v in spec.env.items())]
+        argv = [*prefix, *largs, "--", *map(str, spec.argv)]
+        return argv, env
+
+    def _spawn(self) -> None:
+        spec = self.spec
+        if not spec.argv:
+            raise ValueError("RunSpec.argv is empty")
+        try:
+            argv, env = self._command()
+        except BaseException:
+            self._cleanup()
+            raise
 
         mine: list[int] = []  # our ends, closed on failure
         theirs: list[int] = []  # the child's ends, closed after spawn
@@ -144,7 +171,7 @@ class RunningProgram:
             self.pid = os.posix_spawn(
                 argv[0],
                 argv,
-                dict(spec.env),  # the whole environment, also for bwrap: nothing of the judge's
+                env,
                 file_actions=actions,
                 setsigmask=(),
                 setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM),
@@ -153,7 +180,8 @@ class RunningProgram:
             for fd in mine:
                 os.close(fd)
             self._fds.clear()
-            self._release_slot()
+            self._control = -1
+            self._cleanup()
             raise
         finally:
             for fd in theirs:
@@ -237,7 +265,7 @@ class RunningProgram:
         try:
             self._pump()
             self._observation = self._observe()
-        except BaseException as e:  # never leave a waiter hanging
+        except BaseException as e:  # noqa: BLE001  never leave a waiter hanging
             self._observation = _sandbox_error(f"sandbox failure: {e!r}")
         finally:
             self._cleanup()
@@ -247,6 +275,12 @@ class RunningProgram:
         if self._control >= 0:
             os.close(self._control)
             self._control = -1
+        if self._restore_mode is not None:
+            try:
+                os.chmod(self.spec.workdir, self._restore_mode)
+            except FileNotFoundError:
+                pass
+            self._restore_mode = None
         self._release_slot()
 
     def _release_slot(self) -> None:
@@ -304,7 +338,7 @@ class RunningProgram:
     def poll(self) -> Observation | None:
         return self._observation if self._done.is_set() else None
 
-    def __enter__(self) -> "RunningProgram":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,6 +1,8 @@
 """Python twin of launcher.c, used only where no C compiler exists to build it.
 
-Same command line and report protocol (see launcher.c). One known difference: the program is
+Same command line and report protocol (see launcher.c), plus -C: start the program's environment
+empty and build it from -e options, because this interpreter may itself need variables (e.g.
+LD_LIBRARY_PATH for libpython) that the program must not inherit. One known difference: the program is
 forked from this interpreter, and the kernel carries the parent's RSS high-water mark into the
 child's ru_maxrss across exec, so peak memory is never reported below this interpreter's size
 (about 8-10 MB with -I -S). Run it as `python -I -S pylauncher.py ...` to keep that floor low.
@@ -8,6 +10,7 @@ It imports nothing from the judge: it must start fast and inside the sandbox's f
 """
 
 import ctypes
+import errno
 import getopt
 import os
 import resource
@@ -16,6 +19,7 @@ import signal
 import struct
 import sys
 import time
+import warnings  # noqa: F401  os.execvp imports it lazily: after the uid switch it may be unreadable
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -119,17 +123,20 @@ def child(o, errw, nproc_limit, launcher_pid):
         os.closerange(errw + 1, 1 << 16)
         stage = ST_EXEC
         os.execvp(o["argv"][0], o["argv"])
-    except OSError as e:
-        os.write(errw, struct.pack("ii", stage, e.errno or 0))
+    except Exception as e:  # noqa: BLE001  anything: the child must never run judge code past this point
+        os.write(errw, struct.pack("ii", stage, getattr(e, "errno", None) or errno.EINVAL))
     os._exit(127)
 
 
 def main():
-    opts, argv = getopt.getopt(sys.argv[1:], "r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:")
+    opts, argv = getopt.getopt(sys.argv[1:], "r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:C")
     o = {"r": -1, "c": -1, "t": 1000, "w": 3000, "a": 0, "S": 0, "m": 0, "f": 0, "p": 64, "P": "s",
          "n": 64, "u": -1, "g": -1, "d": None, "K": False}  # fmt: skip
     for k, v in opts:
         k = k[1]
+        if k == "C":  # the program's environment comes from -e only (ours may carry LD_LIBRARY_PATH)
+            os.environ.clear()
+            continue
         if k == "e":
             name, eq, value = v.partition("=")
             if eq:
@@ -169,7 +176,7 @@ def main():
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     err = os.read(errr, 8)
-    stage, errno_ = struct.unpack("ii", err) if len(err) == 8 else (0, 0)
+    stage, err_no = struct.unpack("ii", err) if len(err) == 8 else (0, 0)
 
     killed, status, done, end, peak = "none", 0, False, 0.0, 0
     poller = select.poll()
@@ -247,8 +254,13 @@ def main():
 
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_us = int((ru.ru_utime + ru.ru_stime) * 1e6)
-    os.write(report, (f"status={status} cpu_us={cpu_us} maxrss_kb={ru.ru_maxrss} peak_rss_kb={peak} "
-                      f"wall_us={int((end - t0) * 1e6)} killed={killed} stage={stage} errno={errno_}\n").encode())
+    os.write(
+        report,
+        (
+            f"status={status} cpu_us={cpu_us} maxrss_kb={ru.ru_maxrss} peak_rss_kb={peak} "
+            f"wall_us={int((end - t0) * 1e6)} killed={killed} stage={stage} errno={err_no}\n"
+        ).encode(),
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -94,9 +93,8 @@ def test_cannot_read_judge_environment(monkeypatch):
     obs = attack("read_environ.c")
     assert obs.outcome == Outcome.OK, obs
     assert secret.encode() not in obs.stdout
-    # nor anything of the judge's process tree
-    assert f"pid {os.getpid()}\n".encode() not in obs.stdout or isolation_mode() != "bwrap"
-    assert b"pytest" not in obs.stdout
+    if isolation_mode() == "bwrap":  # and it cannot even see the judge's processes
+        assert b"pytest" not in obs.stdout and b"/process_api" not in obs.stdout
 
 
 @separate_uid
@@ -139,13 +137,19 @@ def test_tcp_connect_to_host_fails():
 COMPILE = Limits(cpu_time_s=3, wall_time_s=6, memory_mib=256, output_mib=1, file_size_mib=16, processes=16)
 
 
-def compile_attack(source: str) -> "tuple":
+def compile_attack(source: str) -> tuple:
     gpp = shutil.which("g++")
     with fresh_workdir() as wd:
         shutil.copy(PROGRAMS / source, wd / source)
         mark = marker()
-        prog = start(RunSpec(argv=[gpp, "-O2", f"-D{mark.replace('-', '_')}", "-o", "main", source], workdir=wd,
-                             limits=COMPILE, env=dict(ENV)))
+        prog = start(
+            RunSpec(
+                argv=[gpp, "-O2", f"-D{mark.replace('-', '_')}", "-o", "main", source],
+                workdir=wd,
+                limits=COMPILE,
+                env=dict(ENV),
+            )
+        )
         t = time.monotonic()
         obs = prog.wait()
         assert_clean(mark.replace("-", "_"), prog.uid)
@@ -171,10 +175,17 @@ def test_java_thread_bomb():
         shutil.copy(PROGRAMS / "ThreadBomb.java", wd)
         subprocess.run(["javac", "-d", str(wd), str(wd / "ThreadBomb.java")], check=True)
         mark = marker()
-        limits = Limits(cpu_time_s=2, wall_time_s=3, memory_mib=512, processes=48,
-                        memory_model=MemoryModel.RSS_POLLING)
-        prog = start(RunSpec(argv=[java, "-Xmx64m", "-Xss512k", "-XX:+UseSerialGC", "-cp", ".", "ThreadBomb", mark],
-                             workdir=wd, limits=limits, env=dict(ENV)))
+        limits = Limits(
+            cpu_time_s=2, wall_time_s=3, memory_mib=512, processes=48, memory_model=MemoryModel.RSS_POLLING
+        )
+        prog = start(
+            RunSpec(
+                argv=[java, "-Xmx64m", "-Xss512k", "-XX:+UseSerialGC", "-cp", ".", "ThreadBomb", mark],
+                workdir=wd,
+                limits=limits,
+                env=dict(ENV),
+            )
+        )
         obs = prog.wait()
         assert_clean(mark, prog.uid)
     assert obs.outcome in (Outcome.TIME_LIMIT, Outcome.RUNTIME_ERROR), obs

@@ -14,7 +14,7 @@ import pytest
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-test"
 
-HANDLER = r'''
+HANDLER = r"""
 import importlib.util
 import json
 import os
@@ -71,7 +71,7 @@ def sqs_batch(event):
         if record["body"].startswith("fail"):
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
-'''
+"""
 
 
 def make_zip(files: dict[str, tuple[str, int]]) -> bytes:
@@ -98,11 +98,24 @@ def sqs(localstack):
     return localstack.client("sqs")
 
 
-def create_function(lam, name: str, *, handler: str = "handler.handler", timeout: int = 10,
-                    env: dict | None = None, layers: list[str] | None = None) -> str:
+def create_function(
+    lam,
+    name: str,
+    *,
+    handler: str = "handler.handler",
+    timeout: int = 10,
+    env: dict | None = None,
+    layers: list[str] | None = None,
+) -> str:
     lam.create_function(
-        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler=handler, Timeout=timeout,
-        Code={"ZipFile": FUNCTION_ZIP}, Environment={"Variables": env or {}}, Layers=layers or [],
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler=handler,
+        Timeout=timeout,
+        Code={"ZipFile": FUNCTION_ZIP},
+        Environment={"Variables": env or {}},
+        Layers=layers or [],
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
     return name
@@ -188,12 +201,15 @@ def test_timeout_kills_the_process_and_next_invoke_starts_fresh(lam, tmp_path):
 
 
 def test_layer_is_extracted_under_judge_layer_root(lam):
-    layer_zip = make_zip({
-        "gcc/bin/hello": ("#!/bin/sh\necho layer tool ran\n", 0o755),
-        "python/layer_module.py": ("VALUE = 42\n", 0o644),
-    })
-    layer = lam.publish_layer_version(LayerName=unique("toolchain"), Content={"ZipFile": layer_zip},
-                                      CompatibleRuntimes=["python3.12"])
+    layer_zip = make_zip(
+        {
+            "gcc/bin/hello": ("#!/bin/sh\necho layer tool ran\n", 0o755),
+            "python/layer_module.py": ("VALUE = 42\n", 0o644),
+        }
+    )
+    layer = lam.publish_layer_version(
+        LayerName=unique("toolchain"), Content={"ZipFile": layer_zip}, CompatibleRuntimes=["python3.12"]
+    )
     name = create_function(lam, unique("layered"), layers=[layer["LayerVersionArn"]])
     response, body = invoke(lam, name, {"action": "layer"})
     assert "FunctionError" not in response, body
@@ -204,11 +220,14 @@ def test_layer_is_extracted_under_judge_layer_root(lam):
 
 def test_async_invoke_failure_reaches_the_on_failure_destination(lam, sqs):
     destination_url = sqs.create_queue(QueueName=unique("failures"))["QueueUrl"]
-    destination_arn = sqs.get_queue_attributes(
-        QueueUrl=destination_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    destination_arn = sqs.get_queue_attributes(QueueUrl=destination_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
     name = create_function(lam, unique("async"))
     lam.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120,
+        FunctionName=name,
+        MaximumRetryAttempts=1,
+        MaximumEventAgeInSeconds=120,
         DestinationConfig={"OnFailure": {"Destination": destination_arn}},
     )
     payload = {"action": "raise", "tag": uuid.uuid4().hex}
@@ -231,13 +250,19 @@ def test_sqs_event_source_mapping_redelivers_only_reported_failures(lam, sqs):
 
     dlq_url, dlq_arn = queue(unique("dlq"))
     source_url, source_arn = queue(
-        unique("source"), VisibilityTimeout="2",
-        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}))
+        unique("source"),
+        VisibilityTimeout="2",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    )
     observations_url, _ = queue(unique("observed"))
     name = create_function(lam, unique("batch"), env={"OBSERVATIONS_QUEUE_URL": observations_url})
     mapping = lam.create_event_source_mapping(
-        EventSourceArn=source_arn, FunctionName=name, BatchSize=10, MaximumBatchingWindowInSeconds=1,
-        FunctionResponseTypes=["ReportBatchItemFailures"], ScalingConfig={"MaximumConcurrency": 2},
+        EventSourceArn=source_arn,
+        FunctionName=name,
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 2},
     )
     deadline = time.monotonic() + 20
     while lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] != "Enabled":

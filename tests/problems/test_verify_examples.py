@@ -58,7 +58,7 @@ VERIFY_TIMEOUT_S = 280  # below pytest-timeout's 300 s, so a hang fails here wit
 def verify(package: str) -> tuple[subprocess.CompletedProcess, dict | None]:
     proc = subprocess.run(
         [str(JUDGE), "verify", str(PROBLEMS / package), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S,
+        cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S, check=False,
     )
     try:
         report = json.loads(proc.stdout)

@@ -65,8 +65,13 @@ def run_binary(binary: Path, workdir: Path, *args: str, limits: Limits | None = 
     if not target.exists():
         shutil.copy(binary, target)
     mark = marker()
-    spec = RunSpec(argv=[f"./{binary.name}", *args, mark], workdir=workdir, limits=limits or Limits(),
-                   env=dict(ENV), **spec_fields)
+    spec = RunSpec(
+        argv=[f"./{binary.name}", *args, mark],
+        workdir=workdir,
+        limits=limits or Limits(),
+        env=dict(ENV),
+        **spec_fields,
+    )
     prog = start(spec)
     obs = prog.wait()
     return obs, mark, prog.uid

@@ -30,7 +30,8 @@ PYTHON = os.path.realpath(sys.executable)
 PYTHON_HOME = (Path(sys.base_prefix).resolve(),)
 # pyenv's interpreter lives under /root (0700): only bwrap can show it to another uid
 python_ok = pytest.mark.skipif(
-    current().separate_uid and isolation_mode() != "bwrap", reason="interpreter not reachable by the sandbox uid"
+    current().separate_uid and isolation_mode() != "bwrap",
+    reason="interpreter not reachable by the sandbox uid",
 )
 
 
@@ -47,7 +48,11 @@ def wd():
 def test_mode_is_reported():
     assert isolation_mode() in ("bwrap", "direct")
     assert describe_isolation().startswith(isolation_mode())
-    if os.geteuid() == 0 and os.environ.get("JUDGE_SANDBOX_MODE", "auto") == "auto" and os.path.exists("/usr/bin/bwrap"):
+    if (
+        os.geteuid() == 0
+        and os.environ.get("JUDGE_SANDBOX_MODE", "auto") == "auto"
+        and os.path.exists("/usr/bin/bwrap")
+    ):
         assert isolation_mode() == "bwrap"
 
 
@@ -157,8 +162,14 @@ def test_single_huge_allocation_is_mle_not_rte(wd):
 
 @python_ok
 def test_python_memory_error_is_mle(wd):
-    spec = RunSpec(argv=[PYTHON, "-S", "-c", "x = bytearray(1 << 34)"], workdir=wd,
-                   limits=Limits(memory_mib=128), env=ENV, readonly_paths=PYTHON_HOME)
+    env = dict(ENV, **{k: v for k, v in os.environ.items() if k == "LD_LIBRARY_PATH"})
+    spec = RunSpec(
+        argv=[PYTHON, "-S", "-c", "x = bytearray(1 << 34)"],
+        workdir=wd,
+        limits=Limits(memory_mib=128),
+        env=env,
+        readonly_paths=PYTHON_HOME,
+    )
     obs = run(spec)
     assert obs.outcome == Outcome.MEMORY_LIMIT and b"MemoryError" in obs.stderr, obs
 
@@ -179,8 +190,14 @@ def test_exit_code_and_signal_are_runtime_errors(wd):
 
 
 def test_file_size_limit(wd):
-    obs = run(RunSpec(argv=["sh", "-c", "head -c 3000000 /dev/zero > big"], workdir=wd,
-                      limits=Limits(file_size_mib=1), env=ENV))
+    obs = run(
+        RunSpec(
+            argv=["sh", "-c", "head -c 3000000 /dev/zero > big"],
+            workdir=wd,
+            limits=Limits(file_size_mib=1),
+            env=ENV,
+        )
+    )
     assert obs.outcome in (Outcome.OUTPUT_LIMIT, Outcome.RUNTIME_ERROR), obs
     assert (wd / "big").stat().st_size <= 1 << 20
 
@@ -197,17 +214,19 @@ def test_no_core_dumps(wd):
 
 
 def test_read_only_workdir(wd):
-    obs, _, _ = run_binary(prog("write_here.c"), wd, writable_workdir=False)
+    obs, mark, _ = run_binary(prog("write_here.c"), wd, writable_workdir=False)
+    Path(f"/tmp/{mark}.txt").unlink(missing_ok=True)  # direct mode writes the host's /tmp
     assert obs.stdout.startswith(b"cwd=no"), obs
-    obs, _, _ = run_binary(prog("write_here.c"), wd, writable_workdir=True)
+    obs, mark, _ = run_binary(prog("write_here.c"), wd, writable_workdir=True)
+    Path(f"/tmp/{mark}.txt").unlink(missing_ok=True)
     assert obs.stdout.startswith(b"cwd=yes"), obs
 
 
 @pytest.mark.skipif(isolation_mode() != "bwrap", reason="a private /tmp needs a mount namespace")
 def test_tmp_is_private_and_fresh(wd):
-    first, _, _ = run_binary(prog("write_here.c"), wd)
+    first, mark, _ = run_binary(prog("write_here.c"), wd)
     assert first.stdout == b"cwd=yes tmp=yes\n"
-    assert not Path("/tmp/created.txt").exists()
+    assert not Path(f"/tmp/{mark}.txt").exists()
     obs = run(RunSpec(argv=["ls", "-A", "/tmp"], workdir=wd, limits=Limits(), env=ENV))
     assert obs.stdout.split() == [wd.name.encode()], obs  # only the workdir's mount point
 
@@ -218,8 +237,16 @@ def test_interactive_wiring(wd):
     binary = prog("doubler.c")
     (wd / "doubler").write_bytes(binary.read_bytes())
     os.chmod(wd / "doubler", 0o755)
-    running = start(RunSpec(argv=["./doubler"], workdir=wd, limits=Limits(), env=ENV,
-                            stdin_fd=to_prog_r, stdout_fd=from_prog_w))
+    running = start(
+        RunSpec(
+            argv=["./doubler"],
+            workdir=wd,
+            limits=Limits(),
+            env=ENV,
+            stdin_fd=to_prog_r,
+            stdout_fd=from_prog_w,
+        )
+    )
     os.close(to_prog_r), os.close(from_prog_w)
     assert running.pid > 0
     answers = []
@@ -235,7 +262,9 @@ def test_interactive_wiring(wd):
 
 
 def test_kill_ends_the_tree(wd):
-    running = start(RunSpec(argv=["sh", "-c", "sleep 30 & sleep 30"], workdir=wd, limits=Limits(wall_time_s=20), env=ENV))
+    running = start(
+        RunSpec(argv=["sh", "-c", "sleep 30 & sleep 30"], workdir=wd, limits=Limits(wall_time_s=20), env=ENV)
+    )
     time.sleep(0.2)
     t = time.monotonic()
     running.kill()
@@ -280,7 +309,9 @@ def test_python_fallback_launcher(wd, monkeypatch):
     launcher_build.launcher_command.cache_clear()
     try:
         assert launcher_build.launcher_command()[-1].endswith("pylauncher.py")
-        obs = run(RunSpec(argv=["sh", "-c", "echo hi; sleep 30 & exit 0"], workdir=wd, limits=Limits(), env=ENV))
+        obs = run(
+            RunSpec(argv=["sh", "-c", "echo hi; sleep 30 & exit 0"], workdir=wd, limits=Limits(), env=ENV)
+        )
         assert obs.outcome == Outcome.OK and obs.stdout == b"hi\n", obs
         tle = run(RunSpec(argv=["sleep", "9"], workdir=wd, limits=Limits(wall_time_s=0.3), env=ENV))
         assert tle.outcome == Outcome.TIME_LIMIT, tle

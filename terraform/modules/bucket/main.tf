@@ -65,17 +65,15 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
-  dynamic "rule" {
-    for_each = var.submission_expiration_days == null ? [] : [var.submission_expiration_days]
-    content {
-      id     = "expire-submissions"
-      status = "Enabled"
-      filter {
-        prefix = "submissions/"
-      }
-      expiration {
-        days = rule.value
-      }
+  # Kept (disabled) when submission_expiration_days is null, so turning expiry on is a one-line diff.
+  rule {
+    id     = "expire-submissions"
+    status = var.submission_expiration_days == null ? "Disabled" : "Enabled"
+    filter {
+      prefix = "submissions/"
+    }
+    expiration {
+      days = coalesce(var.submission_expiration_days, 3650)
     }
   }
 

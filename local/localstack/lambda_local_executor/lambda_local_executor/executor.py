@@ -54,19 +54,23 @@ def function_python() -> str:
         return configured
     found = shutil.which("python3.12")
     if not found:
-        raise LambdaRuntimeException("No Python for functions: set LOCAL_LAMBDA_PYTHON or put python3.12 on PATH")
+        raise LambdaRuntimeException(
+            "No Python for functions: set LOCAL_LAMBDA_PYTHON or put python3.12 on PATH"
+        )
     return found
 
 
 def version_dir(function_version: FunctionVersion) -> Path:
     """Per function version: code and layers can only change with a new version/revision."""
     config_ = function_version.config
-    key = json.dumps([
-        function_version.qualified_arn,
-        config_.internal_revision,
-        config_.code.code_sha256 if config_.code else None,
-        [layer.layer_version_arn for layer in config_.layers],
-    ])
+    key = json.dumps(
+        [
+            function_version.qualified_arn,
+            config_.internal_revision,
+            config_.code.code_sha256 if config_.code else None,
+            [layer.layer_version_arn for layer in config_.layers],
+        ]
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return root_dir() / "functions" / function_version.id.function_name / digest
 
@@ -111,13 +115,21 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [function_python(), "-u", str(RUNTIME_SCRIPT), "init"],
-                env=env, cwd=env["LAMBDA_TASK_ROOT"], stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),),
+                env=env,
+                cwd=env["LAMBDA_TASK_ROOT"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
                 start_new_session=True,  # stop() and LocalStack's shutdown kill the whole group
             )
         listener.close()
-        LOG.debug("Started local Lambda environment %s (pid %s) for %s", self.id, self.process.pid,
-                  self.function_version.qualified_arn)
+        LOG.debug(
+            "Started local Lambda environment %s (pid %s) for %s",
+            self.id,
+            self.process.pid,
+            self.function_version.qualified_arn,
+        )
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
         self.executor_endpoint.wait_for_startup()
 
@@ -127,11 +139,13 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         code = self.process.wait()
         if self.stopping.is_set():
             return
-        payload = json.dumps({
-            "errorType": "Runtime.ExitError",
-            "errorMessage": f"Execution environment process exited with code {code}",
-            "logTail": self.get_logs()[-4000:],
-        }).encode()
+        payload = json.dumps(
+            {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"Execution environment process exited with code {code}",
+                "logTail": self.get_logs()[-4000:],
+            }
+        ).encode()
         endpoint = self.executor_endpoint
         if endpoint.startup_future and not endpoint.startup_future.done():
             endpoint.startup_future.set_exception(StatusErrorException("Environment startup failed", payload))
@@ -150,7 +164,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 self.process.wait()
         try:
             self.executor_endpoint.shutdown()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 -- as the docker executor: stopping must not fail
             LOG.debug("Error while shutting down executor endpoint %s: %s", self.id, e)
         shutil.rmtree(self.env_dir / "tmp", ignore_errors=True)
 
@@ -164,24 +178,29 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "HOME": os.environ.get("HOME", "/root"),
             "LANG": os.environ.get("LANG", "C.UTF-8"),
         }
+        if "LOCAL_LAMBDA_HIDE_EDITABLE" in os.environ:  # a stack-wide switch, read by runtime.py
+            env["LOCAL_LAMBDA_HIDE_EDITABLE"] = os.environ["LOCAL_LAMBDA_HIDE_EDITABLE"]
         # LocalStack's env for the function (standard Lambda variables, then the function's own).
         env.update({key: str(value) for key, value in env_vars.items()})
         runtime = self.function_version.config.runtime or "python"
-        env.update({
-            # Paths that are /var/task, /opt, /tmp in Lambda and are per-function dirs here.
-            "LAMBDA_TASK_ROOT": str(code),
-            "LAMBDA_RUNTIME_DIR": str(RUNTIME_SCRIPT.parent),
-            "JUDGE_LAYER_ROOT": str(layers),
-            "TMPDIR": str(self.env_dir / "tmp"),
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
-            # boto3 in the function reaches LocalStack with no code change.
-            "AWS_ENDPOINT_URL": f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}",
-        })
+        env.update(
+            {
+                # Paths that are /var/task, /opt, /tmp in Lambda and are per-function dirs here.
+                "LAMBDA_TASK_ROOT": str(code),
+                "LAMBDA_RUNTIME_DIR": str(RUNTIME_SCRIPT.parent),
+                "JUDGE_LAYER_ROOT": str(layers),
+                "TMPDIR": str(self.env_dir / "tmp"),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+                # boto3 in the function reaches LocalStack with no code change.
+                "AWS_ENDPOINT_URL": f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}",
+            }
+        )
         if (layers / "bin").is_dir():
             env["PATH"] = f"{layers / 'bin'}{os.pathsep}{env['PATH']}"
         if (layers / "lib").is_dir():
             env["LD_LIBRARY_PATH"] = os.pathsep.join(
-                p for p in (str(layers / "lib"), env.get("LD_LIBRARY_PATH", "")) if p)
+                p for p in (str(layers / "lib"), env.get("LD_LIBRARY_PATH", "")) if p
+            )
         return env
 
     # -- addresses -------------------------------------------------------------------------------
@@ -194,8 +213,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
     def get_runtime_endpoint(self) -> str:
-        return (f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}"
-                f"{self.executor_endpoint.get_endpoint_prefix()}")
+        return (
+            f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}"
+            f"{self.executor_endpoint.get_endpoint_prefix()}"
+        )
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         return self.executor_endpoint.invoke(payload)
@@ -220,7 +241,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             raise LambdaRuntimeException("The local executor runs zip functions only (no container images)")
         if not (config_.runtime or "").startswith("python"):
             raise LambdaRuntimeException(
-                f"The local executor runs Python functions only, not runtime {config_.runtime}")
+                f"The local executor runs Python functions only, not runtime {config_.runtime}"
+            )
         function_python()  # fail the function (state Failed with a reason) if there is no interpreter
         root_dir().mkdir(parents=True, exist_ok=True)
         with _PREPARE_LOCK:

@@ -95,9 +95,13 @@ class FunctionRuntime:
         # Own process group, so a timeout kills the handler and everything it started.
         self.proc = subprocess.Popen(
             [sys.executable, "-u", os.path.abspath(__file__), "function"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(command_read, result_write), env=env,
-            cwd=os.environ.get("LAMBDA_TASK_ROOT"), start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(command_read, result_write),
+            env=env,
+            cwd=os.environ.get("LAMBDA_TASK_ROOT"),
+            start_new_session=True,
         )
         os.close(command_read)
         os.close(result_write)
@@ -107,10 +111,12 @@ class FunctionRuntime:
         line = self.results.readline()
         if not line:
             code = self.proc.wait()
-            self.init_error = json.dumps({
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"RequestId: init Error: Runtime exited during init: {_exit_text(code)}",
-            }).encode()
+            self.init_error = json.dumps(
+                {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: init Error: Runtime exited during init: {_exit_text(code)}",
+                }
+            ).encode()
             return False
         message = json.loads(line)
         if message["type"] == "init_error":
@@ -125,7 +131,7 @@ class FunctionRuntime:
             text = raw.decode("utf-8", "replace")
             marker = text.find(LOG_END_MARKER)
             if marker >= 0:
-                head, request_id = text[:marker], text[marker + len(LOG_END_MARKER):].strip()
+                head, request_id = text[:marker], text[marker + len(LOG_END_MARKER) :].strip()
                 self._log(head if not head or head.endswith("\n") else head + "\n")
                 if request_id == self.log_wanted:
                     self.log_done.set()
@@ -160,13 +166,18 @@ class FunctionRuntime:
         timer = threading.Timer(self.timeout, on_timeout)
         timer.start()
         try:
-            self.commands.write(json.dumps({
-                "request_id": request_id,
-                "function_arn": request.get("invoked-function-arn", ""),
-                "payload": request.get("payload", ""),
-                "trace_id": request.get("trace-id", ""),
-                "deadline_ms": int((time.time() + self.timeout) * 1000),
-            }) + "\n")
+            self.commands.write(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "function_arn": request.get("invoked-function-arn", ""),
+                        "payload": request.get("payload", ""),
+                        "trace_id": request.get("trace-id", ""),
+                        "deadline_ms": int((time.time() + self.timeout) * 1000),
+                    }
+                )
+                + "\n"
+            )
             self.commands.flush()
             line = self.results.readline()
         except BrokenPipeError:
@@ -181,14 +192,18 @@ class FunctionRuntime:
         self.log_done.wait(2)
         if timed_out.is_set():
             # The shape AWS returns for a timed-out invocation.
-            return True, json.dumps({
-                "errorType": "Sandbox.Timedout",
-                "errorMessage": f"RequestId: {request_id} Error: Task timed out after {self.timeout:.2f} seconds",
-            }).encode()
-        return True, json.dumps({
-            "errorType": "Runtime.ExitError",
-            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {_exit_text(code)}",
-        }).encode()
+            return True, json.dumps(
+                {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {self.timeout:.2f} seconds",
+                }
+            ).encode()
+        return True, json.dumps(
+            {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {_exit_text(code)}",
+            }
+        ).encode()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -233,40 +248,47 @@ def run_init() -> None:
     def handle(request: dict) -> None:
         with busy:
             request_id = request["invoke-id"]
-            if not runtime.alive():
-                # The previous invocation timed out or crashed: a fresh init, as in Lambda.
-                if not runtime.spawn():
-                    _post(f"{endpoint}/invocations/{request_id}/logs",
-                          json.dumps({"logs": runtime.take_logs()}).encode())
-                    _post(f"{endpoint}/invocations/{request_id}/error", runtime.init_error)
-                    return
+            # After a timeout or crash the runtime is gone: a fresh init, as in Lambda.
+            if not runtime.alive() and not runtime.spawn():
+                _post(
+                    f"{endpoint}/invocations/{request_id}/logs",
+                    json.dumps({"logs": runtime.take_logs()}).encode(),
+                )
+                _post(f"{endpoint}/invocations/{request_id}/error", runtime.init_error)
+                return
             init_output = runtime.take_logs()  # what the handler module printed at import, as in AWS
             started = time.monotonic()
             is_error, body = runtime.invoke(request)
             duration_ms = (time.monotonic() - started) * 1000
-            logs = (init_output + f"START RequestId: {request_id} Version: {version}\n" + runtime.take_logs()
-                    + f"END RequestId: {request_id}\n"
-                    f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-                    f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory_size} MB\t"
-                    f"Max Memory Used: {runtime.peak_memory_mb()} MB\t\n")
+            logs = (
+                init_output
+                + f"START RequestId: {request_id} Version: {version}\n"
+                + runtime.take_logs()
+                + f"END RequestId: {request_id}\n"
+                f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+                f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory_size} MB\t"
+                f"Max Memory Used: {runtime.peak_memory_mb()} MB\t\n"
+            )
             _post(f"{endpoint}/invocations/{request_id}/logs", json.dumps({"logs": logs}).encode())
             _post(f"{endpoint}/invocations/{request_id}/{'error' if is_error else 'response'}", body)
 
     def handle_safely(request: dict) -> None:
         try:
             handle(request)
-        except Exception:  # never leave LocalStack waiting for an answer that will not come
+        except Exception:  # noqa: BLE001 -- never leave LocalStack waiting for an answer that will not come
             traceback.print_exc()
-            body = json.dumps({"errorType": "Runtime.LocalInitError",
-                               "errorMessage": traceback.format_exc(limit=3)}).encode()
+            body = json.dumps(
+                {"errorType": "Runtime.LocalInitError", "errorMessage": traceback.format_exc(limit=3)}
+            ).encode()
             try:
                 _post(f"{endpoint}/invocations/{request['invoke-id']}/error", body)
-            except Exception:
+            except Exception:  # noqa: BLE001 -- LocalStack itself is gone; the log keeps the trace
                 traceback.print_exc()
 
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # headers and body go out separately: avoid 40 ms ACK stalls
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path != "/invoke":
                 self.send_response(404)
@@ -337,10 +359,12 @@ def _hide_editable_installs() -> None:
     Without this, a function zip that forgot a package would still import it from the developer's
     checkout, and the mistake would only show up in AWS.
     """
-    sys.meta_path[:] = [f for f in sys.meta_path
-                        if not getattr(f, "__module__", "").startswith("__editable__")]
-    sys.path_hooks[:] = [h for h in sys.path_hooks
-                         if not getattr(h, "__module__", "").startswith("__editable__")]
+    sys.meta_path[:] = [
+        f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")
+    ]
+    sys.path_hooks[:] = [
+        h for h in sys.path_hooks if not getattr(h, "__module__", "").startswith("__editable__")
+    ]
     sys.path_importer_cache.clear()
 
 
@@ -349,19 +373,27 @@ def _load_handler(handler: str):
 
     module_name, _, function_name = handler.rpartition(".")
     if not module_name or not function_name:
-        raise _InitError(_error("Runtime.MalformedHandlerName", f"Bad handler '{handler}': not enough values to unpack"))
+        raise _InitError(
+            _error("Runtime.MalformedHandlerName", f"Bad handler '{handler}': not enough values to unpack")
+        )
     module_name = module_name.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise _InitError(_error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}")) from exc
+        raise _InitError(
+            _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}")
+        ) from exc
     except SyntaxError as exc:
-        raise _InitError(_error("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}")) from exc
+        raise _InitError(
+            _error("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}")
+        ) from exc
     except Exception as exc:
         raise _InitError(_exception_error(exc)) from exc
     function = getattr(module, function_name, None)
     if function is None:
-        raise _InitError(_error("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"))
+        raise _InitError(
+            _error("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+        )
     return function
 
 
@@ -387,15 +419,18 @@ def run_function() -> None:
     front = [task_root]
     if layer_root:
         version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        front += [os.path.join(layer_root, "python", "lib", version, "site-packages"),
-                  os.path.join(layer_root, "python")]
+        front += [
+            os.path.join(layer_root, "python", "lib", version, "site-packages"),
+            os.path.join(layer_root, "python"),
+        ]
     sys.path[:0] = front
     if os.environ.get("LOCAL_LAMBDA_HIDE_EDITABLE", "1") != "0":
         _hide_editable_installs()
 
     # The Python runtime logs records with the request id; handlers that configure logging keep theirs.
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="[%(levelname)s]\t%(asctime)s\t%(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="[%(levelname)s]\t%(asctime)s\t%(message)s"
+    )
 
     def send(message: dict) -> None:
         results.write(json.dumps(message) + "\n")
@@ -422,12 +457,23 @@ def run_function() -> None:
             try:
                 message = {"type": "response", "body": json.dumps(result)}
             except (TypeError, ValueError) as exc:
-                message = {"type": "error", "body": json.dumps(_error(
-                    "Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id=request_id))}
-        except Exception as exc:
+                message = {
+                    "type": "error",
+                    "body": json.dumps(
+                        _error(
+                            "Runtime.MarshalError",
+                            f"Unable to marshal response: {exc}",
+                            request_id=request_id,
+                        )
+                    ),
+                }
+        except Exception as exc:  # noqa: BLE001 -- any handler exception is the invocation's error
             error = _exception_error(exc, request_id)
-            print(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n" + "".join(
-                traceback.format_exception(exc)), end="")
+            print(
+                f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
+                + "".join(traceback.format_exception(exc)),
+                end="",
+            )
             message = {"type": "error", "body": json.dumps(error)}
         sys.stdout.flush()
         sys.stderr.flush()
