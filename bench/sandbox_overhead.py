@@ -35,7 +35,7 @@ def measure(runs: int) -> dict:
         (wd / "input.txt").write_text("1 2\n")
         progs = {
             "cpp": ([str(wd / "main")], ()),
-            "python": ([os.path.realpath(sys.executable), "-S", "main.py"], (Path(sys.base_prefix),)),
+            "python": ([os.path.realpath(sys.executable), "-S", "main.py"], (Path(sys.base_prefix).resolve(),)),
         }
         for name, (argv, ro) in progs.items():
             spec = RunSpec(

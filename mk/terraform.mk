@@ -92,7 +92,7 @@ package:
 	$(or $(wildcard $(PY)),$(PYTHON312)) tools/package_functions.py --out $(BUILD_DIR)/functions
 
 layers-local:
-	bash layers/build_local.sh $(BUILD_DIR)/layers
+	PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build_local.sh $(BUILD_DIR)/layers
 
 # Each function with its layers must stay under Lambda's 250 MB unzipped limit.
 size-check:

@@ -129,7 +129,7 @@ def fetch_wheel(dist: str, version: str, cache: Path) -> Path:
     found = [w for w in cache.glob("*.whl") if normalise(w.name.split("-")[0]).replace("-", "_") == key and w.name.split("-")[1] == version]
     if found:
         return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+    cmd = [sys.executable, "-m", "pip", "download", "-qq", "--no-deps", "--only-binary=:all:",
            "--python-version", "3.12", "--implementation", "cp", "--abi", "cp312", "--abi", "abi3", "--abi", "none",
            *[arg for p in WHEEL_PLATFORMS for arg in ("--platform", p)], "--platform", "any",
            "--dest", str(cache), f"{dist}=={version}"]

@@ -23,7 +23,7 @@ class CheckResult:
     team_message: str = ""  # teammessage.txt, safe to show the submitter
 
     @classmethod
-    def judge_error(cls, reason: str) -> "CheckResult":
+    def judge_error(cls, reason: str) -> CheckResult:
         return cls(Verdict.JUDGE_ERROR, None, truncate(reason))
 
 

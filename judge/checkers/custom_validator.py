@@ -210,7 +210,7 @@ class CustomValidator:
 
     def _run_build(self, argv: list[str], cwd: Path, timeout: float) -> None:
         try:
-            done = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            done = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, check=False,
                                   stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
         except subprocess.TimeoutExpired:
             raise ValidatorBuildError(f"{self.program}: building took more than {timeout:g} s") from None
@@ -253,7 +253,7 @@ class CustomValidator:
                     return self.collect(work, None, test, f"the output validator ran longer than {timeout:g} s")
             return self.collect(work, code, test)
 
-    def collect(self, work: "Workspace", code: int | None, test: TestCase, failure: str = "") -> CheckResult:
+    def collect(self, work: Workspace, code: int | None, test: TestCase, failure: str = "") -> CheckResult:
         """Turn the validator's exit code and feedback directory into a CheckResult."""
         judge_message = _read(work.feedback / "judgemessage.txt")
         team_message = _read(work.feedback / "teammessage.txt")
@@ -271,7 +271,7 @@ class CustomValidator:
             return CheckResult(Verdict.JUDGE_ERROR, None, truncate(f"{problem}\n{judge_message}".strip()), team_message)
         return CheckResult(Verdict.ACCEPTED, score, judge_message, team_message)
 
-    def _score(self, work: "Workspace", test: TestCase) -> tuple[float | None, str]:
+    def _score(self, work: Workspace, test: TestCase) -> tuple[float | None, str]:
         """(score, error) from score.txt / score_multiplier.txt; only scoring problems have scores."""
         if not self.problem.is_scoring:
             return None, ""

@@ -5,10 +5,12 @@
 
 The validator (`validator input answer feedback_dir/ [flags]`, cwd a scratch directory) is the
 problem setter's program and runs as a plain subprocess; the submission runs in the sandbox
-(`judge.sandbox.start`). Only the two processes hold pipe ends once both have started, so either
-side sees EOF (or EPIPE) when the other exits. Exception: we keep the read end of the
-validator→submission pipe, and drain it once the submission is gone, so a validator that keeps
-writing to an exited submission neither dies of SIGPIPE nor blocks (problemtools keeps it open too).
+(`judge.sandbox.start`). Only the two processes hold the write ends once both have started, so
+either side sees EOF when the other exits. We keep the two read ends: to see when each side's
+stdout closes (POLLHUP, which tells who finished first without racing the sandbox's clean-up),
+to drain the validator's writes once the submission is gone (so it neither blocks nor dies of
+SIGPIPE, as in problemtools), and we close the submission's once the validator is gone (so a
+submission still writing gets SIGPIPE instead of blocking).
 
 Verdict rules (problemtools' and DOMjudge's, in this order):
 1. The validator did not exit 42/43 (crashed, signalled, exceeded its time): JUDGE_ERROR.

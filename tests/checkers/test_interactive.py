@@ -139,7 +139,7 @@ def test_correct_submission_is_accepted_with_feedback(problem, tmp_path):
 
 def test_validator_rejecting_first_is_wrong_answer(problem, tmp_path):
     started = time.monotonic()
-    observation, check = run(problem, tmp_path, "always_one")
+    _, check = run(problem, tmp_path, "always_one")
     assert check.verdict == Verdict.WRONG_ANSWER and check.feedback == "too many guesses"
     assert time.monotonic() - started < 2.5  # killed at once, not left to its time limit
 

@@ -66,17 +66,17 @@ def legacy_scoring(tmp_path, secret_yaml, g1_yaml, g2_yaml, root_yaml=None, prob
     return load_problem(write_package(tmp_path / "s", files))
 
 
-SUBTASKS = dict(  # the shape of problemtools' oddecho example: subtasks worth 30 and 70
-    secret_yaml="on_reject: continue\nrange: 0 100\ngrader_flags: first_error accept_if_any_accepted\n",
-    g1_yaml="on_reject: break\naccept_score: 30\nrange: 0 30\ngrader_flags: min\n",
-    g2_yaml="on_reject: break\naccept_score: 70\nrange: 0 70\ngrader_flags: min\n",
-)
+SUBTASKS = {  # the shape of problemtools' oddecho example: subtasks worth 30 and 70
+    "secret_yaml": "on_reject: continue\nrange: 0 100\ngrader_flags: first_error accept_if_any_accepted\n",
+    "g1_yaml": "on_reject: break\naccept_score: 30\nrange: 0 30\ngrader_flags: min\n",
+    "g2_yaml": "on_reject: break\naccept_score: 70\nrange: 0 70\ngrader_flags: min\n",
+}
 
 
 def test_legacy_subtasks_partial_score(tmp_path):
     problem = legacy_scoring(tmp_path, **SUBTASKS)
-    everything = dict(sample__1=AC, secret__g1__1=AC, secret__g1__2=AC, secret__g1__3=AC,
-                      secret__g2__1=AC, secret__g2__2=AC)
+    everything = {"sample__1": AC, "secret__g1__1": AC, "secret__g1__2": AC, "secret__g1__3": AC,
+                      "secret__g2__1": AC, "secret__g2__2": AC}
     assert aggregate(problem, results(**everything)) == (AC, 100.0)
     partial = {**everything, "secret__g2__2": WA}
     grade = grade_submission(problem, results(**partial))
@@ -85,7 +85,7 @@ def test_legacy_subtasks_partial_score(tmp_path):
     # Samples do not count (ignore_sample is implied at the root): a failed sample changes nothing.
     assert aggregate(problem, results(**{**partial, "sample__1": WA})) == (AC, 30.0)
     # Nothing accepted: first_error gives the first failure, and a rejected submission scores 0.
-    nothing = dict(sample__1=AC, secret__g1__1=TLE, secret__g2__1=WA)
+    nothing = {"sample__1": AC, "secret__g1__1": TLE, "secret__g2__1": WA}
     assert aggregate(problem, results(**nothing)) == (TLE, 0.0)
     assert max_score(problem) == 100
 

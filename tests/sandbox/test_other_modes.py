@@ -62,7 +62,7 @@ def test_direct_mode_unprivileged():
             "JUDGE_TEST_NESTED": "1",
         }
         inner = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", NOT_SLOW, *SUITES]
-        script = 'mount --bind "$0" "$1" && shift 2 && exec "$@"'
+        script = 'mount --bind "$0" "$1" && shift && exec "$@"'
         done = subprocess.run(
             ["unshare", "-m", "sh", "-c", script, str(prefix), pydir, "setpriv",
              f"--reuid={UNPRIVILEGED_UID}", f"--regid={UNPRIVILEGED_UID}", "--clear-groups", *inner],
