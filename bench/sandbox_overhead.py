@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,10 +24,25 @@ CPP = "#include <cstdio>\nint main(){char b[64]; if(std::fgets(b,64,stdin)) std:
 PY = "import sys\nsys.stdout.write(sys.stdin.readline())\n"
 
 
+def reachable_python() -> tuple[str, tuple[Path, ...]]:
+    """This interpreter, unless a sandbox uid cannot reach it without a mount namespace (pyenv
+    under /root, direct mode as root): then the system one."""
+    from judge.sandbox.isolation import current
+
+    python = os.path.realpath(sys.executable)
+    iso = current()
+    if iso.separate_uid and iso.mode != "bwrap":
+        parts = Path(python).parents
+        if any(p.stat().st_mode & 0o001 == 0 for p in parts if str(p) != "/"):
+            python = shutil.which("python3", path="/usr/bin:/bin") or python
+    return python, (Path(sys.base_prefix).resolve(),)
+
+
 def measure(runs: int) -> dict:
     from judge.sandbox import Limits, RunSpec, fresh_workdir, isolation_mode, run
 
     results = {"mode": isolation_mode()}
+    python, python_ro = reachable_python()
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     with fresh_workdir() as wd:
         (wd / "main.cpp").write_text(CPP)
@@ -35,7 +51,7 @@ def measure(runs: int) -> dict:
         (wd / "input.txt").write_text("1 2\n")
         progs = {
             "cpp": ([str(wd / "main")], ()),
-            "python": ([os.path.realpath(sys.executable), "-S", "main.py"], (Path(sys.base_prefix).resolve(),)),
+            "python": ([python, "-S", "main.py"], python_ro),
         }
         for name, (argv, ro) in progs.items():
             spec = RunSpec(

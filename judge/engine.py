@@ -88,7 +88,7 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     result = SubmissionResult(
         verdict=Verdict.JUDGE_ERROR, language=language.name, problem=problem.name,
         time_limit_ms=round(limits.cpu_time_s * 1000), memory_limit_kb=limits.memory_mib * 1024,
-        judge={"version": __version__},
+        judge={"version": __version__, "sandbox": runner_description(runner)},
     )
     _progress(options, "compiling")
     compiled = runner.compile(language, source)
@@ -144,13 +144,18 @@ def _run_interactive(problem: Problem, language: Language, compiled: CompileOutc
     interact = getattr(runner, "interact", None)
     if interact is None:
         raise NotImplementedError("this runner cannot judge interactive problems")
+    validator = checker_for(problem)
     results: list[TestResult] = []
     for index, test in enumerate(tests, 1):
         _progress(options, f"interacting {test.name} ({index}/{len(tests)})")
-        observation, check = interact(problem, language, compiled, test, limits)
-        verdict = verdict_of_run(language, observation) if check.verdict == Verdict.ACCEPTED else check.verdict
-        results.append(_test_result(test, observation, verdict or Verdict.ACCEPTED, check.score, check.feedback))
-        if _stops_after(problem, options, results[-1].verdict):
+        observation, check = interact(problem, language, compiled, test, limits, validator)
+        # The interaction already ranks validator and submission verdicts; only the JVM's
+        # out-of-memory exit still needs naming.
+        verdict = check.verdict
+        if verdict == Verdict.RUNTIME_ERROR and verdict_of_run(language, observation) == Verdict.MEMORY_LIMIT_EXCEEDED:
+            verdict = Verdict.MEMORY_LIMIT_EXCEEDED
+        results.append(_test_result(test, observation, verdict, check.score, check.feedback))
+        if _stops_after(problem, options, verdict):
             break
     return results
 
@@ -159,6 +164,11 @@ def _aggregate(problem: Problem, results: list[TestResult]) -> tuple[Verdict, fl
     from judge.problem.grading import aggregate
 
     return aggregate(problem, results)
+
+
+def runner_description(runner: Runner) -> str:
+    describe = getattr(runner, "describe", None)
+    return describe() if describe else type(runner).__name__
 
 
 def _progress(options: JudgeOptions, message: str) -> None:

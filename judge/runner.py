@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import stat
 import tarfile
 from dataclasses import dataclass, field
@@ -166,6 +165,9 @@ def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, li
 class LocalRunner:
     """Compile and run in this machine's sandbox (bubblewrap as an unprivileged uid when root)."""
 
+    def describe(self) -> str:
+        return f"local/{sandbox.isolation_mode()}"
+
     def compile(self, language: Language, source: bytes) -> CompileOutcome:
         return compile_in_sandbox(language, source)
 
@@ -179,5 +181,11 @@ class LocalRunner:
         return observations
 
 
-def describe_environment() -> str:
-    return f"sandbox={sandbox.isolation_mode()} uid={os.getuid()}"
+    def interact(self, problem, language: Language, compiled: CompileOutcome, test, limits: Limits, validator):
+        """One interactive test: the submission in the sandbox, the (trusted) validator beside it."""
+        from judge.checkers.interactive import run_interactive
+
+        with sandbox.fresh_workdir() as workdir:
+            compiled.artifact.write_into(workdir)
+            spec = run_spec_for(language, compiled, workdir, limits)
+            return run_interactive(problem, test, spec, validator, problem.output_validator_flags(test))

@@ -3,6 +3,7 @@ Observation. See isolation.py for the modes, launcher.c for the watching and swe
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import select
@@ -75,6 +76,8 @@ class RunningProgram:
     was already exceeded)."""
 
     def __init__(self, spec: RunSpec, *, background: bool):
+        if not Path(spec.workdir).is_absolute():  # bwrap binds and chdir need the real path
+            spec = dataclasses.replace(spec, workdir=Path(spec.workdir).resolve())
         self.spec = spec
         self._iso = isolation.current()
         self._slot: int | None = None

@@ -1,0 +1,233 @@
+"""The whole system on one machine: LocalStack (with the local Lambda executor), a throwaway MariaDB,
+`terraform apply` of the real root module into LocalStack, the example problems imported, the intake
+API on loopback and the completion consumer. `make run` and the end-to-end tests both use it.
+
+    python -m local.devstack run [--port 8080] [--state-dir .state/devstack]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TERRAFORM_DIR = REPO_ROOT / "terraform"
+PROBLEMS_DIR = REPO_ROOT / "problems"
+log = logging.getLogger("devstack")
+
+
+class DevStackError(RuntimeError):
+    pass
+
+
+def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db_user: str,
+                 db_password: str, build_dir: Path, name_prefix: str) -> dict:
+    """The variables that point the production root module at LocalStack and the local MariaDB.
+    Only what LocalStack community cannot provide is switched off (RDS, VPC endpoints, X-Ray)."""
+    return {
+        "name_prefix": name_prefix,
+        "aws_endpoint_url": endpoint_url,
+        "aws_provider_options": {"skip_credentials_validation": True, "skip_requesting_account_id": True,
+                                 "skip_metadata_api_check": True, "s3_use_path_style": True},
+        "build_dir": str(build_dir),
+        "create_database": False,
+        "existing_database": {"host": db_host, "port": db_port, "name": db_name, "cidr_block": "127.0.0.1/32"},
+        "database_credentials": {"username": db_user, "password": db_password},
+        "create_vpc_endpoints": False,
+        "enable_flow_logs": False,
+        "tracing_enabled": False,
+        "create_alarms": True,
+        # Short enough for tests to see retries and redrives; the rules (6x) still hold.
+        "worker_max_retry_attempts": 2,
+        "submissions_bucket_name": f"{name_prefix}-submissions-local",
+    }
+
+
+class DevStack:
+    def __init__(self, state_dir: Path, api_port: int = 8080, name_prefix: str = "oj",
+                 problems: list[Path] | None = None, localstack_port: int | None = None):
+        self.state_dir = state_dir.resolve()
+        self.api_port = api_port
+        self.name_prefix = name_prefix
+        self.problems = problems if problems is not None else sorted(p for p in PROBLEMS_DIR.iterdir()
+                                                                     if (p / "problem.yaml").exists())
+        self.localstack_port = localstack_port
+        self.localstack = None
+        self.mariadb = None
+        self.db = None
+        self.outputs: dict = {}
+        self.demo_token: str | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._api_server = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "DevStack":
+        from local.mariadb import MariaDB
+        from local.stack import LocalStack
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            started = time.monotonic()
+            self.localstack = LocalStack(self.state_dir / "localstack", port=self.localstack_port).start()
+            self.mariadb = MariaDB(base_dir=self.state_dir / "mariadb").start()
+            log.info("LocalStack and MariaDB up in %.1f s", time.monotonic() - started)
+            self._migrate()
+            self.outputs = self.apply_terraform()
+            log.info("terraform applied in %.1f s total", time.monotonic() - started)
+            self._import_problems()
+            self._start_consumer()
+            self._start_api()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._api_server is not None:
+            self._api_server.should_exit = True
+        for thread in self._threads:
+            thread.join(timeout=15)
+        self._threads.clear()
+        if self.db is not None:
+            self.db.close()
+        if self.localstack is not None:
+            self.localstack.stop()
+        if self.mariadb is not None:
+            self.mariadb.stop()
+
+    def __enter__(self) -> "DevStack":
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    # ---- pieces ------------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def aws_env(self) -> dict[str, str]:
+        return self.localstack.client_env()
+
+    def client(self, service: str):
+        return self.localstack.client(service)
+
+    def db_env(self) -> dict[str, str]:
+        return self.mariadb.env()
+
+    def _migrate(self) -> None:
+        from backend.db.config import Database, DbConfig
+        from backend.db.migrate import migrate
+
+        self.db = Database(DbConfig.from_env(self.db_env()))
+        with self.db.connection() as conn:
+            migrate(conn)
+
+    def apply_terraform(self) -> dict:
+        terraform = shutil.which("terraform")
+        if terraform is None:
+            raise DevStackError("terraform is not on PATH")
+        work = self.state_dir / "terraform"
+        work.mkdir(parents=True, exist_ok=True)
+        variables = local_tfvars(self.localstack.endpoint_url, self.mariadb.host, self.mariadb.port,
+                                 self.mariadb.database, self.mariadb.user, self.mariadb.password,
+                                 REPO_ROOT / "build", self.name_prefix)
+        (work / "local.auto.tfvars.json").write_text(json.dumps(variables, indent=2))
+        env = {**os.environ, **self.aws_env(), "TF_DATA_DIR": str(work / "data"), "TF_IN_AUTOMATION": "1",
+               "TF_INPUT": "0"}
+        state = ["-state", str(work / "terraform.tfstate")]
+        var_file = ["-var-file", str(work / "local.auto.tfvars.json")]
+        self._terraform(env, "init", "-input=false", "-no-color")
+        self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=8",
+                        *state, *var_file)
+        out = self._terraform(env, "output", "-json", "-no-color", *state)
+        return {name: value["value"] for name, value in json.loads(out).items()}
+
+    def _terraform(self, env: dict, *args: str) -> str:
+        log_path = self.state_dir / "terraform" / f"{args[0]}.log"
+        result = subprocess.run(["terraform", f"-chdir={TERRAFORM_DIR}", *args], env=env, capture_output=True,
+                                text=True)
+        log_path.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise DevStackError(f"terraform {args[0]} failed (log {log_path}):\n{(result.stdout + result.stderr)[-4000:]}")
+        return result.stdout
+
+    def _import_problems(self) -> None:
+        from backend import admin
+
+        for package in self.problems:
+            imported = admin.import_problem(self.db, package, problem_id=package.name)
+            log.info("imported problem %s (%s)", package.name, imported.package_sha256[:12])
+        _, self.demo_token = admin.create_user(self.db, f"demo-{int(time.time() * 1000)}")
+
+    def _start_consumer(self) -> None:
+        from backend.consumer import Consumer
+
+        consumer = Consumer(self.db, self.client("sqs"), self.outputs["completion_queue_url"],
+                            self.outputs["worker_failure_queue_url"], dlq_url=self.outputs["submission_dlq_url"])
+        thread = threading.Thread(target=consumer.run_forever, args=(self._stop,), name="consumer", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _start_api(self) -> None:
+        import uvicorn
+
+        from backend.api.app import ApiConfig, create_app
+
+        app = create_app(ApiConfig(self.outputs["submissions_bucket_name"], self.outputs["submission_queue_url"]),
+                         db=self.db, s3=self.client("s3"), sqs=self.client("sqs"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.api_port, log_level="warning")
+        self._api_server = uvicorn.Server(config)
+        thread = threading.Thread(target=self._api_server.run, name="api", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        deadline = time.monotonic() + 20
+        while not self._api_server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise DevStackError(f"the API did not start on {self.api_url} (port in use?)")
+            time.sleep(0.05)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".state" / "devstack")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    shutil.rmtree(args.state_dir, ignore_errors=True)  # a throwaway stack: every run starts clean
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack = DevStack(args.state_dir, args.port).start()
+    except Exception as error:
+        print(f"devstack: could not start: {error}", file=sys.stderr)
+        return 1
+    try:
+        print(f"READY: API {stack.api_url}  (docs {stack.api_url}/docs)  demo token: {stack.demo_token}", flush=True)
+        print(f"  try: make demo API_URL={stack.api_url} TOKEN={stack.demo_token}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
