@@ -15,7 +15,9 @@ submission still writing gets SIGPIPE instead of blocking).
 Verdict rules (problemtools' and DOMjudge's, in this order):
 1. The validator did not exit 42/43 (crashed, signalled, exceeded its time): JUDGE_ERROR.
 2. The validator exited first and rejected (43): WRONG_ANSWER, even if the submission then
-   crashed or ran out of time (it was fed nothing more; we kill it at once).
+   crashed (it was fed nothing more; we kill it at once) - unless the sandbox had already stopped
+   the submission for a limit: a validator that rejects on the end of input a kill caused is not
+   first in any meaningful sense, so the limit's verdict stands (as in DOMjudge).
 3. The submission failed on its own: TIME_LIMIT_EXCEEDED, MEMORY_LIMIT_EXCEEDED,
    OUTPUT_LIMIT_EXCEEDED, RUNTIME_ERROR (non-zero exit or a signal), JUDGE_ERROR for a sandbox
    failure. A submission killed by SIGPIPE (it wrote after the validator had finished) is not a
@@ -251,11 +253,15 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
     return observation, _verdict(check, code, validator_first, observation, validator_timed_out)
 
 
+# Outcomes only the sandbox's own limits produce: a submission we killed after a rejection has none.
+_LIMIT_OUTCOMES = frozenset({Outcome.TIME_LIMIT, Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT})
+
+
 def _verdict(check: CheckResult, code: int, validator_first: bool, observation: Observation,
              validator_timed_out: bool) -> CheckResult:
     if validator_timed_out or code not in (EXIT_ACCEPT, EXIT_REJECT):
         return check  # rule 1: collect() already made it JUDGE_ERROR
-    if code == EXIT_REJECT and validator_first:
+    if code == EXIT_REJECT and validator_first and observation.outcome not in _LIMIT_OUTCOMES:
         return check  # rule 2
     failed = _SUBMISSION_FAILURES.get(observation.outcome)
     if observation.outcome == Outcome.RUNTIME_ERROR and observation.signal == signal.SIGPIPE:
