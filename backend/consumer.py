@@ -1,5 +1,5 @@
-"""The completion consumer: drains the completion queue and the worker's failure destination into the
-submissions table.
+"""The completion consumer: drains the completion queue, the worker's failure destination and the
+submission queue's DLQ into the submissions table.
 
 Each message is validated (pipeline.messages), applied in its own transaction with the rules of
 `repositories.should_apply` (duplicates and older attempts change nothing), and deleted only after the
@@ -7,7 +7,7 @@ commit. A malformed message, or one for an unknown submission, is logged and del
 succeed, and keeping it would block nothing but fill the DLQ with noise. A database error leaves the
 message in the queue; SQS redelivers it after the visibility timeout.
 
-    python -m backend.consumer        # COMPLETION_QUEUE_URL, WORKER_FAILURE_QUEUE_URL, DB_* / DB_SECRET_ARN
+    python -m backend.consumer   # COMPLETION_QUEUE_URL, WORKER_FAILURE_QUEUE_URL, SUBMISSION_DLQ_URL, DB_*
 """
 
 from __future__ import annotations
@@ -22,18 +22,20 @@ from collections.abc import Callable, Mapping
 
 from backend.db import repositories as repo
 from backend.db.config import Database
-from pipeline.messages import CompletionMessage, FailureRecord, MessageError
+from pipeline.messages import CompletionMessage, FailureRecord, MessageError, SubmissionMessage
 
 log = logging.getLogger(__name__)
 
 
 class Consumer:
     def __init__(self, db: Database, sqs, completion_queue_url: str, failure_queue_url: str | None = None,
-                 *, batch_size: int = 10, wait_seconds: int = 5) -> None:
+                 *, dlq_url: str | None = None, batch_size: int = 10, wait_seconds: int = 5) -> None:
         self.db, self.sqs = db, sqs
         self.queues: list[tuple[str, Callable[[str], str]]] = [(completion_queue_url, self.handle_completion)]
         if failure_queue_url:
             self.queues.append((failure_queue_url, self.handle_failure_record))
+        if dlq_url:
+            self.queues.append((dlq_url, self.handle_dead_letter))
         self.batch_size, self.wait_seconds = batch_size, wait_seconds
 
     @classmethod
@@ -46,7 +48,7 @@ class Consumer:
 
             sqs = boto3.client("sqs")
         return cls(db or Database.from_env(env), sqs, env["COMPLETION_QUEUE_URL"],
-                   env.get("WORKER_FAILURE_QUEUE_URL") or None)
+                   env.get("WORKER_FAILURE_QUEUE_URL") or None, dlq_url=env.get("SUBMISSION_DLQ_URL") or None)
 
     # ---- one message ------------------------------------------------------------------------------
 
@@ -74,6 +76,21 @@ class Consumer:
         with self.db.transaction() as cur:
             outcome = repo.apply_status(cur, sid, record.attempt, "FAILED", reason=record.reason)
         self._log_outcome(outcome, sid, record.attempt, f"FAILED ({record.reason})")
+        return str(outcome)
+
+    def handle_dead_letter(self, body: str) -> str:
+        """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries.
+
+        Attempt 0 ranks below every real judging attempt, so a result that did arrive still wins."""
+        try:
+            msg = SubmissionMessage.from_json(body)
+        except MessageError as exc:
+            log.error("dropping malformed dead letter: %s; body: %.300s", exc, body)
+            return "malformed"
+        reason = "the submission message was dead-lettered: no worker could be invoked for it after repeated tries"
+        with self.db.transaction() as cur:
+            outcome = repo.apply_status(cur, msg.submission_id, 0, "FAILED", reason=reason)
+        self._log_outcome(outcome, msg.submission_id, 0, "FAILED (dead letter)")
         return str(outcome)
 
     @staticmethod

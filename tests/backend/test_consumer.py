@@ -171,3 +171,21 @@ def test_from_env(ctx, monkeypatch):
         Consumer.from_env({}, db=ctx.db, sqs=ctx.aws.sqs)
     c = Consumer.from_env({"COMPLETION_QUEUE_URL": "c", "WORKER_FAILURE_QUEUE_URL": "f"}, db=ctx.db, sqs=ctx.aws.sqs)
     assert [q for q, _ in c.queues] == ["c", "f"]
+
+
+def test_dead_letter_marks_the_submission_failed_but_never_hides_a_verdict(ctx, aws):
+    from pipeline.messages import SubmissionMessage, s3_code_path
+
+    dlq = aws.sqs.create_queue(QueueName=aws.bucket + "-dlq")["QueueUrl"]
+    consumer = Consumer(ctx.db, aws.sqs, aws.completion_queue, dlq_url=dlq)
+    lost, judged_already = ctx.new_submission(), ctx.new_submission()
+    ctx.send(aws.completion_queue, judged(judged_already, 1))
+    consumer.drain_once()
+    for sid in (lost, judged_already):
+        ctx.send(dlq, SubmissionMessage(sid, "p", ctx.user.id, "python", s3_code_path(aws.bucket, sid, "python")).to_json())
+    ctx.send(dlq, "not a submission message")
+    assert consumer.drain_once() == {"applied": 1, "stale": 1, "malformed": 1}
+    row = ctx.row(lost)
+    assert row["status"] == "FAILED" and "dead-lettered" in row["failure_reason"]
+    assert ctx.row(judged_already)["status"] == "JUDGED"
+    assert aws.depth(dlq) == 0
