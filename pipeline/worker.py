@@ -114,5 +114,6 @@ def handler(event, context):
     """The Lambda handler; the worker (clients, DB secret) is built once per execution environment."""
     global _worker
     if _worker is None:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", force=True)
         _worker = from_environment()
     return _worker.handle(event)

@@ -1,0 +1,215 @@
+"""End to end: API → S3 → MySQL → SQS → dispatcher → worker → sandbox → completion queue → consumer → GET,
+through LocalStack's own Lambda machinery (event source mapping, async invoke with retries and
+destinations, sync invoke) with the functions deployed by `terraform apply` of terraform/."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pipeline.messages import SubmissionMessage, s3_code_path
+
+pytestmark = pytest.mark.e2e
+
+CASES = [
+    ("aplusb", "python", "problems/aplusb/submissions/accepted/sum.py", "ACCEPTED"),
+    ("aplusb", "c", "problems/aplusb/submissions/accepted/sum.c", "ACCEPTED"),
+    ("aplusb", "cpp", "problems/aplusb/submissions/accepted/sum.cpp", "ACCEPTED"),
+    ("aplusb", "java", "problems/aplusb/submissions/accepted/sum_java.java", "ACCEPTED"),
+    ("aplusb", "cpp", "problems/aplusb/submissions/wrong_answer/int_read.cpp", "WRONG_ANSWER"),
+    ("aplusb", "python", "problems/aplusb/submissions/time_limit_exceeded/sleep.py", "TIME_LIMIT_EXCEEDED"),
+    ("aplusb", "c", "problems/aplusb/submissions/run_time_error/segfault.c", "RUNTIME_ERROR"),
+    ("aplusb", "cpp", "problems/aplusb/submissions/memory_limit_exceeded/hog.cpp", "MEMORY_LIMIT_EXCEEDED"),
+    ("aplusb", "python", "problems/aplusb/submissions/output_limit/flood.py", "OUTPUT_LIMIT_EXCEEDED"),
+    ("aplusb", "java", "problems/aplusb/submissions/compiler_error/Missing.java", "COMPILATION_ERROR"),
+    ("floatsum", "python", "problems/floatsum/submissions/accepted/mean_repr.py", "ACCEPTED"),
+    ("custom-checker", "cpp", "problems/custom-checker/submissions/wrong_answer/garbage.cpp", "WRONG_ANSWER"),
+]
+
+
+def test_every_language_reaches_its_verdict_through_the_whole_pipeline(api):
+    ids = [(api.submit_file(problem, language, path), expected, path) for problem, language, path, expected in CASES]
+    for submission_id, expected, path in ids:
+        body = api.wait(submission_id)
+        assert body["status"] == "JUDGED", (path, body)
+        assert body["verdict"] == expected, (path, body)
+        assert body["tests"], body
+        if expected == "ACCEPTED":
+            assert body["time_ms"] is not None and body["memory_kb"] > 0
+        if expected == "COMPILATION_ERROR":
+            assert "error" in body["compile_output"]
+
+
+def test_scoring_problem_reports_its_score(api):
+    full = api.wait(api.submit_file("groups", "cpp", _first("problems/groups/submissions/accepted", ".cpp")))
+    assert (full["status"], full["verdict"], full["score"]) == ("JUDGED", "ACCEPTED", 100)
+
+
+def _first(folder: str, suffix: str) -> str:
+    root = Path(__file__).resolve().parents[2]
+    return str(next(p for p in sorted((root / folder).iterdir()) if p.suffix == suffix).relative_to(root))
+
+
+def test_source_and_row_and_message_follow_the_contract(api, stack):
+    submission_id = api.submit_file("aplusb", "python", "problems/aplusb/submissions/accepted/sum.py")
+    obj = stack.client("s3").get_object(Bucket=stack.outputs["submissions_bucket_name"],
+                                        Key=f"submissions/{submission_id}/Main.py")
+    assert obj["ServerSideEncryption"] in ("AES256", "aws:kms")
+    assert api.wait(submission_id)["verdict"] == "ACCEPTED"
+
+
+def test_bad_requests_get_clear_4xx(api):
+    assert api.submit("aplusb", "cobol", "x").status_code == 422
+    assert api.submit("no-such-problem", "python", "print(1)").status_code in (404, 422)
+    assert api.submit("aplusb", "python", "").status_code == 422
+    assert api.submit("aplusb", "python", "#" * (64 * 1024 + 1)).status_code == 413
+    unauthenticated = api.http.post("/v1/submissions", headers={"Authorization": "Bearer nope"},
+                                    json={"problem_id": "aplusb", "language": "python", "source_code": "print(1)"})
+    assert unauthenticated.status_code == 401
+    for response in (unauthenticated, api.submit("aplusb", "cobol", "x")):
+        assert response.json()["message"]
+
+
+def test_duplicate_delivery_of_one_message_yields_one_final_state(api, stack):
+    submission_id = api.submit_file("aplusb", "cpp", "problems/aplusb/submissions/accepted/sum.cpp")
+    first = api.wait(submission_id)
+    message = SubmissionMessage(submission_id, "aplusb", first_user(stack, submission_id), "cpp",
+                                s3_code_path(stack.outputs["submissions_bucket_name"], submission_id, "cpp"))
+    sqs = stack.client("sqs")
+    for _ in range(2):  # SQS is at-least-once: the same message twice more
+        sqs.send_message(QueueUrl=stack.outputs["submission_queue_url"], MessageBody=message.to_json())
+    _wait_until(lambda: _completion_count(stack, submission_id) >= 3, 180)
+    final = api.get(submission_id)
+    assert (final["status"], final["verdict"]) == ("JUDGED", "ACCEPTED")
+    assert final["tests"] == first["tests"] or len(final["tests"]) == len(first["tests"])
+
+
+def first_user(stack, submission_id: str) -> str:
+    with stack.db.transaction() as cur:
+        cur.execute("SELECT user_id FROM submissions WHERE id = %s", (submission_id,))
+        return cur.fetchone()["user_id"]
+
+
+def _completion_count(stack, submission_id: str) -> int:
+    """How many times a worker judged a submission, read from the workers' own log groups."""
+    logs = stack.client("logs")
+    count = 0
+    for name in stack.outputs["worker_function_names"].values():
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{name}")
+            count += sum(f"judged {submission_id}" in event["message"] for page in pages for event in page["events"])
+        except logs.exceptions.ResourceNotFoundException:
+            continue
+    return count
+
+
+def _wait_until(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError("condition not reached in time")
+
+
+def test_poison_message_lands_in_the_dlq_and_the_submission_ends_failed(api, stack):
+    """A worker that cannot be invoked: the dispatcher fails the record each time, SQS redelivers it,
+    after maxReceiveCount it moves to the DLQ, and the backend marks the submission FAILED."""
+    lam, sqs = stack.client("lambda"), stack.client("sqs")
+    dispatcher = stack.outputs["dispatcher_function_name"]
+    queue = stack.outputs["submission_queue_url"]
+    config = lam.get_function_configuration(FunctionName=dispatcher)["Environment"]["Variables"]
+    broken = {**config, "WORKER_FUNCTIONS": json.dumps({**json.loads(config["WORKER_FUNCTIONS"]),
+                                                        "c": "e2e-no-such-worker"})}
+    visibility = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    try:
+        lam.update_function_configuration(FunctionName=dispatcher, Environment={"Variables": broken})
+        lam.get_waiter("function_updated_v2").wait(FunctionName=dispatcher)
+        # Redeliveries every second instead of every visibility timeout, so five take seconds.
+        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "1"})
+        submission_id = api.submit_file("aplusb", "c", "problems/aplusb/submissions/accepted/sum.c")
+        body = api.wait(submission_id, timeout=180)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue, Attributes=visibility)
+        lam.update_function_configuration(FunctionName=dispatcher, Environment={"Variables": config})
+        lam.get_waiter("function_updated_v2").wait(FunctionName=dispatcher)
+    assert body["status"] == "FAILED" and body["verdict"] == "JUDGE_ERROR"
+    assert "dead-lettered" in body["failure_reason"]
+
+
+def _function_processes(function_name: str) -> list[int]:
+    """Local executor processes running a function's handler (not its runtime init)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode() in environ and b"--function" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_worker_killed_mid_judging_is_retried_and_ends_judged(api, stack):
+    worker = stack.outputs["worker_functions_by_language"]["python"]
+    submission_id = api.submit_file("aplusb", "python", "problems/aplusb/submissions/time_limit_exceeded/sleep.py")
+    deadline = time.monotonic() + 60
+    killed = []
+    while not killed and time.monotonic() < deadline:
+        body = api.get(submission_id)
+        assert body["status"] not in ("JUDGED", "FAILED"), "judged before it could be killed"
+        for pid in _function_processes(worker):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.05)
+    assert killed, "never saw the worker process"
+    body = api.wait(submission_id, timeout=180)
+    assert (body["status"], body["verdict"]) == ("JUDGED", "TIME_LIMIT_EXCEEDED")
+
+
+def test_fifty_submissions_at_once_all_end_judged(api, stack):
+    sources = [
+        ("python", "problems/aplusb/submissions/accepted/sum.py"),
+        ("cpp", "problems/aplusb/submissions/accepted/sum.cpp"),
+        ("c", "problems/aplusb/submissions/accepted/sum.c"),
+        ("java", "problems/aplusb/submissions/accepted/sum_java.java"),
+        ("python", "problems/aplusb/submissions/wrong_answer/off_by_one.py"),
+    ]
+    started = {}
+
+    def submit(i: int) -> str:
+        language, path = sources[i % len(sources)]
+        t0 = time.monotonic()
+        submission_id = api.submit_file("aplusb", language, path)
+        started[submission_id] = t0
+        return submission_id
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        ids = list(pool.map(submit, range(50)))
+    latencies, pending = {}, set(ids)
+    deadline = time.monotonic() + 600
+    while pending and time.monotonic() < deadline:
+        for submission_id in list(pending):
+            body = api.get(submission_id)
+            if body["status"] in ("JUDGED", "FAILED"):
+                assert body["status"] == "JUDGED", body
+                latencies[submission_id] = time.monotonic() - started[submission_id]
+                pending.discard(submission_id)
+        time.sleep(0.2)
+    assert not pending, f"{len(pending)} submissions not judged in time"
+    values = sorted(latencies.values())
+    p50, p95 = statistics.median(values), values[int(0.95 * (len(values) - 1))]
+    report = {"submissions": len(values), "p50_s": round(p50, 2), "p95_s": round(p95, 2), "max_s": round(values[-1], 2)}
+    out = Path(os.environ.get("E2E_REPORT_DIR", stack.state_dir)) / "latency.json"
+    out.write_text(json.dumps(report))
+    print(f"\n50 submissions: submit-to-verdict p50 {p50:.2f} s, p95 {p95:.2f} s (report {out})")
