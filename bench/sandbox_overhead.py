@@ -1,11 +1,19 @@
 """Per-run sandbox overhead against a bare subprocess run of the same program.
 
-    .venv/bin/python bench/sandbox_overhead.py [--runs 200] [--modes auto,direct]
+    .venv/bin/python bench/sandbox_overhead.py [--runs 200] [--modes auto,bwrap-fresh,direct] [--rounds 1]
 
 For trivial C++ and Python programs (read a line, print it) it times N bare runs
-(subprocess.run, stdin from a file, stdout/stderr captured) and N judge.sandbox.run() runs, and
-prints ms/run, the overhead in ms and the ratio. Each mode runs in its own interpreter because
-the mode is fixed per process (JUDGE_SANDBOX_MODE).
+(subprocess.run, stdin from a file, stdout/stderr captured) and N judge.sandbox.run() runs,
+interleaved, and prints ms/run, the overhead in ms and the ratio. Each mode runs in its own
+interpreter because the mode is fixed per process:
+
+    auto         what this machine selects (bwrap with per-slot reuse as root with bubblewrap)
+    bwrap        JUDGE_SANDBOX_MODE=bwrap (reuse on)
+    bwrap-fresh  JUDGE_SANDBOX_MODE=bwrap JUDGE_SANDBOX_REUSE=0: a whole bwrap per run (the old way)
+    direct       JUDGE_SANDBOX_MODE=direct
+
+With --rounds R the modes take turns R times (so background load hits them alike) and the
+figures are medians over the rounds.
 """
 
 from __future__ import annotations
@@ -40,8 +48,9 @@ def reachable_python() -> tuple[str, tuple[Path, ...]]:
 
 def measure(runs: int) -> dict:
     from judge.sandbox import Limits, RunSpec, fresh_workdir, isolation_mode, run
+    from judge.sandbox.isolation import current
 
-    results = {"mode": isolation_mode()}
+    results = {"mode": isolation_mode() + ("+reuse" if current().reuse else "")}
     python, python_ro = reachable_python()
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     with fresh_workdir() as wd:
@@ -91,38 +100,60 @@ def measure(runs: int) -> dict:
                 "ratio": j / b,
                 "median_overhead_ms": (statistics.median(times["judge"]) - statistics.median(times["bare"]))
                 * 1000,
+                "median_ratio": statistics.median(times["judge"]) / statistics.median(times["bare"]),
             }
     return results
+
+
+MODE_ENV = {
+    "auto": {},
+    "bwrap": {"JUDGE_SANDBOX_MODE": "bwrap"},
+    "bwrap-fresh": {"JUDGE_SANDBOX_MODE": "bwrap", "JUDGE_SANDBOX_REUSE": "0"},
+    "direct": {"JUDGE_SANDBOX_MODE": "direct"},
+}
+KEYS = ("bare_ms", "judge_ms", "overhead_ms", "median_overhead_ms", "ratio", "median_ratio")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)
-    ap.add_argument("--modes", default="auto,direct", help="comma list of JUDGE_SANDBOX_MODE values")
+    ap.add_argument("--modes", default="auto,bwrap-fresh,direct", help=f"comma list of {', '.join(MODE_ENV)}")
+    ap.add_argument("--rounds", type=int, default=1, help="take turns this many times; report medians")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # child mode
     args = ap.parse_args()
     if args.json:
         print(json.dumps(measure(args.runs)))
         return
-    print(f"sandbox overhead, {args.runs} runs per program (mean; median in brackets)")
-    for mode in args.modes.split(","):
-        env = dict(os.environ, JUDGE_SANDBOX_MODE=mode)
-        out = subprocess.run(
-            [sys.executable, __file__, "--json", "--runs", str(args.runs)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            print(f"  mode {mode}: failed\n{out.stderr}")
+    modes = args.modes.split(",")
+    collected: dict[str, list[dict]] = {m: [] for m in modes}
+    for _ in range(args.rounds):
+        for mode in modes:
+            env = dict(os.environ, **MODE_ENV[mode])
+            out = subprocess.run(
+                [sys.executable, __file__, "--json", "--runs", str(args.runs)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if out.returncode != 0:
+                print(f"  mode {mode}: failed\n{out.stderr}")
+                continue
+            collected[mode].append(json.loads(out.stdout))
+    print(
+        f"sandbox overhead, {args.runs} runs per program, {args.rounds} round(s) "
+        "(mean; median in brackets; medians over rounds)"
+    )
+    for mode in modes:
+        rounds = collected[mode]
+        if not rounds:
             continue
-        res = json.loads(out.stdout)
         for prog in ("cpp", "python"):
-            r = res[prog]
+            r = {k: statistics.median(x[prog][k] for x in rounds) for k in KEYS}
             print(
-                f"  {res['mode']:6} {prog:6}  bare {r['bare_ms']:6.2f} ms  judge {r['judge_ms']:6.2f} ms  "
-                f"overhead {r['overhead_ms']:+5.2f} ms [{r['median_overhead_ms']:+5.2f}]  ratio {r['ratio']:.2f}"
+                f"  {rounds[0]['mode']:12} {prog:6}  bare {r['bare_ms']:6.2f} ms  judge {r['judge_ms']:6.2f} ms  "
+                f"overhead {r['overhead_ms']:+5.2f} ms [{r['median_overhead_ms']:+5.2f}]  "
+                f"ratio {r['ratio']:.2f} [{r['median_ratio']:.2f}]"
             )
 
 

@@ -46,8 +46,18 @@ EOF
   local header
   header=$(echo '#include <bits/stdc++.h>' | "$gxx" -std=gnu++20 -x c++ -E - | sed -n 's/^# 1 "\(.*bits\/stdc++\.h\)".*/\1/p' | head -n1)
   cp "$header" "$root/gcc/include/pch/bits/stdc++.h"
-  # shellcheck disable=SC2086 # PCH_FLAGS is a list of flags
-  "$gxx" $PCH_FLAGS -x c++-header "$root/gcc/include/pch/bits/stdc++.h" -o "$root/gcc/include/pch/bits/stdc++.h.gch"
+  # GCC 12 does not write bit-identical PCH files twice (a few hash words differ between runs), so
+  # the PCH is cached by what determines it: same compiler, header and flags → same bytes, same zip.
+  local key cache
+  key=$({ "$gxx" --version; echo "$PCH_FLAGS"; cat "$header"; } | sha256sum | cut -c1-16)
+  cache=$out/.pch-cache/stdc++-$key.gch
+  if [ ! -f "$cache" ]; then
+    mkdir -p "$out/.pch-cache"
+    # shellcheck disable=SC2086 # PCH_FLAGS is a list of flags
+    "$gxx" $PCH_FLAGS -x c++-header "$root/gcc/include/pch/bits/stdc++.h" -o "$cache.tmp"
+    mv "$cache.tmp" "$cache"
+  fi
+  cp "$cache" "$root/gcc/include/pch/bits/stdc++.h.gch"
   "$gxx" --version | head -n1 >"$root/gcc/VERSION"
   echo "pch flags: $PCH_FLAGS" >>"$root/gcc/VERSION"
   "$python" "$repo/tools/detzip.py" "$root" "$out/gcc.zip"

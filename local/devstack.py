@@ -34,6 +34,7 @@ def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db
     """The variables that point the production root module at LocalStack and the local MariaDB.
     Only what LocalStack community cannot provide is switched off (RDS, VPC endpoints, X-Ray)."""
     return {
+        "region": "us-east-1",
         "name_prefix": name_prefix,
         "aws_endpoint_url": endpoint_url,
         "aws_provider_options": {"skip_credentials_validation": True, "skip_requesting_account_id": True,
@@ -42,6 +43,7 @@ def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db
         "create_database": False,
         "existing_database": {"host": db_host, "port": db_port, "name": db_name, "cidr_block": "127.0.0.1/32"},
         "database_credentials": {"username": db_user, "password": db_password},
+        "availability_zones": ["us-east-1a", "us-east-1b"],
         "create_vpc_endpoints": False,
         "enable_flow_logs": False,
         "tracing_enabled": False,
@@ -217,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"devstack: could not start: {error}", file=sys.stderr)
         return 1
     try:
+        (args.state_dir / "ready.json").write_text(json.dumps({"api_url": stack.api_url, "token": stack.demo_token}))
         print(f"READY: API {stack.api_url}  (docs {stack.api_url}/docs)  demo token: {stack.demo_token}", flush=True)
-        print(f"  try: make demo API_URL={stack.api_url} TOKEN={stack.demo_token}", flush=True)
+        print("  in another terminal: make demo", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

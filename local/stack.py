@@ -129,7 +129,9 @@ class LocalStack:
                 "DISABLE_EVENTS": "1",
                 "SKIP_SSL_CERT_DOWNLOAD": "1",
                 "DNS_ADDRESS": "0",
-                "SQS_ENDPOINT_STRATEGY": "path",
+                # "off": queue URLs are http://<LOCALSTACK_HOST>/<account>/<name>, which resolve offline
+                # and which the Terraform provider can parse ("path" URLs it refuses).
+                "SQS_ENDPOINT_STRATEGY": "off",
                 # Lambda: our executor plugin, the project's Python, code/layers under the state dir.
                 "LAMBDA_RUNTIME_EXECUTOR": "local",
                 "LOCAL_LAMBDA_PYTHON": self.function_python,

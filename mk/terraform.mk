@@ -1,5 +1,5 @@
 # Terraform, packaging and layers: everything checked offline on this machine.
-#   make tf-check        fmt + validate + terraform test + example plan + checkov
+#   make tf-check        fmt, README tables, validate, terraform test, example plan, checkov, size check
 #   make package         build/functions/<name>.zip (deterministic)
 #   make layers-local    build/layers/{gcc,jdk}.zip from this host's toolchains
 TF ?= terraform
@@ -23,7 +23,7 @@ TF_OFFLINE_OPTS = -var 'aws_provider_options={skip_credentials_validation=true,s
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV_VENV := $(TF_WORK)/checkov-venv
 
-.PHONY: tf-rc tf-init tf-fmt tf-fmt-fix tf-validate tf-test tf-plan-example checkov tf-check layers-local layers-check size-check
+.PHONY: tf-rc tf-init tf-docs tf-docs-check tf-fmt tf-fmt-fix tf-validate tf-test tf-plan-example checkov tf-check layers-local size-check
 
 $(TF_RC): mk/terraform.mk
 	@mkdir -p $(TF_WORK)/plugin-cache
@@ -84,15 +84,25 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d $(TF_DIR) --skip-path 'terraform/tests' --download-external-modules false --skip-download
 
-tf-check: tf-fmt tf-validate tf-test tf-plan-example checkov
+# README inputs/outputs tables between the terraform-docs markers, from variables.tf/outputs.tf.
+tf-docs:
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/tf_docs.py $(TF_DIR)
+
+tf-docs-check:
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/tf_docs.py --check $(TF_DIR)
+
+tf-check: tf-fmt tf-docs-check tf-validate tf-test tf-plan-example checkov size-check
 
 # ---- function zips and layers ---------------------------------------------------------------
 
 package:
 	$(or $(wildcard $(PY)),$(PYTHON312)) tools/package_functions.py --out $(BUILD_DIR)/functions
 
-layers-local:
-	PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build_local.sh $(BUILD_DIR)/layers
+# Rebuilt only when the build script changes (the host's toolchains rarely do: `make -B layers-local`).
+layers-local: $(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/jdk.zip
+
+$(BUILD_DIR)/layers/%.zip: layers/build_local.sh tools/detzip.py
+	PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build_local.sh $(BUILD_DIR)/layers $*
 
 # Each function with its layers must stay under Lambda's 250 MB unzipped limit.
 size-check:

@@ -47,7 +47,11 @@ def tree_entries(root: Path, prefix: str = "") -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in EXCLUDED_DIRS and not (Path(dirpath) / d).is_symlink()]
-        names = filenames + [d for d in os.listdir(dirpath) if (Path(dirpath) / d).is_symlink() and (Path(dirpath) / d).is_dir()]
+        names = filenames + [
+            d
+            for d in os.listdir(dirpath)
+            if (Path(dirpath) / d).is_symlink() and (Path(dirpath) / d).is_dir()
+        ]
         for name in names:
             path = Path(dirpath) / name
             rel = path.relative_to(root)

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detzip import Entry, excluded, tree_entries, write_zip  # noqa: E402
+from detzip import Entry, excluded, tree_entries, write_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
@@ -27,11 +27,27 @@ REQUIREMENTS = Path(__file__).with_name("function-requirements.txt")
 WHOLE_PACKAGES = ("judge", "pipeline")  # shipped whole (data files, imports by name)
 FIRST_PARTY = ("judge", "pipeline", "backend")
 # Modules the python3.12 Lambda runtime provides.
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six", "awslambdaric"}
+RUNTIME_PROVIDED = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "urllib3",
+    "dateutil",
+    "six",
+    "awslambdaric",
+}
 # Import name → the distributions it needs (itself and its dependencies), pinned in REQUIREMENTS.
 IMPORTS = {
     "aws_lambda_powertools": ["aws-lambda-powertools", "typing-extensions"],
-    "jsonschema": ["jsonschema", "jsonschema-specifications", "referencing", "attrs", "rpds-py", "typing-extensions"],
+    "jsonschema": [
+        "jsonschema",
+        "jsonschema-specifications",
+        "referencing",
+        "attrs",
+        "rpds-py",
+        "typing-extensions",
+    ],
     "yaml": ["PyYAML"],
     "pymysql": ["PyMySQL"],
 }
@@ -70,7 +86,9 @@ def _optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
         if isinstance(parent, ast.Try) and node in parent.body:
             for handler in parent.handlers:
                 names = [handler.type] if not isinstance(handler.type, ast.Tuple) else handler.type.elts
-                if any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names):
+                if any(
+                    isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names
+                ):
                     return True
         node = parent
     return False
@@ -126,13 +144,38 @@ def reach(roots: list[Path]) -> tuple[set[Path], set[str]]:
 
 def fetch_wheel(dist: str, version: str, cache: Path) -> Path:
     key = normalise(dist).replace("-", "_")
-    found = [w for w in cache.glob("*.whl") if normalise(w.name.split("-")[0]).replace("-", "_") == key and w.name.split("-")[1] == version]
+    found = [
+        w
+        for w in cache.glob("*.whl")
+        if normalise(w.name.split("-")[0]).replace("-", "_") == key and w.name.split("-")[1] == version
+    ]
     if found:
         return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "-qq", "--no-deps", "--only-binary=:all:",
-           "--python-version", "3.12", "--implementation", "cp", "--abi", "cp312", "--abi", "abi3", "--abi", "none",
-           *[arg for p in WHEEL_PLATFORMS for arg in ("--platform", p)], "--platform", "any",
-           "--dest", str(cache), f"{dist}=={version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "-qq",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.12",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp312",
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        *[arg for p in WHEEL_PLATFORMS for arg in ("--platform", p)],
+        "--platform",
+        "any",
+        "--dest",
+        str(cache),
+        f"{dist}=={version}",
+    ]
     subprocess.run(cmd, check=True)
     return fetch_wheel(dist, version, cache)
 
@@ -180,16 +223,27 @@ def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, 
         if dist not in pins:
             raise SystemExit(f"{name}: {dist} is not pinned in {REQUIREMENTS.name}")
         entries.update(wheel_entries(fetch_wheel(dist, pins[dist], cache)))
-    print(f"{name}: {len(entries)} files; vendored: {', '.join(f'{d}=={pins[d]}' for d in dists) or 'nothing'}")
+    print(
+        f"{name}: {len(entries)} files; vendored: {', '.join(f'{d}=={pins[d]}' for d in dists) or 'nothing'}"
+    )
     return entries
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    global ROOT, FUNCTIONS  # the source tree every helper reads from (--root)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="source tree to package (default: this repository)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "functions")
     parser.add_argument("--wheel-cache", type=Path, default=ROOT / "build" / "wheels")
-    parser.add_argument("names", nargs="*", help="functions to build (default: every functions/<name>/ with a handler.py)")
+    parser.add_argument(
+        "names", nargs="*", help="functions to build (default: every functions/<name>/ with a handler.py)"
+    )
     args = parser.parse_args(argv)
+    ROOT, FUNCTIONS = args.root.resolve(), args.root.resolve() / "functions"
 
     names = args.names or sorted(p.parent.name for p in FUNCTIONS.glob("*/handler.py"))
     if not names:

@@ -55,9 +55,14 @@ def pack_package(package_dir: str | os.PathLike) -> bytes:
             info.mtime = 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
-            if real.is_dir():
-                if path.is_symlink():
-                    raise PackageError(f"{arcname}: symlinked directories are not supported")
+            if real.is_dir() and path.is_symlink():
+                # Kept as a relative link (the 2023-07 `output_validator` -> `output_validators/x`
+                # layout); its target is packed on its own, and unpacking refuses escaping links.
+                info.type = tarfile.SYMTYPE
+                info.linkname = os.path.relpath(real, path.parent.resolve())
+                info.mode = 0o777
+                tar.addfile(info)
+            elif real.is_dir():
                 info.type = tarfile.DIRTYPE
                 info.mode = 0o755
                 tar.addfile(info)

@@ -8,8 +8,10 @@
 How (details in the modules): the program is started by a tiny C launcher (launcher.c) that
 applies rlimits, drops to a sandbox uid when we are root, forks the program, watches CPU, wall
 time, tree RSS and task count, and at the end kills and reaps the whole tree (it is a child
-subreaper, so double-forked daemons come back to it). With root and bubblewrap the launcher runs
-inside fresh namespaces (isolation.py). Memory and CPU come from the launcher's
+subreaper, so double-forked daemons come back to it). With root and bubblewrap the program runs
+in namespaces (isolation.py): by default each run joins a long-lived per-slot holder made by
+bubblewrap (network, uts, mount template) and gets fresh mount/ipc/pid namespaces of its own, which
+costs a fraction of a whole bwrap per run. Memory and CPU come from the launcher's
 getrusage(RUSAGE_CHILDREN), so the judge's own size never shows (outcome.py has the MLE rule).
 
 What a submission can still do in direct mode without root (AWS Lambda: no namespaces, one uid):

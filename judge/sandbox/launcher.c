@@ -21,11 +21,24 @@
  *     -K        we are pid 2 of a private pid namespace: kill(-1) sweeps everything
  *     -e NAME[=VALUE]  set or unset one environment variable (undoes what bwrap adds: PWD)
  *
+ *   Reuse mode (isolation.py, "bwrap" with JUDGE_SANDBOX_REUSE on): one long-lived holder per uid
+ *   slot keeps a net+uts namespace and a template mount namespace built by bwrap; each run joins
+ *   them and creates everything a run could leave state in afresh (see join_slot below):
+ *     -J FD     pidfd of the slot's holder: setns(net, uts, mount), then unshare(mount, ipc, pid)
+ *     -s BYTES  size of the run's fresh /tmp and /dev/shm tmpfs
+ *     -W r|w    bind the workdir (-d) read-only or writable into the run's mount namespace
+ *     -B PATH   bind PATH read-only at the same place (repeatable)
+ *   The launcher then forks an intermediate that is pid 1 of the run's own pid namespace, mounts
+ *   its /proc, and does everything below (so -K is implied and checked: getpid() must be 1).
+ *   launcher -H: the holder itself: wait for EOF on fd 0, then exit (the namespaces go with it).
+ *
  * The program's stdio is the launcher's fds 0/1/2; the launcher swaps its own copies for
  * /dev/null after fork so the caller sees EOF as soon as the program tree is gone.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -35,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -59,8 +73,14 @@ static struct {
     long uid, gid;
     const char *dir;
     int pidns;
+    int join_fd;           /* -J */
+    long long tmp_bytes;   /* -s */
+    char workdir_mode;     /* -W: 'r' or 'w' (0: no bind) */
+    const char *ro_paths[64];
+    int n_ro;
+    int hold;              /* -H */
     char **argv;
-} o = {.report_fd = -1, .control_fd = -1, .cpu_ms = 1000, .wall_ms = 3000, .nproc = 64,
+} o = {.join_fd = -1, .tmp_bytes = 16 << 20, .report_fd = -1, .control_fd = -1, .cpu_ms = 1000, .wall_ms = 3000, .nproc = 64,
        .nofile = 64, .nproc_mode = 's', .uid = -1, .gid = -1};
 
 static long ticks_per_s, page_kib;
@@ -227,6 +247,150 @@ static void close_from(int first) {
     for (long fd = first, max = sysconf(_SC_OPEN_MAX); fd < max; fd++) close((int)fd); /* kernel < 5.9 */
 }
 
+
+/* ---- reuse mode: join the slot's namespaces, then fresh mount/ipc/pid namespaces per run ---- */
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
+struct jmount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+#define MAX_BINDS 65
+static struct { const char *dest; int fd, is_dir, is_workdir; } binds[MAX_BINDS];
+static int n_binds;
+/* Mount points we created on the template's root for the workdir: removed after the run (which
+ * costs an unmount, i.e. an RCU grace period, so it is only done when needed: the usual workdir
+ * sits on the fresh /tmp). Mount points for -B paths (toolchains: the same paths every run) stay:
+ * empty, root's, read-only to runs. */
+static char *made[512];
+static int n_made;
+
+/* A detached copy of `path` (from the judge's mount namespace), read-only unless `rw`. */
+static void clone_tree(const char *path, int rw, int is_workdir) {
+    struct stat st;
+    if (n_binds >= MAX_BINDS || stat(path, &st) < 0) die("bind source");
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) die("open_tree");
+    struct jmount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rw ? 0 : MOUNT_ATTR_RDONLY)};
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) die("mount_setattr");
+    binds[n_binds].dest = path;
+    binds[n_binds].fd = fd;
+    binds[n_binds].is_workdir = is_workdir;
+    binds[n_binds++].is_dir = S_ISDIR(st.st_mode);
+}
+
+/* Create the mount point `path` (and missing parents, 0755, root's) in the run's namespace. */
+static void make_mount_point(const char *path, int is_dir, int record) {
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf || path[0] != '/') die("mount point");
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        int last = *p == 0;
+        if (*p != '/' && !last) continue;
+        *p = 0;
+        int r = last && !is_dir ? open(buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : mkdir(buf, 0755);
+        if (r >= 0) {
+            if (last && !is_dir) close(r);
+            /* what lands on the fresh /tmp or /dev/shm goes with them; the rest is removed */
+            if (record && strncmp(buf, "/tmp/", 5) != 0 && strncmp(buf, "/dev/shm/", 9) != 0 && n_made < 512)
+                made[n_made++] = strdup(buf);
+        } else if (errno != EEXIST) {
+            die("mkdir mount point");
+        }
+        if (last) break;
+        *p = '/';
+    }
+}
+
+static int slashes(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '/';
+    return n;
+}
+
+static void mount_tmpfs(const char *where) {
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%lld,mode=1777", o.tmp_bytes);
+    if (mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) die("mount tmpfs");
+}
+
+/* Runs in the launcher (host pid namespace, a root process): returns in the intermediate, pid 1 of
+ * a fresh pid namespace, with a fresh mount namespace (copied from the slot's template: system
+ * dirs read-only, /dev) holding a new /proc, new /tmp and /dev/shm and this run's binds only, and
+ * a fresh SysV IPC namespace. The network (loopback only) and uts namespaces are the slot's own,
+ * shared with earlier runs of the same slot only. The launcher waits, removes the workdir's mount
+ * points if it made any on the template's root, and exits; the run's namespaces die with their
+ * last process. */
+static void join_slot(void) {
+    if (o.workdir_mode && o.dir) clone_tree(o.dir, o.workdir_mode == 'w', 1);
+    for (int i = 0; i < o.n_ro; i++) clone_tree(o.ro_paths[i], 0, 0);
+    if (setns(o.join_fd, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS) < 0) die("setns");
+    close(o.join_fd);
+    o.join_fd = -1;
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID) < 0) die("unshare");
+    /* nothing below may propagate anywhere: private before the first mount */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make-rprivate");
+    mount_tmpfs("/tmp");
+    mount_tmpfs("/dev/shm");
+    umask(022);
+    /* parents before children, so a bind below another one is not hidden by it */
+    for (int i = 1; i < n_binds; i++)
+        for (int j = i; j > 0 && slashes(binds[j - 1].dest) > slashes(binds[j].dest); j--) {
+            __typeof__(binds[0]) t = binds[j];
+            binds[j] = binds[j - 1], binds[j - 1] = t;
+        }
+    for (int i = 0; i < n_binds; i++) {
+        make_mount_point(binds[i].dest, binds[i].is_dir, binds[i].is_workdir);
+        if (syscall(SYS_move_mount, binds[i].fd, "", AT_FDCWD, binds[i].dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            die("move_mount");
+        close(binds[i].fd);
+    }
+    pid_t init = fork();
+    if (init < 0) die("fork");
+    if (init == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getpid() != 1) die("pid namespace"); /* kill(-1) below must only ever mean this run */
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die("mount proc");
+        o.pidns = 1;
+        return;
+    }
+    /* the intermediate owns stdio, report and control now: the caller sees EOF when it ends */
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
+    close_from(3);
+    int st;
+    while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (n_made)
+        for (int i = n_binds - 1; i >= 0; i--) umount2(binds[i].dest, MNT_DETACH);
+    for (int i = n_made - 1; i >= 0; i--)
+        if (rmdir(made[i]) < 0 && errno == ENOTDIR) unlink(made[i]);
+    _exit(0);
+}
+
+/* The holder: nothing but its namespaces. Ends when the judge closes (or dies with) fd 0. */
+static int hold(void) {
+    close_from(3);
+    signal(SIGPIPE, SIG_IGN);
+    if (write(1, "R", 1) != 1) return 1; /* the namespaces are set up: runs may join */
+    char buf[64];
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR)) return 0;
+    }
+}
+
 static void child(int errfd, long nproc_limit) {
     struct child_error ce = {ST_NONE, 0};
     sigset_t none;
@@ -269,7 +433,7 @@ fail:
 
 int main(int argc, char **argv) {
     int opt;
-    while ((opt = getopt(argc, argv, "+r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:")) != -1) {
+    while ((opt = getopt(argc, argv, "+r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:J:s:W:B:H")) != -1) {
         switch (opt) {
         case 'r': o.report_fd = atoi(optarg); break;
         case 'c': o.control_fd = atoi(optarg); break;
@@ -286,6 +450,14 @@ int main(int argc, char **argv) {
         case 'g': o.gid = atol(optarg); break;
         case 'd': o.dir = optarg; break;
         case 'K': o.pidns = 1; break;
+        case 'J': o.join_fd = atoi(optarg); break;
+        case 's': o.tmp_bytes = atoll(optarg); break;
+        case 'W': o.workdir_mode = optarg[0] == 'w' ? 'w' : 'r'; break;
+        case 'B':
+            if (o.n_ro >= 64) return 121;
+            o.ro_paths[o.n_ro++] = optarg;
+            break;
+        case 'H': o.hold = 1; break;
         case 'e': {
             char *eq = strchr(optarg, '=');
             if (eq) *eq = 0, setenv(optarg, eq + 1, 1);
@@ -295,18 +467,22 @@ int main(int argc, char **argv) {
         default: return 121;
         }
     }
+    if (o.hold) return hold();
     if (optind >= argc || o.report_fd < 0) return 122;
     o.argv = argv + optind;
     ticks_per_s = sysconf(_SC_CLK_TCK);
     page_kib = sysconf(_SC_PAGESIZE) / 1024;
 
-    /* keep only stdio, report and control: whatever else the judge leaked stops here */
+    /* keep only stdio, report, control (and the holder's pidfd): whatever else the judge leaked
+     * stops here */
     int keep_max = o.report_fd > o.control_fd ? o.report_fd : o.control_fd;
+    if (o.join_fd > keep_max) keep_max = o.join_fd;
     if (keep_max < 2) keep_max = 2;
     for (int fd = 3; fd < keep_max; fd++)
-        if (fd != o.report_fd && fd != o.control_fd) close(fd);
+        if (fd != o.report_fd && fd != o.control_fd && fd != o.join_fd) close(fd);
     close_from(keep_max + 1);
     signal(SIGPIPE, SIG_IGN);
+    if (o.join_fd >= 0) join_slot(); /* returns in the run's pid 1 */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("subreaper");
 
     long nproc_limit = o.nproc;

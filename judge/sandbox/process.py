@@ -25,7 +25,7 @@ BACKSTOP_GRACE_S = 5.0  # beyond the wall limit, in case the launcher itself is 
 READ_CHUNK = 1 << 16  # a pipe holds 64 KiB by default: a bigger buffer buys nothing
 
 
-def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None) -> list[str]:
+def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None, joined: bool) -> list[str]:
     lim = spec.limits
     args = [
         "-r3", "-c4",
@@ -44,10 +44,22 @@ def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None) -> 
     args += ["-S", str(lim.memory_mib * MIB)]  # the stack counts as memory: deep recursion may use it
     if uid is not None:
         args += ["-u", str(uid), "-g", str(iso.gid)]
-    if iso.mode == "bwrap":
+    if iso.mode == "bwrap" and not joined:  # bwrap per run: the launcher is its pid 2
         args.append("-K")
         # bwrap exports PWD after its chdir; the environment must stay exactly the caller's
         args += ["-e", f"PWD={spec.env['PWD']}" if "PWD" in spec.env else "PWD"]
+    return args
+
+
+HOLDER_FD = 5  # the slot holder's pidfd, in the launcher (reuse mode)
+
+
+def _join_args(spec: RunSpec) -> list[str]:
+    """Reuse mode: the launcher joins the slot's holder and binds what this run may see."""
+    args = ["-J", str(HOLDER_FD), "-s", str(spec.limits.file_size_mib * MIB)]
+    args += ["-W", "w" if spec.writable_workdir else "r"]
+    for path in dict.fromkeys(str(Path(p).absolute()) for p in spec.readonly_paths):
+        args += ["-B", path]  # the launcher binds parents before children
     return args
 
 
@@ -94,6 +106,7 @@ class RunningProgram:
         self._thread: threading.Thread | None = None
         self._fds: dict[int, str] = {}
         self._control = -1
+        self._holder_fd: int | None = None
         self._spawn()
         if background:
             self._thread = threading.Thread(
@@ -112,7 +125,11 @@ class RunningProgram:
             uid = self.uid = iso.uid_base + self._slot
         self._restore_mode = _prepare_workdir(spec, iso)
         launcher = launcher_command()
-        if iso.mode == "bwrap":
+        reuse = iso.mode == "bwrap" and iso.reuse and len(launcher) == 1 and self._slot is not None
+        if reuse:
+            self._holder_fd = iso.holder_pidfd(self._slot, launcher[0])
+            prefix = list(launcher)
+        elif iso.mode == "bwrap":
             prefix = isolation.bwrap_prefix(
                 iso,
                 launcher=launcher,
@@ -124,7 +141,9 @@ class RunningProgram:
         else:
             prefix = list(launcher)
         env = dict(spec.env)  # the whole environment, also for bwrap: nothing of the judge's
-        largs = _launcher_args(spec, iso, uid)
+        largs = _launcher_args(spec, iso, uid, reuse)
+        if reuse:
+            largs += _join_args(spec)
         if len(launcher) > 1:  # the Python fallback may need LD_LIBRARY_PATH to start at all
             env = {k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if k in os.environ}
             largs += ["-C", *(f"-e{k}={v}" for k, v in spec.env.items())]
@@ -165,7 +184,10 @@ class RunningProgram:
             mine.append(self._control), theirs.append(control)
             # move sources above 0..4 first, so one dup2 cannot clobber another's source
             sources = []
-            for fd in (stdin, stdout, stderr, report, control):
+            passed = [stdin, stdout, stderr, report, control]
+            if self._holder_fd is not None:
+                passed.append(self._holder_fd)  # lands on HOLDER_FD
+            for fd in passed:
                 high = fcntl_dup(fd)
                 theirs.append(high)
                 sources.append(high)

@@ -202,3 +202,13 @@ def test_cli_commands(db, tmp_path, monkeypatch, capsys):
         user = repo.user_by_token(cur, token)
         assert user.name == "erin"
         assert repo.may_submit(cur, user.id, repo.get_problem(cur, "clip"))
+
+
+def test_symlinked_directory_inside_the_package_survives_a_round_trip(tmp_path):
+    from backend.db.packages import unpack_package
+
+    pkg = write_package(tmp_path / "p")
+    os.symlink("output_validators/v", pkg / "output_validator")
+    unpack_package(pack_package(pkg), tmp_path / "out")
+    link = tmp_path / "out" / "output_validator"
+    assert link.is_symlink() and (link / "check.py").read_bytes() == (pkg / "output_validators/v/check.py").read_bytes()

@@ -1,6 +1,7 @@
 """Run the sandbox and adversarial suites again in the modes this machine does not pick by itself:
-direct mode as root (a sandbox uid, no namespaces) and direct mode without root (AWS Lambda: one
-uid, no namespaces). Tests whose defence needs namespaces or a second uid skip themselves there.
+bwrap mode with a whole bwrap per run (JUDGE_SANDBOX_REUSE=0, also the fallback when reuse is
+unavailable), direct mode as root (a sandbox uid, no namespaces) and direct mode without root (AWS
+Lambda: one uid, no namespaces). Tests whose defence needs namespaces or a second uid skip themselves there.
 The compile bombs and the JVM are left out: their defences (limits) do not depend on the mode."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ["tests/sandbox/test_sandbox.py", "tests/adversarial"]
+REUSE_SUITES = [*SUITES, "tests/sandbox/test_reuse.py"]
 NOT_SLOW = "not compile and not java"
 UNPRIVILEGED_UID = 65533
 nested = pytest.mark.skipif(bool(os.environ.get("JUDGE_TEST_NESTED")), reason="already the nested run")
@@ -23,6 +25,22 @@ nested = pytest.mark.skipif(bool(os.environ.get("JUDGE_TEST_NESTED")), reason="a
 
 def _report(done: subprocess.CompletedProcess) -> str:
     return (done.stdout + done.stderr)[-6000:]
+
+
+@nested
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("bwrap"), reason="needs root and bubblewrap")
+def test_bwrap_mode_without_reuse():
+    env = dict(os.environ, JUDGE_SANDBOX_MODE="bwrap", JUDGE_SANDBOX_REUSE="0", JUDGE_TEST_NESTED="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", NOT_SLOW, *REUSE_SUITES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
+    )
+    assert done.returncode == 0, _report(done)
 
 
 @nested
