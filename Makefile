@@ -38,8 +38,18 @@ clean:
 
 # Everything, from a fresh machine: system packages, both virtualenvs, function zips and local layers,
 # then every suite (unit, sandbox, adversarial, problem packages, backend, Terraform, end-to-end).
-test: install localstack-install package layers-local
-	$(VENV)/bin/pytest -q -ra --durations=20 tests
+PORT ?= 8080
+STACK_DEPS := install localstack-install mariadb-install package layers-local tf-rc
+
+test: $(STACK_DEPS)
+	TF_CLI_CONFIG_FILE=$(TF_RC) $(VENV)/bin/pytest -q -ra --durations=25 tests
+
+# LocalStack + MariaDB + terraform apply + problems + API on 127.0.0.1:$(PORT); Ctrl-C stops it all.
+run: $(STACK_DEPS)
+	TF_CLI_CONFIG_FILE=$(TF_RC) $(PY) -m local.devstack run --port $(PORT) --state-dir $(STATE_DIR)/devstack
+
+demo: install
+	$(PY) -m local.demo --state-dir $(STATE_DIR)/devstack
 
 bench: install
 	$(PY) bench/run.py

@@ -51,7 +51,11 @@ class ProblemCache:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
                 archive.extractall(staging, filter="data")  # refuses absolute paths and escaping links
             (staging / ".complete").touch()
-            shutil.rmtree(target, ignore_errors=True)
-            staging.rename(target)  # atomic: a concurrent reader sees all of it or none
+            try:
+                staging.rename(target)  # atomic: a concurrent reader sees all of it or none
+            except OSError:
+                # Another environment sharing this disk won the race; its copy is the same bytes.
+                if not (target / ".complete").exists():
+                    raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
