@@ -51,6 +51,9 @@ IMPORTS = {
     "yaml": ["PyYAML"],
     "pymysql": ["PyMySQL"],
 }
+# Functions that run submissions: they ship the sandbox's C launcher prebuilt, since the Python and
+# Java sandboxes have no compiler to build it with (judge/sandbox/launcher_build.py finds it there).
+SHIPS_LAUNCHER = ("sandbox",)
 WHEEL_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
 
 
@@ -202,6 +205,17 @@ def wheel_entries(wheel: Path) -> dict[str, Entry]:
 # ---- one function -------------------------------------------------------------------------
 
 
+def prebuilt_launcher() -> dict[str, Entry]:
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from judge.sandbox import launcher_build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = launcher_build.build(Path(tmp))
+        return {f"judge/sandbox/{binary.name}": Entry(data=binary.read_bytes(), executable=True)}
+
+
 def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, Entry]:
     folder = FUNCTIONS / name
     entries = tree_entries(folder)
@@ -223,6 +237,8 @@ def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, 
         if dist not in pins:
             raise SystemExit(f"{name}: {dist} is not pinned in {REQUIREMENTS.name}")
         entries.update(wheel_entries(fetch_wheel(dist, pins[dist], cache)))
+    if name in SHIPS_LAUNCHER:
+        entries.update(prebuilt_launcher())
     print(
         f"{name}: {len(entries)} files; vendored: {', '.join(f'{d}=={pins[d]}' for d in dists) or 'nothing'}"
     )

@@ -1,7 +1,7 @@
 """Find or build the C launcher (launcher.c), cached by the hash of its source.
 
-Lookup order: $JUDGE_LAUNCHER (a prebuilt binary, e.g. shipped in a Lambda zip; "python" forces
-the fallback), then
+Lookup order: $JUDGE_LAUNCHER (a prebuilt binary; "python" forces the fallback), then
+`launcher-<hash>` next to this file (prebuilt into the sandbox function's zip), then
 `<cache>/launcher-<hash>` where cache is $JUDGE_CACHE_DIR, ~/.cache/judge or /tmp/judge-cache-<uid>
 (the first writable one), building it there with gcc on first use. Without gcc the sandbox falls
 back to `pylauncher.py` (same protocol, less accurate memory: see there).
@@ -84,6 +84,9 @@ def launcher_command() -> tuple[str, ...]:
         if explicit:
             return (explicit,)
         name = f"launcher-{source_hash()}"
+        shipped = SOURCE.with_name(name)  # prebuilt into a function zip by tools/package_functions.py
+        if shipped.is_file() and os.access(shipped, os.X_OK):
+            return (str(shipped),)
         for d in _cache_dirs():
             if (d / name).is_file() and os.access(d / name, os.X_OK):
                 return (str(d / name),)
