@@ -25,7 +25,7 @@ VERSION = 1
 SOURCE_NAMES: dict[str, str] = {"python": "Main.py", "c": "Main.c", "cpp": "Main.cpp", "java": "Main.java"}
 LANGUAGES = tuple(SOURCE_NAMES)
 
-COMPLETION_STATUSES = ("JUDGED", "FAILED")
+COMPLETION_STATUSES = ("JUDGING", "JUDGED", "FAILED")
 
 # Ids end up in S3 keys and SQL; keep them to a safe alphabet.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -203,8 +203,9 @@ def utc_now_iso() -> str:
 class CompletionMessage:
     """One judging attempt's outcome. `attempt` is the dispatch receive_count of the run that produced it.
 
-    JUDGED carries the engine's result JSON (result-v1; its `verdict` is checked here, the rest by the
-    engine's schema); FAILED carries a reason and no result.
+    JUDGING says a worker has started (no result, no reason); JUDGED carries the engine's result
+    JSON (result-v1; its `verdict` is checked here, the rest by the engine's schema); FAILED carries
+    a reason and no result.
     """
 
     submission_id: str
@@ -221,6 +222,10 @@ class CompletionMessage:
     @classmethod
     def judged(cls, submission_id: str, attempt: int, result: dict) -> CompletionMessage:
         return cls(submission_id, attempt, "JUDGED", result, None, utc_now_iso())
+
+    @classmethod
+    def judging(cls, submission_id: str, attempt: int) -> CompletionMessage:
+        return cls(submission_id, attempt, "JUDGING", None, None, utc_now_iso())
 
     @classmethod
     def failed(cls, submission_id: str, attempt: int, reason: str) -> CompletionMessage:
@@ -265,6 +270,9 @@ class CompletionMessage:
                 raise MessageError(f"{what}: result.verdict must be a Verdict, got {result.get('verdict')!r:.40}")
             if reason is not None and not isinstance(reason, str):
                 raise MessageError(f"{what}: reason must be a string or null")
+        elif status == "JUDGING":
+            if result is not None or reason is not None:
+                raise MessageError(f"{what}: a JUDGING message has no result and no reason")
         else:
             if result is not None:
                 raise MessageError(f"{what}: a FAILED message has no result")

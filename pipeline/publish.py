@@ -49,9 +49,13 @@ class ResultPublisher:
         self.webhook_secret = webhook_secret
         self.direct_update = direct_update
 
-    def publish(self, message: CompletionMessage) -> None:
+    def publish(self, message: CompletionMessage, notify: bool = True) -> None:
+        """Send to the completion queue; with `notify`, also to the webhook and the direct update
+        (progress messages such as JUDGING only go to the queue)."""
         body = message.to_json()
         self.sqs.send_message(QueueUrl=self.completion_queue_url, MessageBody=body)
+        if not notify:
+            return
         # The queue is the source of truth; the optional channels must not fail the judging.
         if self.webhook_url and self.webhook_secret:
             try:

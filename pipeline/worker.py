@@ -42,6 +42,7 @@ class Worker:
             return self._fail_event(event, f"bad worker event: {error}")
         if message.language not in self.languages:
             return self._fail(message, f"this worker judges {', '.join(sorted(self.languages))}, not {message.language}")
+        self.publisher.publish(CompletionMessage.judging(message.submission_id, message.attempt), notify=False)
         source = self._source(message)
         if source is None:
             return self._fail(message, f"source code not found at {message.s3_code_path}")

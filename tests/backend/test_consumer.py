@@ -189,3 +189,15 @@ def test_dead_letter_marks_the_submission_failed_but_never_hides_a_verdict(ctx, 
     assert row["status"] == "FAILED" and "dead-lettered" in row["failure_reason"]
     assert ctx.row(judged_already)["status"] == "JUDGED"
     assert aws.depth(dlq) == 0
+
+
+def test_judging_progress_shows_then_gives_way_to_the_verdict(ctx):
+    sid = ctx.new_submission()
+    ctx.send(ctx.aws.completion_queue, CompletionMessage.judging(sid, 1).to_json())
+    assert ctx.consumer.drain_once() == {"applied": 1}
+    assert ctx.row(sid)["status"] == "JUDGING"
+    ctx.send(ctx.aws.completion_queue, judged(sid, 1))
+    ctx.consumer.drain_once()
+    ctx.send(ctx.aws.completion_queue, CompletionMessage.judging(sid, 1).to_json())  # a late duplicate
+    assert ctx.consumer.drain_once() == {"stale": 1}
+    assert ctx.row(sid)["status"] == "JUDGED"

@@ -188,3 +188,11 @@ def test_failure_record_event_age_without_response():
 def test_failure_record_rejects(over, fragment):
     with pytest.raises(MessageError, match=fragment):
         FailureRecord.from_json(failure_record(**over))
+
+
+def test_judging_progress_message_carries_nothing_else():
+    msg = CompletionMessage.judging("sub-1", 3)
+    again = CompletionMessage.from_json(msg.to_json())
+    assert (again.status, again.attempt, again.result, again.reason) == ("JUDGING", 3, None, None)
+    with pytest.raises(MessageError, match="JUDGING message has no result"):
+        CompletionMessage.from_dict({**msg.to_dict(), "reason": "why"})
