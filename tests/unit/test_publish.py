@@ -55,3 +55,27 @@ def test_webhook_does_not_retry_client_errors(server):
     with pytest.raises(urllib.error.HTTPError):
         post_webhook(url, b"{}", b"k", sleep=lambda s: None)
     assert len(received) == 1
+
+
+def test_publisher_queue_first_and_optional_channels_never_fail_the_judging(server):
+    from pipeline.messages import CompletionMessage
+    from pipeline.publish import ResultPublisher
+
+    url, received, statuses = server
+    statuses.extend([400])
+    sent, updated = [], []
+
+    class Sqs:
+        def send_message(self, **kwargs):
+            sent.append(kwargs)
+
+    def broken_update(message):
+        updated.append(message)
+        raise RuntimeError("database down")
+
+    publisher = ResultPublisher(Sqs(), "https://queue", url, b"k", broken_update)
+    message = CompletionMessage.failed("s-1", 1, "why")
+    publisher.publish(message)  # a rejected webhook and a failed update are logged, not raised
+    assert sent[0]["MessageBody"] == message.to_json() and updated == [message] and len(received) == 1
+    publisher.publish(CompletionMessage.judging("s-1", 1), notify=False)
+    assert len(sent) == 2 and len(updated) == 1 and len(received) == 1
