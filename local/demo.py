@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"submitted {len(sent)} solutions; waiting for verdicts ...")
     results = {}
     while len(results) < len(sent) and time.monotonic() - started < 900:
-        for problem, path, language, submission_id in sent:
+        for *_, submission_id in sent:
             if submission_id not in results:
                 body = client.get(f"/v1/submissions/{submission_id}").json()
                 if body["status"] in FINAL:

@@ -74,7 +74,7 @@ class DevStack:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "DevStack":
+    def start(self) -> DevStack:
         from local.mariadb import MariaDB
         from local.stack import LocalStack
 
@@ -109,7 +109,7 @@ class DevStack:
         if self.mariadb is not None:
             self.mariadb.stop()
 
-    def __enter__(self) -> "DevStack":
+    def __enter__(self) -> DevStack:
         return self.start()
 
     def __exit__(self, *_exc) -> None:

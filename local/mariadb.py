@@ -102,7 +102,7 @@ class MariaDB:
         try:
             self._install()
             # A free port can be taken between probing and binding; retry with another one.
-            for attempt in range(3):
+            for _attempt in range(3):
                 self.port = self.requested_port or free_port()
                 self._spawn()
                 if self._wait_ready():

@@ -15,7 +15,7 @@ class DatabasePackageStore:
         self.db = db
 
     @classmethod
-    def from_environment(cls) -> "DatabasePackageStore":
+    def from_environment(cls) -> DatabasePackageStore:
         return cls(Database.from_env())  # DB_SECRET_ARN (AWS) or DB_HOST/DB_USER/... (local)
 
     def package_sha256(self, problem_id: str) -> str:

@@ -28,7 +28,7 @@ class Dispatcher:
         self.completion_queue_url = completion_queue_url
 
     @classmethod
-    def from_environment(cls) -> "Dispatcher":
+    def from_environment(cls) -> Dispatcher:
         import boto3
 
         workers = json.loads(os.environ["WORKER_FUNCTIONS"])

@@ -16,7 +16,10 @@ from judge.languages import Language
 from judge.runner import Artifact, CompileOutcome, TestInput
 from judge.sandbox.api import Limits, Observation, Outcome
 from pipeline.sandbox_protocol import (
-    MAX_REQUEST_BYTES, VERSION, TestPayload, observation_from_wire,
+    MAX_REQUEST_BYTES,
+    VERSION,
+    TestPayload,
+    observation_from_wire,
 )
 
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL

@@ -19,7 +19,11 @@ from judge.languages import get_language
 from judge.runner import Artifact, CompileOutcome, LocalRunner, TestInput, compile_in_sandbox
 from judge.sandbox.api import Limits
 from pipeline.sandbox_protocol import (
-    MAX_RESPONSE_BYTES, VERSION, SandboxProtocolError, observation_to_wire, parse_request,
+    MAX_RESPONSE_BYTES,
+    VERSION,
+    SandboxProtocolError,
+    observation_to_wire,
+    parse_request,
 )
 
 log = logging.getLogger(__name__)

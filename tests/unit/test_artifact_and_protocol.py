@@ -5,7 +5,10 @@ import pytest
 from judge.runner import Artifact
 from judge.sandbox.api import Observation, Outcome
 from pipeline.sandbox_protocol import (
-    SandboxProtocolError, observation_from_wire, observation_to_wire, parse_request,
+    SandboxProtocolError,
+    observation_from_wire,
+    observation_to_wire,
+    parse_request,
 )
 
 

@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from judge.languages import LANGUAGES, UnknownLanguage, expand, get_language, java_main_class, language_for_path
+from judge.languages import (
+    LANGUAGES,
+    UnknownLanguage,
+    expand,
+    get_language,
+    java_main_class,
+    language_for_path,
+)
 
 
 def test_table_has_the_four_languages_with_self_tests():

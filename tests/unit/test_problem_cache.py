@@ -44,7 +44,7 @@ def test_racing_environments_never_see_a_half_unpacked_package(tmp_path):
     def load():
         try:
             counts.append(len(ProblemCache(tmp_path, store).load("aplusb").test_cases()))
-        except Exception as error:  # noqa: BLE001 - the test reports any failure
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=load) for _ in range(8)]

@@ -164,7 +164,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 self.process.wait()
         try:
             self.executor_endpoint.shutdown()
-        except Exception as e:  # noqa: BLE001 -- as the docker executor: stopping must not fail
+        except Exception as e:
             LOG.debug("Error while shutting down executor endpoint %s: %s", self.id, e)
         shutil.rmtree(self.env_dir / "tmp", ignore_errors=True)
 

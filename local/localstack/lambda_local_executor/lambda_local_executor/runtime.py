@@ -275,14 +275,14 @@ def run_init() -> None:
     def handle_safely(request: dict) -> None:
         try:
             handle(request)
-        except Exception:  # noqa: BLE001 -- never leave LocalStack waiting for an answer that will not come
+        except Exception:
             traceback.print_exc()
             body = json.dumps(
                 {"errorType": "Runtime.LocalInitError", "errorMessage": traceback.format_exc(limit=3)}
             ).encode()
             try:
                 _post(f"{endpoint}/invocations/{request['invoke-id']}/error", body)
-            except Exception:  # noqa: BLE001 -- LocalStack itself is gone; the log keeps the trace
+            except Exception:
                 traceback.print_exc()
 
     class Handler(BaseHTTPRequestHandler):
@@ -467,7 +467,7 @@ def run_function() -> None:
                         )
                     ),
                 }
-        except Exception as exc:  # noqa: BLE001 -- any handler exception is the invocation's error
+        except Exception as exc:
             error = _exception_error(exc, request_id)
             print(
                 f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
