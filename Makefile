@@ -42,7 +42,9 @@ PORT ?= 8080
 STACK_DEPS := install localstack-install mariadb-install package layers-local tf-rc
 
 test: $(STACK_DEPS)
-	TF_CLI_CONFIG_FILE=$(TF_RC) $(VENV)/bin/pytest -q -ra --durations=25 tests
+	mkdir -p $(STATE_DIR)/reports
+	TF_CLI_CONFIG_FILE=$(TF_RC) E2E_REPORT_DIR=$(abspath $(STATE_DIR))/reports $(VENV)/bin/pytest -q -ra --durations=25 tests
+	@cat $(STATE_DIR)/reports/latency.json 2>/dev/null && echo
 
 # LocalStack + MariaDB + terraform apply + problems + API on 127.0.0.1:$(PORT); Ctrl-C stops it all.
 run: $(STACK_DEPS)
