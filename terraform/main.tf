@@ -34,6 +34,13 @@ locals {
     { for i, cidr in var.backend_cidr_blocks : "backend-${i}" => { port = 443, security_group_id = null, cidr_block = cidr } },
   )
 
+  # Where workers stage test inputs too large to inline (pipeline/lambda_runner.py).
+  testdata_prefix = "testdata/"
+  # The workers' roles (modules/lambda_function names a role after its function), by name: the sandbox
+  # endpoint policy cannot take module.worker's role ARNs, since the sandboxes (and so the workers)
+  # depend on that endpoint. Only this account's roles can be granted the bucket's objects anyway.
+  worker_role_arn_patterns = [for key in keys(local.workers) : "arn:*:iam::*:role/${var.name_prefix}-worker_${key}"]
+
   optional_worker_env = merge(
     var.result_webhook_url == null ? {} : { RESULT_WEBHOOK_URL = var.result_webhook_url },
     var.result_webhook_secret_arn == null ? {} : { RESULT_WEBHOOK_SECRET_ARN = var.result_webhook_secret_arn },
@@ -79,6 +86,7 @@ module "bucket" {
   kms_key_arn        = var.bucket_kms_key_arn
 
   submission_expiration_days = var.submission_expiration_days
+  testdata_expiration_days   = var.testdata_expiration_days
 }
 
 module "network" {
@@ -93,10 +101,14 @@ module "network" {
   private_subnet_ids      = var.private_subnet_ids
   sandbox_subnet_ids      = var.sandbox_subnet_ids
   private_route_table_ids = var.private_route_table_ids
+  sandbox_route_table_ids = var.sandbox_route_table_ids
   create_vpc_endpoints    = var.create_vpc_endpoints
   enable_flow_logs        = var.enable_flow_logs
   s3_endpoint_bucket_arns = [module.bucket.bucket_arn]
-  worker_egress           = merge(local.db_egress, local.backend_egress)
+  # Large test inputs: presigned GETs of testdata/* signed by the workers, and nothing else.
+  sandbox_s3_get_object_arns = var.sandbox_large_input_access ? ["${module.bucket.bucket_arn}/${local.testdata_prefix}*"] : []
+  sandbox_s3_signer_arns     = local.worker_role_arn_patterns
+  worker_egress              = merge(local.db_egress, local.backend_egress)
 }
 
 module "database" {
@@ -196,6 +208,13 @@ module "worker" {
     ReadSubmissionSources = {
       actions   = ["s3:GetObject"]
       resources = ["${module.bucket.bucket_arn}/submissions/*"]
+    }
+    # Inputs over 1 MB: uploaded once under testdata/<sha256>, then handed to the sandbox as a presigned
+    # GET URL, which S3 authorizes with this role (hence GetObject too). Also needed without
+    # sandbox_large_input_access: LocalStack's sandboxes fetch the URLs without any endpoint.
+    StageLargeTestInputs = {
+      actions   = ["s3:PutObject", "s3:GetObject"]
+      resources = ["${module.bucket.bucket_arn}/${local.testdata_prefix}*"]
     }
     ReadDatabaseSecret = {
       actions   = ["secretsmanager:GetSecretValue"]

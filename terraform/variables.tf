@@ -385,8 +385,30 @@ variable "private_route_table_ids" {
   default     = []
 }
 
+variable "sandbox_route_table_ids" {
+  description = "Route tables of the existing sandbox subnets (create_vpc = false), for the sandboxes' own S3 gateway endpoint: not shared with private_route_table_ids or with any other subnet."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = (var.create_vpc || !var.create_vpc_endpoints || !var.sandbox_large_input_access ||
+    length(var.sandbox_route_table_ids) > 0)
+    error_message = "Give sandbox_route_table_ids when create_vpc = false (the sandbox S3 endpoint goes on them), or set sandbox_large_input_access = false."
+  }
+  validation {
+    condition     = length(setintersection(toset(var.sandbox_route_table_ids), toset(var.private_route_table_ids))) == 0
+    error_message = "sandbox_route_table_ids must not include any of private_route_table_ids: the sandbox subnets need route tables of their own."
+  }
+}
+
 variable "create_vpc_endpoints" {
   description = "S3 gateway and SQS/Secrets Manager/Lambda interface endpoints (no NAT needed). Off only where an emulator lacks them."
+  type        = bool
+  default     = true
+}
+
+variable "sandbox_large_input_access" {
+  description = "Let sandboxes fetch test inputs over 1 MB, which workers stage at s3://<bucket>/testdata/<sha256> and pass as presigned GET URLs: a second S3 gateway endpoint on the sandbox route tables only, whose policy allows s3:GetObject on <bucket>/testdata/* signed by the worker roles and nothing else, and one sandbox egress rule, HTTPS to that endpoint's prefix list. Sandbox code holds no credentials S3 accepts, so it reads only objects a worker gave it a URL for and writes nowhere. False keeps the sandboxes without any egress; inputs over 1 MB then end as JUDGE_ERROR. Needs create_vpc_endpoints."
   type        = bool
   default     = true
 }
@@ -511,6 +533,17 @@ variable "submission_expiration_days" {
   description = "Delete submission sources after this many days; null keeps them."
   type        = number
   default     = null
+}
+
+variable "testdata_expiration_days" {
+  description = "Delete staged large test inputs (testdata/ in the bucket) this many days after their last upload; workers re-upload them per submission and presigned URLs live 15 minutes."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.testdata_expiration_days >= 1
+    error_message = "testdata_expiration_days must be at least 1."
+  }
 }
 
 variable "bucket_force_destroy" {

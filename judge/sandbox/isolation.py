@@ -36,10 +36,12 @@ Modes (auto-selected, overridable with JUDGE_SANDBOX_MODE=bwrap|direct):
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from pathlib import Path
 
 MODE_ENV = "JUDGE_SANDBOX_MODE"
 REUSE_ENV = "JUDGE_SANDBOX_REUSE"
+SERVER_ENV = "JUDGE_SANDBOX_SERVER"
 LAUNCHER_IN_SANDBOX = "/run/judge/launcher"
 SLOT_LOCK_DIR = Path("/run/judge-sandbox")
 
@@ -66,6 +69,7 @@ class Isolation:
     _taken: set[int] = field(default_factory=set, repr=False)
     _locks: dict[int, int] = field(default_factory=dict, repr=False)
     _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _server: LaunchServer | None = field(default=None, repr=False)
 
     @property
     def separate_uid(self) -> bool:
@@ -135,7 +139,44 @@ class Isolation:
             self._holders[slot] = held
         return held.pidfd
 
+    # -- the launch server (as root with the C launcher) ----------------------------------------
+
+    def launch_server(self, launcher: str) -> LaunchServer | None:
+        """The launch server for `launcher` (started on first use, again if it died), or None
+        when runs are spawned one exec each: without root (the program would share the server's
+        uid, and so could take it over for later runs) or with JUDGE_SANDBOX_SERVER=0."""
+        if not self.as_root or os.environ.get(SERVER_ENV, "1").strip().lower() in ("0", "no", "false", "off"):
+            return None
+        with self._mutex:
+            server = self._server
+            if server is not None and server.usable(launcher):
+                return server
+            self._server = None
+        if server is not None and server.pid_of_owner == os.getpid():
+            server.close()
+        try:
+            server = LaunchServer.start(launcher)
+        except OSError:
+            return None
+        with self._mutex:
+            if self._server is None:
+                self._server = server
+                return server
+            other = self._server
+        server.close()
+        return other
+
+    def drop_server(self, server: LaunchServer) -> None:
+        with self._mutex:
+            if self._server is server:
+                self._server = None
+        server.close()
+
     def close_holders(self) -> None:
+        with self._mutex:
+            server, self._server = self._server, None
+        if server is not None and server.pid_of_owner == os.getpid():
+            server.close()
         with self._mutex:
             holders, self._holders = list(self._holders.values()), {}
         for held in holders:  # all their stdins first: they end together
@@ -219,6 +260,79 @@ class Holder:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class LaunchServer:
+    """`launcher -X` (see launcher.c): forks a launcher per request, which saves the exec of a
+    fresh launcher per run. It runs as root with an empty environment and holds nothing but its
+    end of a socket pair: closing ours (or our death) ends it. Requests are serialized."""
+
+    def __init__(self, launcher: str, pid: int, sock: socket.socket):
+        self.launcher = launcher
+        self.pid = pid
+        self.pid_of_owner = os.getpid()  # a forked judge must not share our socket
+        self.sock = sock
+        self.broken = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(cls, launcher: str) -> LaunchServer:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
+                actions.append((os.POSIX_SPAWN_DUP2, theirs.fileno(), 3))
+                pid = os.posix_spawn(
+                    launcher, [launcher, "-X"], {}, file_actions=actions, setsigmask=(),
+                    setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD),
+                    setsid=True,  # a Ctrl-C for the judge is not one for the server
+                )
+            finally:
+                os.close(devnull)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return cls(launcher, pid, ours)
+
+    def usable(self, launcher: str) -> bool:
+        return not self.broken and self.launcher == launcher and self.pid_of_owner == os.getpid()
+
+    def spawn(self, argv: list[str], env: dict[str, str], fds: list[int]) -> tuple[int, int]:
+        """Start a launcher with this argv, environment and fds 0, 1, 2, ...; return its pid and a
+        pidfd. Raises OSError (and marks the server broken) when the server cannot."""
+        strings = [str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
+        payload = b"\0".join(os.fsencode(x) for x in strings) + b"\0"
+        if len(payload) >= 1 << 16:
+            raise OSError(errno.E2BIG, "request too large for the launch server")
+        with self._lock:
+            try:
+                socket.send_fds(self.sock, [payload], fds)
+                reply, got, _flags, _ = socket.recv_fds(self.sock, 64, 1)
+            except OSError:
+                self.broken = True
+                raise
+        if not reply:
+            self.broken = True
+            for fd in got:
+                os.close(fd)
+            raise OSError(errno.EPIPE, "the launch server is gone")
+        kind, _, value = reply.decode().partition(" ")
+        if kind != "p" or len(got) != 1:
+            for fd in got:
+                os.close(fd)
+            raise OSError(int(value) if kind == "e" and value.isdigit() else errno.EIO, "the launch server failed")
+        return int(value), got[0]
+
+    def close(self) -> None:
+        self.broken = True
+        self.sock.close()
+        try:
+            os.waitpid(self.pid, 0)  # it exits at EOF on its socket
+        except ChildProcessError:
+            pass
 
 
 def kill_uid(uid: int) -> int:

@@ -32,6 +32,17 @@
  *   its /proc, and does everything below (so -K is implied and checked: getpid() must be 1).
  *   launcher -H: the holder itself: wait for EOF on fd 0, then exit (the namespaces go with it).
  *
+ *   launcher -X: a launch server (process.py, as root). Exec is the dearest step of a run (on a
+ *   virtualised host an exec costs ~0.7 ms, a fork of this tiny process ~0.1 ms), so the judge
+ *   starts one server and asks it for each run instead of exec'ing a fresh launcher: fd 3 is a
+ *   SOCK_SEQPACKET socket; each request is one message, the NUL-separated strings
+ *   "<argc>", argv[0..argc-1] (exactly a launcher command line), then the environment, with the
+ *   run's fds (stdin, stdout, stderr, report, control[, holder pidfd]) attached; the server forks,
+ *   the child puts those fds at 0, 1, 2, ... and runs as if exec'd with that argv and environment,
+ *   and the server answers "p <pid>" with a pidfd of it attached ("e <errno>" on failure). The
+ *   server holds nothing but its socket, reaps its children, and exits at EOF (the judge closed
+ *   its end, or died).
+ *
  * The program's stdio is the launcher's fds 0/1/2; the launcher swaps its own copies for
  * /dev/null after fork so the caller sees EOF as soon as the program tree is gone.
  */
@@ -52,6 +63,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -431,7 +443,129 @@ fail:
     _exit(127);
 }
 
+static int launch(int argc, char **argv);
+
+#define SERVER_FD 3
+#define SERVER_MAX_FDS 8
+#define SERVER_MSG (1 << 16)
+
+/* In the server's fresh child: become the launcher the request describes. Never returns. */
+static void serve_one(char *buf, size_t len, const int *fds, int nfds) {
+    static char *args[4096], *envs[4096];
+    int argc = 0, envc = 0;
+    char *p = buf, *end = buf + len;
+    long want = strtol(p, NULL, 10);
+    p += strlen(p) + 1;
+    while (p < end && argc < want && argc < 4095) args[argc++] = p, p += strlen(p) + 1;
+    while (p < end && envc < 4095) envs[envc++] = p, p += strlen(p) + 1;
+    args[argc] = envs[envc] = NULL;
+    if (argc != want || argc < 1) _exit(123);
+    extern char **environ;
+    environ = envs;
+    /* the received fds land on 0, 1, 2, ...: move them out of the way first */
+    int high[SERVER_MAX_FDS];
+    for (int i = 0; i < nfds; i++)
+        if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0) _exit(124);
+    for (int i = 0; i < nfds; i++)
+        if (dup2(high[i], i) < 0) _exit(124);
+    close_from(nfds); /* the server's socket, signalfd and the copies above */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    optind = 1;
+    _exit(launch(argc, args));
+}
+
+static int serve(void) {
+    close_from(SERVER_FD + 1); /* whatever the judge leaked stays out of every later run */
+    signal(SIGPIPE, SIG_IGN); /* a judge gone mid-answer is not our death: EOF ends us */
+    if (chdir("/") < 0) return 1;
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) return 1;
+    static char buf[SERVER_MSG];
+    for (;;) {
+        struct pollfd pfd[2] = {{SERVER_FD, POLLIN, 0}, {sfd, POLLIN, 0}};
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+            while (waitpid(-1, NULL, WNOHANG) > 0) {
+            }
+        }
+        if (!pfd[0].revents) continue;
+        union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int) * SERVER_MAX_FDS)]; } control;
+        struct iovec iov = {buf, sizeof buf - 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof control.space};
+        ssize_t n = recvmsg(SERVER_FD, &msg, MSG_CMSG_CLOEXEC);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            break;
+        }
+        int fds[SERVER_MAX_FDS], nfds = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                for (int i = 0; i < k; i++) {
+                    int fd;
+                    memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    if (nfds < SERVER_MAX_FDS) fds[nfds++] = fd;
+                    else close(fd);
+                }
+            }
+        buf[n] = 0;
+        pid_t pid = -1;
+        int err = EINVAL;
+        if (!(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfds >= 5) {
+            pid = fork();
+            err = errno;
+            if (pid == 0) serve_one(buf, (size_t)n, fds, nfds);
+        }
+        for (int i = 0; i < nfds; i++) close(fds[i]);
+        char reply[64];
+        int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+        if (pid > 0 && pidfd < 0) {
+            err = errno; /* cannot hand it over: it must not run unwatched */
+            kill(pid, SIGKILL);
+            pid = -1;
+        }
+        int len = pid > 0 ? snprintf(reply, sizeof reply, "p %d", pid) : snprintf(reply, sizeof reply, "e %d", err);
+        struct iovec riov = {reply, (size_t)len};
+        struct msghdr rmsg = {.msg_iov = &riov, .msg_iovlen = 1};
+        union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int))]; } rcontrol;
+        if (pidfd >= 0) {
+            rmsg.msg_control = rcontrol.space;
+            rmsg.msg_controllen = sizeof rcontrol.space;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&rmsg);
+            c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(c), &pidfd, sizeof pidfd);
+        }
+        ssize_t sent = sendmsg(SERVER_FD, &rmsg, MSG_NOSIGNAL);
+        if (pidfd >= 0) close(pidfd);
+        if (sent < 0) {
+            if (pid > 0) kill(pid, SIGKILL); /* nobody will watch it */
+            break;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "-X") == 0) return serve();
+    return launch(argc, argv);
+}
+
+static int launch(int argc, char **argv) {
     int opt;
     while ((opt = getopt(argc, argv, "+r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:J:s:W:B:H")) != -1) {
         switch (opt) {

@@ -107,6 +107,9 @@ class RunningProgram:
         self._fds: dict[int, str] = {}
         self._control = -1
         self._holder_fd: int | None = None
+        self._server: isolation.LaunchServer | None = None  # forks our launcher (no exec per run)
+        self._pidfd: int | None = None  # the launcher's, when the server started it
+        self._await_launcher = False  # wait for the launcher's exit, not just for the run's end
         self._spawn()
         if background:
             self._thread = threading.Thread(
@@ -129,6 +132,9 @@ class RunningProgram:
         if reuse:
             self._holder_fd = iso.holder_pidfd(self._slot, launcher[0])
             prefix = list(launcher)
+            # the launcher removes mount points it made outside the run's fresh /tmp and /dev/shm
+            # once the run is over: the slot's next run must not race it
+            self._await_launcher = not str(spec.workdir).startswith(("/tmp/", "/dev/shm/"))
         elif iso.mode == "bwrap":
             prefix = isolation.bwrap_prefix(
                 iso,
@@ -140,6 +146,8 @@ class RunningProgram:
             )
         else:
             prefix = list(launcher)
+        if prefix == list(launcher) and len(launcher) == 1:
+            self._server = iso.launch_server(launcher[0])
         env = dict(spec.env)  # the whole environment, also for bwrap: nothing of the judge's
         largs = _launcher_args(spec, iso, uid, reuse)
         if reuse:
@@ -193,14 +201,21 @@ class RunningProgram:
                 sources.append(high)
             actions = [(os.POSIX_SPAWN_DUP2, src, dst) for dst, src in enumerate(sources)]
             self.start_time = time.monotonic()
-            self.pid = os.posix_spawn(
-                argv[0],
-                argv,
-                env,
-                file_actions=actions,
-                setsigmask=(),
-                setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM),
-            )
+            if self._server is not None:
+                try:
+                    self.pid, self._pidfd = self._server.spawn(argv, env, sources)
+                except OSError:
+                    self._iso.drop_server(self._server)  # the next run starts a new one
+                    self._server = None
+            if self._server is None:
+                self.pid = os.posix_spawn(
+                    argv[0],
+                    argv,
+                    env,
+                    file_actions=actions,
+                    setsigmask=(),
+                    setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM),
+                )
         except BaseException:
             for fd in mine:
                 os.close(fd)
@@ -258,15 +273,28 @@ class RunningProgram:
         for fd in list(self._fds):
             os.close(fd)
         self._fds.clear()
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        if self._pidfd is None:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+        else:
+            # The run is over: whoever watched it (the launcher, or when joined its pid-1
+            # intermediate) reaped every process of the run, then reported and closed our pipes.
+            # The launcher (the server's child, reaped there) only has its own exit left, unless
+            # it must remove mount points it made on the slot's template.
+            if self._await_launcher or backstopped:
+                select.select([self._pidfd], [], [])
+            os.close(self._pidfd)
+            self._pidfd = None
 
     def _backstop(self) -> None:
         """The launcher did not finish in time (it never should): kill it and its program."""
         try:
-            os.kill(self.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes the namespace down
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes the namespace down
         except ProcessLookupError:
             pass
         rep = Report.parse(self._report.decode(errors="replace"))
@@ -297,6 +325,9 @@ class RunningProgram:
             self._done.set()
 
     def _cleanup(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
         if self._control >= 0:
             os.close(self._control)
             self._control = -1

@@ -66,6 +66,24 @@ override_resource {
   target = module.dispatcher.aws_lambda_function.this
   values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:oj-dispatcher" }
 }
+# A bucket ARN of the real shape: object ARNs built from it are validated.
+override_resource {
+  target = module.bucket.aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::oj-submissions-mock", id = "oj-submissions-mock" }
+}
+# Real-shaped worker role ARNs, to check them against the sandbox S3 endpoint's signer condition.
+override_resource {
+  target = module.worker["python"].aws_iam_role.this
+  values = { arn = "arn:aws:iam::123456789012:role/oj-worker_python" }
+}
+override_resource {
+  target = module.worker["java"].aws_iam_role.this
+  values = { arn = "arn:aws:iam::123456789012:role/oj-worker_java" }
+}
+override_resource {
+  target = module.worker["cpp"].aws_iam_role.this
+  values = { arn = "arn:aws:iam::123456789012:role/oj-worker_cpp" }
+}
 
 variables {
   region             = "eu-west-1"
@@ -209,6 +227,7 @@ run "worker_least_privilege" {
   assert {
     condition = alltrue(flatten([for k, w in module.worker : [
       for s in jsondecode(w.policy_document).Statement : (
+        contains(s.Action, "s3:PutObject") ? s.Resource == ["${module.bucket.bucket_arn}/testdata/*"] :
         contains(s.Action, "s3:GetObject") ? s.Resource == ["${module.bucket.bucket_arn}/submissions/*"] :
         contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [module.database.secret_arn] :
         contains(s.Action, "lambda:InvokeFunction") ? s.Resource == [module.sandbox[k].function_arn] :
@@ -216,7 +235,25 @@ run "worker_least_privilege" {
         true
       )
     ]]))
-    error_message = "A worker may read only submissions/*, only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+    error_message = "A worker may read only submissions/* (and the testdata/* it stages), only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+  }
+  assert {
+    # Staging large inputs: put them under testdata/ and read them back (presigned GETs are authorized
+    # with the signer's permissions), in one statement, on that prefix only.
+    condition = alltrue([for w in values(module.worker) : length([
+      for s in jsondecode(w.policy_document).Statement : s
+      if s.Effect == "Allow" && toset(s.Action) == toset(["s3:PutObject", "s3:GetObject"]) &&
+      s.Resource == ["${module.bucket.bucket_arn}/testdata/*"]
+    ]) == 1])
+    error_message = "A worker needs s3:PutObject and s3:GetObject on <bucket>/testdata/* (one statement)."
+  }
+  assert {
+    condition = alltrue(flatten([for w in values(module.worker) : [
+      for s in jsondecode(w.policy_document).Statement : alltrue([for r in s.Resource :
+        contains(["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/testdata/*"], r)
+      ]) if anytrue([for a in s.Action : startswith(a, "s3:")])
+    ]]))
+    error_message = "A worker's S3 permissions cover submissions/* and testdata/* only (not the bucket, not other prefixes)."
   }
   assert {
     condition = alltrue(flatten([for w in values(module.worker) : [
@@ -224,7 +261,7 @@ run "worker_least_privilege" {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
         "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
         "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
-        "s3:GetObject", "secretsmanager:GetSecretValue", "lambda:InvokeFunction", "sqs:SendMessage",
+        "s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue", "lambda:InvokeFunction", "sqs:SendMessage",
       ], a)])
     ]]))
     error_message = "A worker's role grants an action outside its list."
@@ -243,8 +280,19 @@ run "sandboxes_are_isolated" {
     error_message = "Sandboxes must run in the sandbox subnets with the sandbox security group only."
   }
   assert {
-    condition     = length(module.network.sandbox_security_group_rules.egress) == 0 && length(module.network.sandbox_security_group_rules.ingress) == 0
-    error_message = "The sandbox security group must have no egress and no ingress."
+    condition     = length(module.network.sandbox_security_group_rules.ingress) == 0
+    error_message = "The sandbox security group must have no ingress."
+  }
+  assert {
+    # sandbox_large_input_access (default true): exactly one rule, HTTPS to the prefix list of the
+    # sandboxes' own S3 endpoint, and no address, group or other port.
+    condition = (length(module.network.sandbox_security_group_rules.egress) == 1 &&
+      alltrue([for r in module.network.sandbox_security_group_rules.egress :
+        r.protocol == "tcp" && r.from_port == 443 && r.to_port == 443 &&
+        toset(r.prefix_list_ids) == toset([module.network.sandbox_s3_endpoint.prefix_list_id]) &&
+        length(r.cidr_blocks) == 0 && length(r.ipv6_cidr_blocks) == 0 && length(r.security_groups) == 0 && !r.self
+    ]))
+    error_message = "The sandbox security group's only egress must be TCP 443 to the sandbox S3 endpoint's prefix list."
   }
   assert {
     condition     = alltrue([for s in values(module.sandbox) : toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES"])])
@@ -264,6 +312,73 @@ run "sandboxes_are_isolated" {
       st.Effect == "Deny" && contains(st.Action, "ec2:CreateNetworkInterface") && try(st.Condition.Null["lambda:SourceFunctionArn"], "") == "false"
     ])])
     error_message = "The ENI permissions must be denied to the sandbox code itself."
+  }
+}
+
+# The one way out of a sandbox: presigned GETs of staged inputs, through an endpoint of its own.
+run "sandbox_s3_endpoint" {
+  command = apply
+
+  assert {
+    condition     = module.network.sandbox_s3_endpoint != null && module.network.s3_endpoint != null
+    error_message = "With create_vpc_endpoints and sandbox_large_input_access, the sandboxes get their own S3 endpoint."
+  }
+  assert {
+    condition = (toset(module.network.sandbox_s3_endpoint.route_table_ids) == toset(module.network.sandbox_route_table_ids) &&
+    length(setintersection(toset(module.network.sandbox_s3_endpoint.route_table_ids), toset(module.network.private_route_table_ids))) == 0)
+    error_message = "The sandbox S3 endpoint must be on the sandbox route tables and on no private route table."
+  }
+  assert {
+    condition = (toset(module.network.s3_endpoint.route_table_ids) == toset(module.network.private_route_table_ids) &&
+    length(setintersection(toset(module.network.s3_endpoint.route_table_ids), toset(module.network.sandbox_route_table_ids))) == 0)
+    error_message = "The workers' S3 endpoint (broader policy) must not be on a sandbox route table."
+  }
+  assert {
+    condition = (length(jsondecode(module.network.sandbox_s3_endpoint.policy).Statement) == 1 &&
+      alltrue([for st in jsondecode(module.network.sandbox_s3_endpoint.policy).Statement :
+        st.Effect == "Allow" && st.Principal == "*" &&
+        st.Action == ["s3:GetObject"] &&
+        st.Resource == ["${module.bucket.bucket_arn}/testdata/*"] &&
+        length(setsubtract(keys(st), ["Sid", "Effect", "Principal", "Action", "Resource", "Condition"])) == 0
+    ]))
+    error_message = "The sandbox S3 endpoint policy must allow s3:GetObject on <bucket>/testdata/* and nothing else."
+  }
+  assert {
+    # Every worker's role (the signer of the presigned URLs) matches the signer condition, and the
+    # condition names the workers only.
+    condition = alltrue([for w in values(module.worker) : anytrue([
+      for p in one(jsondecode(module.network.sandbox_s3_endpoint.policy).Statement).Condition.ArnLike["aws:PrincipalArn"] :
+      can(regex("^${replace(p, "*", "[^:]*")}$", w.role_arn))
+    ])])
+    error_message = "The sandbox S3 endpoint must honour URLs signed by every worker role."
+  }
+  assert {
+    condition = alltrue([
+      for p in one(jsondecode(module.network.sandbox_s3_endpoint.policy).Statement).Condition.ArnLike["aws:PrincipalArn"] :
+      contains([for k in keys(module.worker) : "arn:*:iam::*:role/oj-worker_${k}"], p)
+    ])
+    error_message = "The sandbox S3 endpoint must honour URLs signed by the worker roles only."
+  }
+}
+
+run "sandbox_large_input_access_off" {
+  command = apply
+
+  variables {
+    sandbox_large_input_access = false
+  }
+
+  assert {
+    condition     = module.network.sandbox_s3_endpoint == null
+    error_message = "sandbox_large_input_access = false must not create the sandbox S3 endpoint."
+  }
+  assert {
+    condition     = length(module.network.sandbox_security_group_rules.egress) == 0 && length(module.network.sandbox_security_group_rules.ingress) == 0
+    error_message = "sandbox_large_input_access = false leaves the sandbox security group with no egress and no ingress."
+  }
+  assert {
+    condition     = module.network.s3_endpoint != null && toset(module.network.vpc_endpoint_services) == toset(["s3", "sqs", "secretsmanager", "lambda"])
+    error_message = "The workers' endpoints do not depend on sandbox_large_input_access."
   }
 }
 
@@ -334,8 +449,8 @@ run "localstack_shaped_variables" {
     error_message = "create_alarms and create_vpc_endpoints = false must remove what the emulator lacks."
   }
   assert {
-    condition     = length(module.network.sandbox_security_group_rules.egress) == 0
-    error_message = "Sandboxes keep a no-egress security group locally too."
+    condition     = length(module.network.sandbox_security_group_rules.egress) == 0 && module.network.sandbox_s3_endpoint == null
+    error_message = "Without VPC endpoints there is no sandbox S3 endpoint and the sandbox security group keeps no egress."
   }
 }
 
@@ -349,12 +464,68 @@ run "bring_your_own_vpc" {
     private_subnet_ids      = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
     sandbox_subnet_ids      = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
     private_route_table_ids = ["rtb-0ccccccccccccccc1"]
+    sandbox_route_table_ids = ["rtb-0ddddddddddddddd1"]
   }
 
   assert {
     condition = (toset(module.worker["java"].vpc_config.subnet_ids) == toset(var.private_subnet_ids) &&
     toset(module.sandbox["java"].vpc_config.subnet_ids) == toset(var.sandbox_subnet_ids))
     error_message = "Functions must use the given subnets."
+  }
+  assert {
+    condition = (toset(module.network.sandbox_s3_endpoint.route_table_ids) == toset(var.sandbox_route_table_ids) &&
+    toset(module.network.s3_endpoint.route_table_ids) == toset(var.private_route_table_ids))
+    error_message = "Each S3 endpoint must be on the given route tables: sandbox tables for the sandbox endpoint, private tables for the workers'."
+  }
+}
+
+run "bring_your_own_vpc_needs_sandbox_route_tables" {
+  command = plan
+
+  variables {
+    create_vpc              = false
+    availability_zones      = []
+    vpc_id                  = "vpc-0123456789abcdef0"
+    private_subnet_ids      = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+    sandbox_subnet_ids      = ["subnet-0bbbbbbbbbbbbbbb1"]
+    private_route_table_ids = ["rtb-0ccccccccccccccc1"]
+  }
+
+  expect_failures = [var.sandbox_route_table_ids]
+}
+
+run "bring_your_own_vpc_sandbox_route_tables_are_their_own" {
+  command = plan
+
+  variables {
+    create_vpc              = false
+    availability_zones      = []
+    vpc_id                  = "vpc-0123456789abcdef0"
+    private_subnet_ids      = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+    sandbox_subnet_ids      = ["subnet-0bbbbbbbbbbbbbbb1"]
+    private_route_table_ids = ["rtb-0ccccccccccccccc1"]
+    sandbox_route_table_ids = ["rtb-0ccccccccccccccc1"]
+  }
+
+  expect_failures = [var.sandbox_route_table_ids]
+}
+
+run "bring_your_own_vpc_without_sandbox_s3" {
+  command = plan
+
+  variables {
+    create_vpc                 = false
+    availability_zones         = []
+    vpc_id                     = "vpc-0123456789abcdef0"
+    private_subnet_ids         = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+    sandbox_subnet_ids         = ["subnet-0bbbbbbbbbbbbbbb1"]
+    private_route_table_ids    = ["rtb-0ccccccccccccccc1"]
+    sandbox_large_input_access = false
+  }
+
+  assert {
+    condition     = module.network.sandbox_s3_endpoint == null && length(module.network.sandbox_security_group_rules.egress) == 0
+    error_message = "Without sandbox_large_input_access, a bring-your-own VPC needs no sandbox route tables and gets no sandbox egress."
   }
 }
 
@@ -366,6 +537,8 @@ run "bring_your_own_vpc_needs_a_vpc_id" {
     availability_zones = []
     private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
     sandbox_subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1"]
+
+    sandbox_route_table_ids = ["rtb-0ddddddddddddddd1"]
   }
 
   expect_failures = [var.vpc_id]

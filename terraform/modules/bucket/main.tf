@@ -77,6 +77,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # Large test inputs the workers stage for presigned GETs: needed for minutes, re-uploaded per
+  # submission (same key, same bytes), so a few days after the last upload they can go.
+  rule {
+    id     = "expire-staged-testdata"
+    status = var.testdata_expiration_days == null ? "Disabled" : "Enabled"
+    filter {
+      prefix = "testdata/"
+    }
+    expiration {
+      days = coalesce(var.testdata_expiration_days, 3650)
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }
 

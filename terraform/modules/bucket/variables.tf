@@ -38,6 +38,17 @@ variable "submission_expiration_days" {
   }
 }
 
+variable "testdata_expiration_days" {
+  description = "Delete staged test inputs (testdata/) this many days after upload, and their previous versions a day after they are replaced; null keeps them."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.testdata_expiration_days == null || try(var.testdata_expiration_days >= 1, false)
+    error_message = "testdata_expiration_days must be at least 1 (or null)."
+  }
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Delete previous object versions after this many days."
   type        = number

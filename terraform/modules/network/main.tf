@@ -1,12 +1,17 @@
 # The network that lets functions reach only what they need: workers reach the database, the backend
-# and AWS APIs through VPC endpoints; sandboxes reach nothing at all. No NAT gateway, no internet route.
+# and AWS APIs through VPC endpoints; sandboxes reach nothing but, optionally, presigned S3 GETs of
+# large test inputs through an endpoint of their own. No NAT gateway, no internet route.
 
 locals {
   vpc_id             = var.create_vpc ? aws_vpc.this[0].id : var.vpc_id
   private_subnet_ids = var.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
   sandbox_subnet_ids = var.create_vpc ? aws_subnet.sandbox[*].id : var.sandbox_subnet_ids
   private_rt_ids     = var.create_vpc ? [aws_route_table.private[0].id] : var.private_route_table_ids
+  sandbox_rt_ids     = var.create_vpc ? [aws_route_table.sandbox[0].id] : var.sandbox_route_table_ids
   az_count           = length(var.availability_zones)
+
+  # The sandboxes' own S3 gateway endpoint (and their only egress rule) exist together or not at all.
+  sandbox_s3 = var.create_vpc_endpoints && length(var.sandbox_s3_get_object_arns) > 0
 }
 
 resource "aws_vpc" "this" {
@@ -62,8 +67,8 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[0].id
 }
 
-# Its own table with only the implicit local route, so a route added to the main table never
-# reaches the sandboxes.
+# Its own table with only the implicit local route (plus, with sandbox_s3_get_object_arns, the route of
+# the sandboxes' own S3 gateway endpoint), so a route added to the main table never reaches the sandboxes.
 resource "aws_route_table" "sandbox" {
   count  = var.create_vpc ? 1 : 0
   vpc_id = aws_vpc.this[0].id
@@ -128,12 +133,24 @@ resource "aws_flow_log" "this" {
 resource "aws_security_group" "sandbox" {
   #checkov:skip=CKV2_AWS_5:attached to the sandbox Lambda functions by the root module (vpc_config); checkov does not follow module outputs
   name        = "${var.name_prefix}-sandbox"
-  description = "Sandbox functions run submitted code: no ingress and no egress at all"
+  description = "Sandbox functions run submitted code: no ingress; egress at most HTTPS to S3 through the sandbox endpoint"
   vpc_id      = local.vpc_id
-  # Written out empty (not omitted) so Terraform removes any rule added by hand.
+  # Written inline, and empty when nothing is allowed (not omitted), so that Terraform owns every rule
+  # and removes any rule added by hand. The one possible rule: HTTPS to S3, which the sandbox subnets
+  # route only through their own gateway endpoint, whose policy admits GetObject of the staged inputs.
   ingress = []
-  egress  = []
-  tags    = merge(var.tags, { Name = "${var.name_prefix}-sandbox" })
+  egress = [for pl in aws_vpc_endpoint.sandbox_s3[*].prefix_list_id : {
+    description      = "HTTPS to S3 through the sandbox gateway endpoint (presigned GETs of large test inputs)"
+    protocol         = "tcp"
+    from_port        = 443
+    to_port          = 443
+    prefix_list_ids  = [pl]
+    cidr_blocks      = []
+    ipv6_cidr_blocks = []
+    security_groups  = []
+    self             = false
+  }]
+  tags = merge(var.tags, { Name = "${var.name_prefix}-sandbox" })
 }
 
 resource "aws_security_group" "worker" {
@@ -243,4 +260,45 @@ resource "aws_vpc_endpoint" "interface" {
   subnet_ids          = local.private_subnet_ids
   security_group_ids  = [aws_security_group.endpoints[0].id]
   tags                = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
+}
+
+# The sandboxes' own S3 gateway endpoint, on the sandbox route tables only (a route table holds at most
+# one endpoint per service, and the workers' endpoint admits more). Its policy is the whole of what a
+# sandbox can do on the network: GET the given objects, signed by the given principals (the workers'
+# presigned URLs). Code in a sandbox has no credentials that S3 would accept for these objects, so it
+# reads only what a worker signed a URL for, and it can write nowhere and list nothing.
+resource "aws_vpc_endpoint" "sandbox_s3" {
+  count = local.sandbox_s3 ? 1 : 0
+
+  vpc_id            = local.vpc_id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = local.sandbox_rt_ids
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [merge(
+      {
+        Sid       = "PresignedGetOfStagedInputs"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["s3:GetObject"]
+        Resource  = var.sandbox_s3_get_object_arns
+      },
+      length(var.sandbox_s3_signer_arns) == 0 ? {} : {
+        Condition = { ArnLike = { "aws:PrincipalArn" = var.sandbox_s3_signer_arns } }
+      },
+    )]
+  })
+  tags = merge(var.tags, { Name = "${var.name_prefix}-sandbox-s3" })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.sandbox_rt_ids) > 0
+      error_message = "The sandbox S3 endpoint needs the sandbox subnets' route tables: give sandbox_route_table_ids (create_vpc = false), or turn sandbox S3 access off."
+    }
+    precondition {
+      condition     = length(setintersection(toset(local.sandbox_rt_ids), toset(local.private_rt_ids))) == 0
+      error_message = "sandbox_route_table_ids must not share a route table with private_route_table_ids: the sandbox subnets need their own table, routed only through the sandbox S3 endpoint."
+    }
+  }
 }

@@ -29,7 +29,7 @@ output "sandbox_security_group_id" {
 }
 
 output "sandbox_security_group_rules" {
-  description = "Ingress and egress rules of the sandbox security group (both empty by design)."
+  description = "Ingress and egress rules of the sandbox security group: no ingress; egress empty, or only HTTPS to the sandbox S3 endpoint's prefix list."
   value = {
     ingress = aws_security_group.sandbox.ingress
     egress  = aws_security_group.sandbox.egress
@@ -67,4 +67,34 @@ output "s3_prefix_list_id" {
 output "vpc_endpoint_services" {
   description = "AWS services with an endpoint in the VPC."
   value       = concat([for e in aws_vpc_endpoint.s3 : "s3"], keys(aws_vpc_endpoint.interface))
+}
+
+output "private_route_table_ids" {
+  description = "Route tables of the private subnets (the workers' S3 gateway endpoint is on these)."
+  value       = local.private_rt_ids
+}
+
+output "sandbox_route_table_ids" {
+  description = "Route tables of the sandbox subnets (the sandbox S3 gateway endpoint is on these)."
+  value       = local.sandbox_rt_ids
+}
+
+output "s3_endpoint" {
+  description = "The workers' S3 gateway endpoint: id, prefix list, route tables and policy (null without endpoints)."
+  value = try({
+    id              = aws_vpc_endpoint.s3[0].id
+    prefix_list_id  = aws_vpc_endpoint.s3[0].prefix_list_id
+    route_table_ids = aws_vpc_endpoint.s3[0].route_table_ids
+    policy          = aws_vpc_endpoint.s3[0].policy
+  }, null)
+}
+
+output "sandbox_s3_endpoint" {
+  description = "The sandboxes' S3 gateway endpoint: id, prefix list, route tables and policy (null when off)."
+  value = try({
+    id              = aws_vpc_endpoint.sandbox_s3[0].id
+    prefix_list_id  = aws_vpc_endpoint.sandbox_s3[0].prefix_list_id
+    route_table_ids = aws_vpc_endpoint.sandbox_s3[0].route_table_ids
+    policy          = aws_vpc_endpoint.sandbox_s3[0].policy
+  }, null)
 }

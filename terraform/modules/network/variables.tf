@@ -60,6 +60,12 @@ variable "private_route_table_ids" {
   default     = []
 }
 
+variable "sandbox_route_table_ids" {
+  description = "Route tables of the existing sandbox subnets (create_vpc = false), for the sandbox S3 gateway endpoint; none may be a private route table."
+  type        = list(string)
+  default     = []
+}
+
 variable "create_vpc_endpoints" {
   description = "Create the S3 gateway and the interface endpoints so that no NAT gateway is needed."
   type        = bool
@@ -74,6 +80,23 @@ variable "interface_endpoint_services" {
 
 variable "s3_endpoint_bucket_arns" {
   description = "Buckets reachable through the S3 gateway endpoint; empty leaves the endpoint policy open."
+  type        = list(string)
+  default     = []
+}
+
+variable "sandbox_s3_get_object_arns" {
+  description = "S3 object ARNs (patterns) the sandboxes may GET through their own S3 gateway endpoint, e.g. arn:aws:s3:::bucket/testdata/*; empty: no sandbox endpoint and no sandbox egress at all."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.sandbox_s3_get_object_arns : can(regex("^arn:[a-z-]+:s3:::[^/*]+/.+$", a))])
+    error_message = "sandbox_s3_get_object_arns must be object ARNs inside one bucket (arn:aws:s3:::bucket/prefix/*), never a bucket or a wildcard bucket."
+  }
+}
+
+variable "sandbox_s3_signer_arns" {
+  description = "IAM principals (role ARNs, ArnLike patterns allowed) whose presigned URLs the sandbox S3 endpoint honours; empty: any principal with access to the objects."
   type        = list(string)
   default     = []
 }
