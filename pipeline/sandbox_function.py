@@ -70,10 +70,11 @@ def _run_batch(request: dict, language) -> dict:
     observations, used = [], 0
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inputs-") as tmp:
-        for test in request["tests"]:
-            test_input = _fetch_input(test, Path(tmp))
+        # Every input is in hand before any submitted code runs: nothing a run leaves behind can
+        # touch a fetch, and the network is needed only before the first run.
+        inputs = [_fetch_input(test, Path(tmp)) for test in request["tests"]]
+        for test_input in inputs:
             [observation] = runner.run(language, compiled, [test_input], limits)
-            test_input.input_path.unlink()
             wire = observation_to_wire(observation)
             size = len(wire["stdout_gz_b64"]) + len(wire["stderr_b64"]) + 512
             if observations and used + size > MAX_RESPONSE_BYTES:

@@ -324,7 +324,7 @@ variable "result_webhook_secret_arn" {
 # ---- network ---------------------------------------------------------------------------------
 
 variable "create_vpc" {
-  description = "Create the VPC; false brings your own (vpc_id, private_subnet_ids, sandbox_subnet_ids, private_route_table_ids)."
+  description = "Create the VPC; false brings your own (vpc_id, private_subnet_ids, sandbox_subnet_ids, private_route_table_ids, sandbox_route_table_ids)."
   type        = bool
   default     = true
 }
@@ -380,7 +380,7 @@ variable "sandbox_subnet_ids" {
 }
 
 variable "private_route_table_ids" {
-  description = "Route tables of the existing private subnets, for the S3 gateway endpoint (create_vpc = false)."
+  description = "Route tables of the existing private subnets, for the workers' S3 gateway endpoint (create_vpc = false)."
   type        = list(string)
   default     = []
 }
