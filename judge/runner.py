@@ -9,7 +9,9 @@ compiled program around as an `Artifact`, so a program compiled once runs in man
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
+import os
 import stat
 import tarfile
 from dataclasses import dataclass, field
@@ -61,9 +63,14 @@ class Artifact:
 
     def write_into(self, directory: Path) -> None:
         for name, (mode, data) in self.files.items():
-            path = directory / name
-            path.write_bytes(data)
-            path.chmod(mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            fd = os.open(os.path.join(directory, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fchmod(fd, mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            finally:
+                os.close(fd)
 
 
 @dataclass
@@ -80,6 +87,8 @@ class CompileOutcome:
 
 @dataclass(frozen=True)
 class TestInput:
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     input_path: Path
 
@@ -98,8 +107,8 @@ def _truncate(data: bytes, limit: int = COMPILE_OUTPUT_LIMIT) -> str:
 
 def run_limits(language: Language, limits: Limits) -> Limits:
     """The per-test limits for a language: its memory model and the processes its runtime needs."""
-    return Limits(**{**limits.to_json(), "memory_model": language.memory_model,
-                     "processes": max(limits.processes, language.run_processes)})
+    return dataclasses.replace(limits, memory_model=language.memory_model,
+                               processes=max(limits.processes, language.run_processes))
 
 
 def run_argv(language: Language, limits: Limits, main_class: str | None) -> list[str]:
@@ -165,11 +174,27 @@ def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, li
 class LocalRunner:
     """Compile and run in this machine's sandbox (bubblewrap as an unprivileged uid when root)."""
 
+    def __init__(self) -> None:
+        # run_spec_for per (language, main class, limits), for the per-test parts to be filled in:
+        # resolving tool paths costs more than a cheap test's checking
+        self._specs: dict[tuple, RunSpec] = {}
+
     def describe(self) -> str:
         return f"local/{sandbox.isolation_mode()}"
 
     def compile(self, language: Language, source: bytes) -> CompileOutcome:
         return compile_in_sandbox(language, source)
+
+    def _spec(self, language: Language, compiled: CompileOutcome, workdir: Path, limits: Limits,
+              stdin_path: Path) -> RunSpec:
+        key = (language.name, language.run, language.tools, compiled.main_class, limits)
+        template = self._specs.get(key)
+        if template is None:
+            if len(self._specs) >= 64:
+                self._specs.clear()
+            template = self._specs[key] = run_spec_for(language, compiled, workdir, limits)
+        return dataclasses.replace(template, workdir=workdir, stdin_path=stdin_path,
+                                   env={**template.env, "HOME": str(workdir)})
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
             limits: Limits) -> list[Observation]:
@@ -177,7 +202,7 @@ class LocalRunner:
         for test in tests:
             with sandbox.fresh_workdir() as workdir:
                 compiled.artifact.write_into(workdir)
-                observations.append(sandbox.run(run_spec_for(language, compiled, workdir, limits, test.input_path)))
+                observations.append(sandbox.run(self._spec(language, compiled, workdir, limits, test.input_path)))
         return observations
 
 

@@ -192,6 +192,7 @@ module "worker" {
     DB_HOST              = module.database.host
     DB_PORT              = tostring(module.database.port)
     DB_NAME              = module.database.name
+    DB_TLS               = tostring(var.create_database && var.create_database_proxy) # RDS Proxy requires TLS
     RESULT_DIRECT_DB     = tostring(var.result_direct_db)
     TESTDATA_CACHE_DIR   = var.testdata_cache_dir
   })

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ class DbConfig:
     user: str
     password: str = ""
     connect_timeout: float = 5.0
+    # TLS with the system trust store (RDS Proxy requires TLS and presents an ACM certificate).
+    tls: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, secrets_client=None) -> DbConfig:
@@ -56,6 +59,7 @@ class DbConfig:
             if env.get(var):
                 fields[ours] = env[var]
         fields.setdefault("port", 3306)
+        fields["tls"] = env.get("DB_TLS", "false").lower() in ("1", "true", "yes")
         missing = [k for k in ("host", "database", "user") if not fields.get(k)]
         if missing:
             raise ConfigError(
@@ -79,6 +83,7 @@ class DbConfig:
             autocommit=autocommit,
             connect_timeout=self.connect_timeout,
             cursorclass=pymysql.cursors.DictCursor,
+            ssl=ssl.create_default_context() if self.tls else None,
         )
 
 

@@ -43,6 +43,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import cache
@@ -51,6 +52,7 @@ from pathlib import Path
 MODE_ENV = "JUDGE_SANDBOX_MODE"
 REUSE_ENV = "JUDGE_SANDBOX_REUSE"
 SERVER_ENV = "JUDGE_SANDBOX_SERVER"
+_FS_ENCODING = sys.getfilesystemencoding()
 LAUNCHER_IN_SANDBOX = "/run/judge/launcher"
 SLOT_LOCK_DIR = Path("/run/judge-sandbox")
 
@@ -64,7 +66,7 @@ class Isolation:
     gid: int = 64000
     slots: int = 256
     reuse: bool = False  # bwrap mode: per-slot holders joined by each run (see the module doc)
-    _holders: dict[int, Holder] = field(default_factory=dict, repr=False)
+    _holders: dict[tuple[int, tuple[str, ...]], Holder] = field(default_factory=dict, repr=False)
     _free: list[int] = field(default_factory=list, repr=False)
     _taken: set[int] = field(default_factory=set, repr=False)
     _locks: dict[int, int] = field(default_factory=dict, repr=False)
@@ -125,19 +127,29 @@ class Isolation:
 
     # -- per-slot holders (reuse mode) -----------------------------------------------------------
 
-    def holder_pidfd(self, slot: int, launcher: str) -> int:
-        """The pidfd of the slot's holder, started on first use (or again if it died). The caller
-        holds the slot, so nobody else touches this slot's holder meanwhile."""
+    def holder_pidfd(self, slot: int, launcher: str, readonly: tuple[str, ...] = ()) -> tuple[int, tuple[str, ...]]:
+        """The pidfd of a holder of the slot, started on first use (or again if it died), and the
+        paths its template already shows read-only. A run's `readonly` paths (absolute: the
+        judge's toolchains, the same for every run of a language) are bound into the template of
+        a holder kept for exactly that set, so that runs do not clone and bind them one by one;
+        with too many distinct sets, or paths that are not there, the run binds them itself.
+        Either way a run sees the template plus exactly its own readonly paths and workdir. The
+        caller holds the slot, so nobody else touches this slot's holders meanwhile."""
+        if readonly and not all(_template_can_bind(p) for p in readonly):
+            readonly = ()
         with self._mutex:
-            held = self._holders.get(slot)
+            held = self._holders.get((slot, readonly))
+            if held is None and readonly and sum(k[0] == slot for k in self._holders) >= HOLDERS_PER_SLOT:
+                readonly = ()
+                held = self._holders.get((slot, readonly))
         if held is not None:
             if held.alive():
-                return held.pidfd
+                return held.pidfd, readonly
             held.close()
-        held = Holder.start(self, launcher)
+        held = Holder.start(self, launcher, readonly)
         with self._mutex:
-            self._holders[slot] = held
-        return held.pidfd
+            self._holders[(slot, readonly)] = held
+        return held.pidfd, readonly
 
     # -- the launch server (as root with the C launcher) ----------------------------------------
 
@@ -195,10 +207,11 @@ class Holder:
     keep: int  # our end of its stdin: closing it (or our death) ends the holder
 
     @classmethod
-    def start(cls, iso: Isolation, launcher: str) -> Holder:
+    def start(cls, iso: Isolation, launcher: str, readonly: tuple[str, ...] = ()) -> Holder:
         args = [iso.bwrap or "bwrap", "--unshare-net", "--unshare-uts", *_system_mounts()]
         args += ["--dev", "/dev", "--dir", "/proc", "--dir", "/tmp"]
         args += ["--ro-bind", launcher, LAUNCHER_IN_SANDBOX]
+        args += _readonly_binds(readonly)
         stdin_r, keep = os.pipe2(os.O_CLOEXEC)
         info_r, info_w = os.pipe2(os.O_CLOEXEC)
         try:
@@ -262,6 +275,37 @@ class Holder:
             self.proc.wait()
 
 
+HOLDERS_PER_SLOT = 4  # distinct readonly sets kept bound in a slot's holders
+
+
+def _template_can_bind(path: str) -> bool:
+    """Whether a holder's template may show `path`: not where each run mounts afresh."""
+    fresh = ("/tmp", "/dev", "/proc")
+    return (os.path.isabs(path) and os.path.normpath(path) == path and os.path.exists(path)
+            and not any(path == top or path.startswith(top + "/") for top in fresh))
+
+
+def _readonly_binds(paths: tuple[str, ...], *, skip: tuple[str, ...] = ()) -> list[str]:
+    """bwrap arguments binding `paths` read-only (nosuid, nodev: bwrap's way) at the same place.
+    Mount points bwrap would create copy the host parents' modes (/root is 0700), which would lock
+    the sandbox uid out: create them 0755 first; then parents before children."""
+    args: list[str] = []
+    system = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev", "/tmp"}
+    parents: set[str] = set()
+    for dest in paths:
+        p = os.path.dirname(dest)
+        while p not in ("/", ""):
+            parents.add(p)
+            p = os.path.dirname(p)
+    for p in sorted(parents, key=lambda p: p.count("/")):
+        if p in paths or p in skip or any(p == top or p.startswith(top + "/") for top in system):
+            continue
+        args += ["--perms", "0755", "--dir", p]
+    for path in sorted(paths, key=lambda p: p.count("/")):
+        args += ["--ro-bind", path, path]
+    return args
+
+
 class LaunchServer:
     """`launcher -X` (see launcher.c): forks a launcher per request, which saves the exec of a
     fresh launcher per run. It runs as root with an empty environment and holds nothing but its
@@ -304,7 +348,10 @@ class LaunchServer:
         """Start a launcher with this argv, environment and fds 0, 1, 2, ...; return its pid and a
         pidfd. Raises OSError (and marks the server broken) when the server cannot."""
         strings = [str(len(argv)), *argv, *(f"{k}={v}" for k, v in env.items())]
-        payload = b"\0".join(os.fsencode(x) for x in strings) + b"\0"
+        text = "\0".join(strings)
+        if text.count("\0") != len(strings) - 1:
+            raise ValueError("embedded null byte")  # as posix_spawn says
+        payload = text.encode(_FS_ENCODING, "surrogateescape") + b"\0"
         if len(payload) >= 1 << 16:
             raise OSError(errno.E2BIG, "request too large for the launch server")
         with self._lock:

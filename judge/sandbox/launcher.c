@@ -41,7 +41,7 @@
  *   the child puts those fds at 0, 1, 2, ... and runs as if exec'd with that argv and environment,
  *   and the server answers "p <pid>" with a pidfd of it attached ("e <errno>" on failure). The
  *   server holds nothing but its socket, reaps its children, and exits at EOF (the judge closed
- *   its end, or died).
+ *   its end, or died). Its children die with it (so a run never goes on unknown to the judge).
  *
  * The program's stdio is the launcher's fds 0/1/2; the launcher swaps its own copies for
  * /dev/null after fork so the caller sees EOF as soon as the program tree is gone.
@@ -450,8 +450,11 @@ static int launch(int argc, char **argv);
 #define SERVER_MSG (1 << 16)
 
 /* In the server's fresh child: become the launcher the request describes. Never returns. */
-static void serve_one(char *buf, size_t len, const int *fds, int nfds) {
+static void serve_one(pid_t server, char *buf, size_t len, const int *fds, int nfds) {
     static char *args[4096], *envs[4096];
+    /* a server that died before its answer leaves the judge starting this run another way */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server) _exit(126);
     int argc = 0, envc = 0;
     char *p = buf, *end = buf + len;
     long want = strtol(p, NULL, 10);
@@ -527,9 +530,10 @@ static int serve(void) {
         pid_t pid = -1;
         int err = EINVAL;
         if (!(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfds >= 5) {
+            pid_t server = getpid();
             pid = fork();
             err = errno;
-            if (pid == 0) serve_one(buf, (size_t)n, fds, nfds);
+            if (pid == 0) serve_one(server, buf, (size_t)n, fds, nfds);
         }
         for (int i = 0; i < nfds; i++) close(fds[i]);
         char reply[64];
@@ -733,5 +737,8 @@ static int launch(int argc, char **argv) {
                        ru.ru_stime.tv_usec;
     dprintf(o.report_fd, "status=%d cpu_us=%lld maxrss_kb=%ld peak_rss_kb=%lld wall_us=%lld killed=%s stage=%d errno=%d\n",
             status, cpu_us, ru.ru_maxrss, peak_rss_kib, end_us - t0, killed, ce.stage, ce.err);
+    /* Every process of the run is reaped (ECHILD above): the judge may go on now rather than after
+     * our exit's teardown. The report is its last open pipe of ours (0-2 are /dev/null). */
+    close(o.report_fd);
     return 0;
 }

@@ -54,12 +54,18 @@ def _launcher_args(spec: RunSpec, iso: isolation.Isolation, uid: int | None, joi
 HOLDER_FD = 5  # the slot holder's pidfd, in the launcher (reuse mode)
 
 
-def _join_args(spec: RunSpec) -> list[str]:
-    """Reuse mode: the launcher joins the slot's holder and binds what this run may see."""
+def _readonly(spec: RunSpec) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(Path(p).absolute()) for p in spec.readonly_paths))
+
+
+def _join_args(spec: RunSpec, in_template: tuple[str, ...] = ()) -> list[str]:
+    """Reuse mode: the launcher joins the slot's holder and binds what this run may see (what
+    the holder's template does not show already)."""
     args = ["-J", str(HOLDER_FD), "-s", str(spec.limits.file_size_mib * MIB)]
     args += ["-W", "w" if spec.writable_workdir else "r"]
-    for path in dict.fromkeys(str(Path(p).absolute()) for p in spec.readonly_paths):
-        args += ["-B", path]  # the launcher binds parents before children
+    for path in _readonly(spec):
+        if path not in in_template:
+            args += ["-B", path]  # the launcher binds parents before children
     return args
 
 
@@ -107,6 +113,7 @@ class RunningProgram:
         self._fds: dict[int, str] = {}
         self._control = -1
         self._holder_fd: int | None = None
+        self._in_template: tuple[str, ...] = ()  # readonly paths the slot's holder binds already
         self._server: isolation.LaunchServer | None = None  # forks our launcher (no exec per run)
         self._pidfd: int | None = None  # the launcher's, when the server started it
         self._await_launcher = False  # wait for the launcher's exit, not just for the run's end
@@ -130,7 +137,11 @@ class RunningProgram:
         launcher = launcher_command()
         reuse = iso.mode == "bwrap" and iso.reuse and len(launcher) == 1 and self._slot is not None
         if reuse:
-            self._holder_fd = iso.holder_pidfd(self._slot, launcher[0])
+            readonly = _readonly(spec)
+            workdir = str(spec.workdir)
+            if any(p == workdir or p.startswith(workdir.rstrip("/") + "/") for p in readonly):
+                readonly = ()  # bound after the workdir, as the run does, or the workdir hides it
+            self._holder_fd, self._in_template = iso.holder_pidfd(self._slot, launcher[0], readonly)
             prefix = list(launcher)
             # the launcher removes mount points it made outside the run's fresh /tmp and /dev/shm
             # once the run is over: the slot's next run must not race it
@@ -151,7 +162,7 @@ class RunningProgram:
         env = dict(spec.env)  # the whole environment, also for bwrap: nothing of the judge's
         largs = _launcher_args(spec, iso, uid, reuse)
         if reuse:
-            largs += _join_args(spec)
+            largs += _join_args(spec, self._in_template)
         if len(launcher) > 1:  # the Python fallback may need LD_LIBRARY_PATH to start at all
             env = {k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if k in os.environ}
             largs += ["-C", *(f"-e{k}={v}" for k, v in spec.env.items())]

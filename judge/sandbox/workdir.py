@@ -49,6 +49,8 @@ def remove_tree(path: Path) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(failed)
 
+    if _remove_flat(path):
+        return
     if os.path.lexists(path):
         with contextlib.suppress(OSError):
             os.chmod(path, 0o700)
@@ -60,3 +62,22 @@ def remove_tree(path: Path) -> None:
                     if not os.path.islink(p):
                         os.chmod(p, 0o700)
         shutil.rmtree(path, onexc=fix_and_retry)
+
+
+def _remove_flat(path: Path) -> bool:
+    """The common case at a few syscalls: a directory holding files only. False (with nothing or
+    only some files removed) when anything else is there or anything fails: the caller's thorough
+    way takes over."""
+    try:
+        with os.scandir(path) as entries:
+            names = []
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    return False
+                names.append(entry.path)
+        for name in names:
+            os.unlink(name)
+        os.rmdir(path)
+    except OSError:
+        return False
+    return True

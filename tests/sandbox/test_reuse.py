@@ -163,3 +163,41 @@ def test_many_slots_in_parallel_stay_correct():
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_toolchain_bound_in_the_holder_is_seen_only_by_runs_that_ask():
+    """Readonly paths outside /tmp are bound once into a holder kept for that set of paths: a run
+    of the same slot that does not ask for them still must not see them."""
+    import sys
+
+    toolchain = Path(sys.base_prefix).resolve()
+    if str(toolchain).startswith(("/tmp/", "/usr/")):
+        pytest.skip("the toolchain is not outside the system dirs and /tmp")
+    probe = f"ls {toolchain}/bin | grep -c python; touch {toolchain}/x 2>/dev/null && echo wrote; exit 0"
+    with fresh_workdir() as wd:
+        seen, uid1 = sh(probe, wd, readonly_paths=(toolchain,))
+        hidden, uid2 = sh(probe, wd)
+        again, uid3 = sh(probe, wd, readonly_paths=(toolchain,))
+    assert uid1 == uid2 == uid3, "not the same slot: this test would prove nothing"
+    assert seen.outcome == Outcome.OK and int(seen.stdout.split()[0]) > 0 and b"wrote" not in seen.stdout, seen
+    assert hidden.stdout.split()[:1] == [b"0"], hidden
+    assert again.stdout == seen.stdout, again
+    assert not (toolchain / "x").exists()
+
+
+def test_launch_server_is_replaced_when_it_dies():
+    import signal
+
+    iso = current()
+    if not iso.reuse:
+        pytest.skip("a whole bwrap per run: the launcher is bwrap's child, no server")
+    with fresh_workdir() as wd:
+        first, _ = sh("echo one", wd)
+        server = iso._server
+        assert server is not None, "as root the launch server starts the launchers"
+        os.kill(server.pid, signal.SIGKILL)
+        time.sleep(0.1)
+        second, _ = sh("echo two", wd)  # falls back to an exec'd launcher
+        third, _ = sh("echo three", wd)
+    assert (first.stdout, second.stdout, third.stdout) == (b"one\n", b"two\n", b"three\n"), (first, second, third)
+    assert iso._server is not None and iso._server is not server
