@@ -98,7 +98,7 @@ def compile_times(rounds: int) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -106,7 +106,7 @@ def main() -> int:
     subprocess.run([sys.executable, str(REPO / "bench" / "sandbox_overhead.py"), "--runs", str(args.tests),
                     "--modes", "auto,direct"], check=True)
 
-    print(f"\n== 2. a {args.tests}-test Python problem: engine vs bare loop ({args.rounds} rounds, medians)", flush=True)
+    print(f"\n== 2. a {args.tests}-test Python problem: engine vs bare loop ({args.rounds} alternating rounds, medians)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         problem_dir = make_problem(Path(tmp) / "bench-aplusb", args.tests)
         bare_s, judge_s = [], []
