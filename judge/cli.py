@@ -122,9 +122,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_languages(args: argparse.Namespace) -> int:
-    from judge.selftest import self_test_all
-
     from judge.languages import LANGUAGES
+    from judge.selftest import self_test_all
 
     if not args.check:
         for language in LANGUAGES.values():

@@ -51,7 +51,7 @@ def java_main_class(source: str) -> str:
     if public:
         return public.group(1)
     declarations = list(re.finditer(r"\bclass\s+([A-Za-z_$][\w$]*)", without_comments))
-    for match, following in zip(declarations, declarations[1:] + [None]):
+    for match, following in zip(declarations, declarations[1:] + [None], strict=True):
         body = without_comments[match.end():following.start() if following else None]
         if re.search(r"\bstatic\b[^;{(]*\bvoid\s+main\s*\(", body):
             return match.group(1)

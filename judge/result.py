@@ -47,7 +47,7 @@ class SubmissionResult:
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
-    def judge_error(cls, reason: str, language: str = "", problem: str = "") -> "SubmissionResult":
+    def judge_error(cls, reason: str, language: str = "", problem: str = "") -> SubmissionResult:
         return cls(verdict=Verdict.JUDGE_ERROR, language=language, reason=reason, problem=problem)
 
     def to_json(self) -> dict:
@@ -58,7 +58,7 @@ class SubmissionResult:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "SubmissionResult":
+    def from_json(cls, data: dict) -> SubmissionResult:
         validate_result_json(data)
         tests = [TestResult(**{**test, "verdict": Verdict(test["verdict"])}) for test in data["tests"]]
         return cls(**{**data, "verdict": Verdict(data["verdict"]), "tests": tests})

@@ -52,7 +52,7 @@ class Artifact:
         return base64.b64encode(buffer.getvalue()).decode()
 
     @classmethod
-    def from_b64(cls, text: str) -> "Artifact":
+    def from_b64(cls, text: str) -> Artifact:
         files = {}
         with tarfile.open(fileobj=io.BytesIO(base64.b64decode(text)), mode="r:gz") as tar:
             for member in tar.getmembers():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from judge.languages import Language
 from judge.runner import Artifact, CompileOutcome, TestInput
-from judge.sandbox.api import Limits, Observation, Outcome
+from judge.sandbox.api import Limits, Observation
 from pipeline.sandbox_protocol import (
     MAX_REQUEST_BYTES,
     VERSION,
@@ -95,6 +95,3 @@ class LambdaRunner:
             pending = pending[len(done):]
         return observations
 
-
-def lost_observation(reason: str) -> Observation:
-    return Observation(Outcome.SANDBOX_ERROR, None, None, 0, 0, 0, detail=reason)

@@ -135,7 +135,7 @@ def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, 
         spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
         try:
             running = start(spec)
-        except Exception as error:  # noqa: BLE001 - any sandbox failure is a judging error
+        except Exception as error:
             _close(to_val_write, to_sub_read, to_val_read)
             _kill_group(process)
             process.wait()
@@ -182,7 +182,7 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
     def wait_submission() -> None:
         try:
             outcome["observation"] = running.wait()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             outcome["observation"] = _not_run(f"sandbox wait failed: {error}")
         mark("submission")
 

@@ -329,7 +329,7 @@ class RunningProgram:
         try:
             self._pump()
             self._observation = self._observe()
-        except BaseException as e:  # noqa: BLE001  never leave a waiter hanging
+        except BaseException as e:
             self._observation = _sandbox_error(f"sandbox failure: {e!r}")
         finally:
             self._cleanup()

@@ -24,7 +24,7 @@ class InProcessLambda:
     def __init__(self):
         self.calls = []
 
-    def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 - boto3's names
+    def invoke(self, FunctionName, InvocationType, Payload):
         request = json.loads(Payload)
         self.calls.append(request)
         body = json.dumps(handle(request)).encode()
