@@ -214,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        stack = DevStack(args.state_dir, args.port).start()
+        stack = DevStack(args.state_dir, args.port).start()  # stops what it started if it fails
+    except KeyboardInterrupt:
+        print("interrupted while starting; stopped", file=sys.stderr)
+        return 130
     except Exception as error:
         print(f"devstack: could not start: {error}", file=sys.stderr)
         return 1
