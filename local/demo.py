@@ -71,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         body = results.get(submission_id, {"status": "PENDING", "verdict": "", "score": None, "time_ms": None})
         expected = path.relative_to(REPO_ROOT / "problems" / problem / "submissions")
         score = "" if body["score"] is None else f"{body['score']:g}"
+        reason = f"  {body['failure_reason'][:70]}" if body.get("failure_reason") else ""
         print(f"{problem:<16}{str(expected):<44}{language:<8}{body['status']:<8}{body['verdict'] or '':<24}"
-              f"{score:>6}{body['time_ms'] if body['time_ms'] is not None else '':>7}")
+              f"{score:>6}{body['time_ms'] if body['time_ms'] is not None else '':>7}{reason}")
     print(f"{len(results)}/{len(sent)} final in {time.monotonic() - started:.0f} s")
     return 0 if len(results) == len(sent) else 1
 
