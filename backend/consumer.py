@@ -59,11 +59,8 @@ class Consumer:
         except MessageError as exc:
             log.error("dropping malformed completion message: %s; body: %.300s", exc, body)
             return "malformed"
-        with self.db.transaction() as cur:
-            outcome = repo.apply_status(cur, msg.submission_id, msg.attempt, msg.status, result=msg.result,
-                                        reason=msg.reason)
-        self._log_outcome(outcome, msg.submission_id, msg.attempt, msg.status)
-        return str(outcome)
+        return self._apply(msg.submission_id, msg.attempt, msg.status, msg.status, result=msg.result,
+                           reason=msg.reason)
 
     def handle_failure_record(self, body: str) -> str:
         """Turn a Lambda on-failure record for a worker invocation into a FAILED submission."""
@@ -72,11 +69,8 @@ class Consumer:
         except MessageError as exc:
             log.error("dropping malformed failure record: %s; body: %.300s", exc, body)
             return "malformed"
-        sid = record.submission.submission_id
-        with self.db.transaction() as cur:
-            outcome = repo.apply_status(cur, sid, record.attempt, "FAILED", reason=record.reason)
-        self._log_outcome(outcome, sid, record.attempt, f"FAILED ({record.reason})")
-        return str(outcome)
+        return self._apply(record.submission.submission_id, record.attempt, "FAILED",
+                           f"FAILED ({record.reason})", reason=record.reason)
 
     def handle_dead_letter(self, body: str) -> str:
         """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries.
@@ -88,9 +82,14 @@ class Consumer:
             log.error("dropping malformed dead letter: %s; body: %.300s", exc, body)
             return "malformed"
         reason = "the submission message was dead-lettered: no worker could be invoked for it after repeated tries"
+        return self._apply(msg.submission_id, 0, "FAILED", "FAILED (dead letter)", reason=reason)
+
+    def _apply(self, sid: str, attempt: int, status: str, what: str, *, result: dict | None = None,
+               reason: str | None = None) -> str:
+        """One status change in its own transaction, under the rules of `repo.should_apply`."""
         with self.db.transaction() as cur:
-            outcome = repo.apply_status(cur, msg.submission_id, 0, "FAILED", reason=reason)
-        self._log_outcome(outcome, msg.submission_id, 0, "FAILED (dead letter)")
+            outcome = repo.apply_status(cur, sid, attempt, status, result=result, reason=reason)
+        self._log_outcome(outcome, sid, attempt, what)
         return str(outcome)
 
     @staticmethod

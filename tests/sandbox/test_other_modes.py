@@ -27,36 +27,26 @@ def _report(done: subprocess.CompletedProcess) -> str:
     return (done.stdout + done.stderr)[-6000:]
 
 
+def _run_suites_in_mode(suites, **mode: str) -> None:
+    """Run the given suites in a nested pytest with the sandbox mode fixed by `mode`."""
+    env = dict(os.environ, JUDGE_TEST_NESTED="1", **mode)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", NOT_SLOW, *suites],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=240,
+    )
+    assert done.returncode == 0, _report(done)
+
+
 @nested
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("bwrap"), reason="needs root and bubblewrap")
 def test_bwrap_mode_without_reuse():
-    env = dict(os.environ, JUDGE_SANDBOX_MODE="bwrap", JUDGE_SANDBOX_REUSE="0", JUDGE_TEST_NESTED="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", NOT_SLOW, *REUSE_SUITES],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
-    assert done.returncode == 0, _report(done)
+    _run_suites_in_mode(REUSE_SUITES, JUDGE_SANDBOX_MODE="bwrap", JUDGE_SANDBOX_REUSE="0")
 
 
 @nested
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 def test_direct_mode_as_root():
-    env = dict(os.environ, JUDGE_SANDBOX_MODE="direct", JUDGE_TEST_NESTED="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", NOT_SLOW, *SUITES],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
-    assert done.returncode == 0, _report(done)
+    _run_suites_in_mode(SUITES, JUDGE_SANDBOX_MODE="direct")
 
 
 @nested
