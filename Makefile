@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed system-deps
 
 unit: install
-	$(VENV)/bin/pytest -q tests/unit
+	$(VENV)/bin/pytest -q tests/contracts tests/pipeline tests/judge/test_languages.py tests/judge/test_verify_expectations.py tests/test_architecture.py
 
 clean:
 	rm -rf $(VENV) $(STATE_DIR) build .localstack
@@ -57,4 +57,4 @@ bench: install
 	$(PY) bench/run.py
 
 lint: install
-	$(VENV)/bin/ruff check judge pipeline backend functions local tests bench
+	$(VENV)/bin/ruff check judge contracts store pipeline backend functions local tests bench tools

@@ -1,6 +1,6 @@
 """Problem-setter operations: import a problem package, create a user, grant a restricted problem.
 
-The CLI (`judge admin ...`, see backend/admin_cli.py) is a thin layer over these functions.
+The `judge-admin` command (backend/admin_cli.py) is a thin layer over these functions.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.db import repositories as repo
-from backend.db.config import Database
-from backend.db.packages import MAX_CHUNK, pack_package, store_package
+from contracts.messages import ID_PATTERN
+from judge.problem import load_problem
+from store import repositories as repo
+from store.config import Database
+from store.packages import MAX_CHUNK, pack_package, store_package
 
 log = logging.getLogger(__name__)
 
-_PROBLEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as pipeline.messages accepts
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -45,64 +46,15 @@ class ProblemMeta:
 
 
 def read_problem_meta(package_dir: Path) -> ProblemMeta:
-    """Name, type and limits, from the engine's loader (which also validates the package) if present."""
+    """Name, type and limits, from the engine's loader (which also validates the package)."""
     try:
-        from judge.problem import load_problem  # written alongside the backend; optional here
-    except ImportError:
-        load_problem = None
-    if load_problem is not None:
-        try:
-            problem = load_problem(package_dir)
-        except Exception as exc:  # the loader's own error names the file and field
-            raise AdminError(f"{package_dir}: {exc}") from exc
-        kind = "scoring" if problem.is_scoring else "pass-fail"
-        if problem.is_interactive:
-            kind += " interactive"
-        limits = problem.limits
-        return ProblemMeta(problem.name, kind, dataclasses.asdict(limits) if dataclasses.is_dataclass(limits)
-                           else dict(limits))
-    return _read_problem_yaml(package_dir)
-
-
-def _read_problem_yaml(package_dir: Path) -> ProblemMeta:
-    """Minimal reading of problem.yaml (both format versions) for when the engine's loader is absent."""
-    import yaml
-
-    path = package_dir / "problem.yaml"
-    if not path.is_file():
-        raise AdminError(f"{package_dir}: no problem.yaml (is this a problem package?)")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise AdminError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise AdminError(f"{path}: expected a mapping")
-    name = data.get("name") or package_dir.name
-    if isinstance(name, dict):
-        name = name.get("en") or next(iter(name.values()), package_dir.name)
-    types = data.get("type", "pass-fail")
-    types = types.split() if isinstance(types, str) else list(types or [])
-    if "custom" in str(data.get("validation", "")).split() and "interactive" in str(data.get("validation")):
-        types.append("interactive")
-    kind = "scoring" if "scoring" in types else "pass-fail"
-    if "interactive" in types:
+        problem = load_problem(package_dir)
+    except Exception as exc:  # the loader's own error names the file and field
+        raise AdminError(f"{package_dir}: {exc}") from exc
+    kind = "scoring" if problem.is_scoring else "pass-fail"
+    if problem.is_interactive:
         kind += " interactive"
-    raw = data.get("limits") or {}
-    if not isinstance(raw, dict):
-        raise AdminError(f"{path}: limits must be a mapping")
-    limits: dict = {}
-    time_limit = raw.get("time_limit")
-    timelimit_file = package_dir / ".timelimit"
-    if time_limit is None and timelimit_file.is_file():
-        time_limit = timelimit_file.read_text().strip()
-    try:
-        limits["time_limit_s"] = float(time_limit) if time_limit is not None else None
-        for key, ours in (("memory", "memory_mib"), ("output", "output_mib"), ("code", "code_kib")):
-            if raw.get(key) is not None:
-                limits[ours] = int(raw[key])
-    except (TypeError, ValueError) as exc:
-        raise AdminError(f"{path}: bad limit value: {exc}") from None
-    return ProblemMeta(str(name), kind, limits)
+    return ProblemMeta(problem.name, kind, dataclasses.asdict(problem.limits))
 
 
 def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
@@ -115,7 +67,7 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     if not package_dir.is_dir():
         raise AdminError(f"{package_dir}: not a directory")
     pid = problem_id or package_dir.resolve().name
-    if not _PROBLEM_ID.match(pid):
+    if not ID_PATTERN.match(pid):
         raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
     meta = read_problem_meta(package_dir)
     data = pack_package(package_dir)

@@ -1,11 +1,13 @@
-"""`judge admin ...`: the problem setter's commands, mountable on the `judge` CLI.
+"""`judge-admin ...`: the problem setter's commands against the database.
 
-    from backend.admin_cli import add_admin_subcommands
-    add_admin_subcommands(commands)        # commands = parser.add_subparsers(...)
-    ... args.handler(args)                 # returns the exit code
+    judge-admin import-problem PACKAGE_DIR [--id ID] [--restricted]
+    judge-admin create-user NAME            # prints the bearer token
+    judge-admin grant USER PROBLEM
+    judge-admin migrate
 
 Each command applies pending migrations first, so a fresh database needs no separate step.
-Database settings come from DB_* or DB_SECRET_ARN (backend/db/config.py).
+Database settings come from DB_* or DB_SECRET_ARN (store/config.py). Exit codes: 0 done, 2 a
+mistake explained on stderr. (The `judge` command is the engine's alone: it never needs a database.)
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import sys
 from backend import admin
 
 
-def add_admin_subcommands(subparsers) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("admin", help="problem setter commands (database: DB_* or DB_SECRET_ARN)")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="judge-admin",
+                                     description="problem setter commands (database: DB_* or DB_SECRET_ARN)")
     commands = parser.add_subparsers(dest="admin_command", required=True)
 
     imp = commands.add_parser("import-problem", help="load a problem package into the database")
@@ -42,7 +45,7 @@ def add_admin_subcommands(subparsers) -> argparse.ArgumentParser:
 
 
 def _database():
-    from backend.db import Database, migrate
+    from store import Database, migrate
 
     db = Database.from_env()
     with db.connection() as conn:
@@ -52,12 +55,12 @@ def _database():
 
 def _run(fn):
     def handler(args) -> int:
-        from backend.db.config import ConfigError
+        from store.config import ConfigError
 
         try:
             return fn(_database(), args)
         except (admin.AdminError, ConfigError) as exc:
-            print(f"judge admin: {exc}", file=sys.stderr)
+            print(f"judge-admin: {exc}", file=sys.stderr)
             return 2
 
     return handler
@@ -75,7 +78,7 @@ def _import_problem(db, args) -> int:
 @_run
 def _create_user(db, args) -> int:
     user, token = admin.create_user(db, args.name)
-    # Only the token on stdout, so `TOKEN=$(judge admin create-user alice)` works.
+    # Only the token on stdout, so `TOKEN=$(judge-admin create-user alice)` works.
     print(f"created user {user.name} (id {user.id})", file=sys.stderr)
     print(token)
     return 0
@@ -94,9 +97,7 @@ def _migrate(db, args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="judge")
-    add_admin_subcommands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.handler(args)
 
 

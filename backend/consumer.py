@@ -1,8 +1,8 @@
 """The completion consumer: drains the completion queue, the worker's failure destination and the
 submission queue's DLQ into the submissions table.
 
-Each message is validated (pipeline.messages), applied in its own transaction with the rules of
-`repositories.should_apply` (duplicates and older attempts change nothing), and deleted only after the
+Each message is validated (contracts.messages), applied in its own transaction with the rules of
+`contracts.messages.should_apply` (duplicates and older attempts change nothing), and deleted only after the
 commit. A malformed message, or one for an unknown submission, is logged and deleted: it can never
 succeed, and keeping it would block nothing but fill the DLQ with noise. A database error leaves the
 message in the queue; SQS redelivers it after the visibility timeout.
@@ -20,9 +20,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from backend.db import repositories as repo
-from backend.db.config import Database
-from pipeline.messages import CompletionMessage, FailureRecord, MessageError, SubmissionMessage
+from contracts.errors import MessageError
+from contracts.messages import CompletionMessage, FailureRecord, SubmissionMessage
+from store import repositories as repo
+from store.config import Database
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Consumer:
 
     def _apply(self, sid: str, attempt: int, status: str, what: str, *, result: dict | None = None,
                reason: str | None = None) -> str:
-        """One status change in its own transaction, under the rules of `repo.should_apply`."""
+        """One status change in its own transaction, under the rules of `should_apply`."""
         with self.db.transaction() as cur:
             outcome = repo.apply_status(cur, sid, attempt, status, result=result, reason=reason)
         self._log_outcome(outcome, sid, attempt, what)

@@ -25,9 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from judge.engine import JudgeOptions, judge_submission  # noqa: E402
-from judge.languages import BINARY_NAME, LANGUAGES, expand, tool_path_env  # noqa: E402
+from judge.languages import BINARY_NAME, LANGUAGES  # noqa: E402
 from judge.problem import load_problem  # noqa: E402
 from judge.runner import LocalRunner  # noqa: E402
+from judge.toolchain import expand, tool_path_env  # noqa: E402
 from judge.verdict import Verdict  # noqa: E402
 
 SOLUTION = "import sys\na, b = map(int, sys.stdin.read().split())\nprint(a + b)\n"
@@ -87,7 +88,7 @@ def compile_times(rounds: int) -> list[dict]:
                 argv = expand(language.compile, source=name, binary=BINARY_NAME, main_class="")
                 started = time.perf_counter()
                 subprocess.run(argv, cwd=tmp, check=True, capture_output=True,
-                               env={"PATH": tool_path_env(language), "HOME": tmp})
+                               env={"PATH": tool_path_env(language.tools), "HOME": tmp})
                 bare.append(time.perf_counter() - started)
         rows.append({"language": language.name, "sandbox_ms": round(statistics.median(sandboxed) * 1000),
                      "bare_ms": round(statistics.median(bare) * 1000),

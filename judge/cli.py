@@ -159,13 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
     languages = commands.add_parser("languages", help="list languages; --check runs each one's self-test")
     languages.add_argument("--check", action="store_true")
     languages.set_defaults(handler=cmd_languages)
-
-    try:
-        from backend.admin_cli import add_admin_subcommands
-    except ImportError:  # the engine alone (no backend extras) has no admin commands
-        pass
-    else:
-        add_admin_subcommands(commands)
     return parser
 
 

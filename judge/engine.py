@@ -58,9 +58,9 @@ def verdict_of_run(language: Language, observation: Observation) -> Verdict | No
     """The verdict a run earns before checking; None when it exited cleanly and must be checked."""
     if observation.outcome == Outcome.OK:
         return None
-    # The JVM turns a full heap into an exception and exit code 1: that is still a memory limit.
-    if (observation.outcome == Outcome.RUNTIME_ERROR and language.name == "java"
-            and b"java.lang.OutOfMemoryError" in observation.stderr):
+    # A runtime that turns a full heap into an exception and an exit code: still a memory limit.
+    if (observation.outcome == Outcome.RUNTIME_ERROR and language.oom_marker
+            and language.oom_marker in observation.stderr):
         return Verdict.MEMORY_LIMIT_EXCEEDED
     return _OUTCOME_VERDICT[observation.outcome]
 

@@ -2,21 +2,24 @@
 
 A command is an argv template. Placeholders: `{source}` (the source file name), `{binary}`,
 `{main_class}` (Java), `{memory_mib}` (the run's memory limit), and tool names in angle brackets
-(`<gcc>`, `<g++>`, `<java>`, `<javac>`, `<python>`) that `Toolchain` resolves to absolute paths, so the
-same table serves this host, a CI box and a Lambda layer under `$JUDGE_LAYER_ROOT`.
+(`<gcc>`, `<g++>`, `<java>`, `<javac>`, `<python>`) that `judge.toolchain` resolves to absolute paths,
+so the same table serves this host, a CI box and a Lambda layer under `$JUDGE_LAYER_ROOT`.
+
+A language's quirks are fields here, never `if name == ...` elsewhere: how to find the class to start
+(`main_class_finder`), what its runtime prints when it runs out of memory (`oom_marker`), how its
+compiler's memory is limited (`compile_memory_model`). Every other list of languages (the message
+contract, the API model, `terraform/workers.json`) is derived from this table or tested against it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from judge.sandbox.api import MemoryModel
+from judge.toolchain import layer_of
 
 
 class UnknownLanguage(ValueError):
@@ -37,11 +40,26 @@ class Language:
     runs_source: bool = False  # the run needs the source itself (interpreted languages)
     run_processes: int = 1  # the JVM needs threads; native code and CPython get a single process
     compile_env: dict[str, str] = field(default_factory=dict)
+    compile_memory_model: MemoryModel = MemoryModel.ADDRESS_SPACE
+    # The class the run starts, found in the source; the source file is then named after it.
+    main_class_finder: Callable[[str], str] | None = None
+    # A clean-looking exit that is really a memory limit (the JVM turns a full heap into exit 1).
+    oom_marker: bytes | None = None
 
-    def source_file_name(self, source: str) -> str:
-        if self.name == "java":
-            return f"{java_main_class(source)}.java"
-        return self.source_name
+    def main_class_of(self, source: str) -> str | None:
+        return self.main_class_finder(source) if self.main_class_finder else None
+
+    def source_file_name(self, source: str, main_class: str | None = None) -> str:
+        """The name the source is saved as: `source_name`, or `<main class>.java`."""
+        main_class = main_class or self.main_class_of(source)
+        if main_class is None:
+            return self.source_name
+        return f"{main_class}{Path(self.source_name).suffix}"
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The Lambda layers its tools come from (none for Python: the runtime is the tool)."""
+        return tuple(sorted({layer for layer in map(layer_of, self.tools) if layer}))
 
 
 def java_main_class(source: str) -> str:
@@ -120,6 +138,9 @@ LANGUAGES: dict[str, Language] = {
             tools=("java", "javac"),
             self_test=_HELLO_JAVA,
             run_processes=64,
+            compile_memory_model=MemoryModel.RSS_POLLING,  # javac is a JVM too
+            main_class_finder=java_main_class,
+            oom_marker=b"java.lang.OutOfMemoryError",
         ),
     )
 }
@@ -139,60 +160,3 @@ def language_for_path(path: Path) -> Language:
         if path.suffix in language.extensions:
             return language
     raise UnknownLanguage(f"cannot tell the language of {path.name!r} from its extension; pass --language")
-
-
-class ToolNotFound(RuntimeError):
-    pass
-
-
-# Where each tool lives inside a Lambda layer (relative to the layer root, `/opt` in AWS).
-_LAYER_PATHS = {"gcc": "gcc/bin/gcc", "g++": "gcc/bin/g++", "java": "jdk/bin/java", "javac": "jdk/bin/javac"}
-
-
-@cache
-def resolve_tool(tool: str) -> Path:
-    """Absolute path of a tool: the layer's copy when a layer provides it, else the host's."""
-    if tool == "python":
-        # Submissions run on the judge's own interpreter version, outside any virtualenv.
-        base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-        return base if base.exists() else Path(sys.executable)
-    layer_root = Path(os.environ.get("JUDGE_LAYER_ROOT", "/opt"))
-    in_layer = layer_root / _LAYER_PATHS[tool]
-    if in_layer.exists():
-        return in_layer
-    found = shutil.which(tool)
-    if not found:
-        raise ToolNotFound(f"{tool} not found under {layer_root} or on PATH")
-    return Path(found)
-
-
-def tool_roots(language: Language) -> tuple[Path, ...]:
-    """Directories a sandboxed run must see for the language's tools to work (bind-mounted read-only)."""
-    roots: set[Path] = set()
-    for tool in language.tools:
-        real = resolve_tool(tool).resolve()
-        if tool == "python":
-            roots.add(Path(sys.base_prefix).resolve())
-        elif not str(real).startswith("/usr/"):
-            roots.add(real.parent.parent)  # <root>/bin/tool → <root>
-    return tuple(sorted(roots))
-
-
-def expand(template: tuple[str, ...], **values: str) -> list[str]:
-    argv = []
-    for part in template:
-        if part.startswith("<") and part.endswith(">"):
-            argv.append(str(resolve_tool(part[1:-1])))
-        else:
-            argv.append(part.format(**values))
-    return argv
-
-
-def tool_path_env(language: Language) -> str:
-    """PATH for compiles and runs: the tools' directories, then the system's."""
-    dirs = []
-    for tool in language.tools:
-        parent = str(resolve_tool(tool).parent)
-        if parent not in dirs:
-            dirs.append(parent)
-    return ":".join(dirs + ["/usr/local/bin", "/usr/bin", "/bin"])

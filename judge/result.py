@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from importlib import resources
 
 from judge.verdict import Verdict
 
 SCHEMA_VERSION = 1
-FEEDBACK_LIMIT = 4096
+FEEDBACK_LIMIT = 4096  # bytes of feedback kept per test (judgemessage.txt, teammessage.txt, our own reasons)
 
 
 @dataclass
@@ -46,31 +43,9 @@ class SubmissionResult:
     judge: dict = field(default_factory=dict)  # engine version and sandbox mode
     schema_version: int = SCHEMA_VERSION
 
-    @classmethod
-    def judge_error(cls, reason: str, language: str = "", problem: str = "") -> SubmissionResult:
-        return cls(verdict=Verdict.JUDGE_ERROR, language=language, reason=reason, problem=problem)
-
     def to_json(self) -> dict:
         data = asdict(self)
         data["verdict"] = self.verdict.value
         for test in data["tests"]:
             test["verdict"] = Verdict(test["verdict"]).value
         return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> SubmissionResult:
-        validate_result_json(data)
-        tests = [TestResult(**{**test, "verdict": Verdict(test["verdict"])}) for test in data["tests"]]
-        return cls(**{**data, "verdict": Verdict(data["verdict"]), "tests": tests})
-
-
-@cache
-def result_schema() -> dict:
-    return json.loads(resources.files("judge.schema").joinpath("result-v1.json").read_text())
-
-
-def validate_result_json(data: dict) -> None:
-    """Raise jsonschema.ValidationError when `data` is not a result v1 document."""
-    import jsonschema
-
-    jsonschema.validate(data, result_schema())

@@ -8,19 +8,17 @@ compiled program around as an `Artifact`, so a program compiled once runs in man
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import io
 import os
 import stat
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from judge import sandbox
-from judge.languages import BINARY_NAME, Language, expand, java_main_class, tool_path_env, tool_roots
-from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome, RunSpec
+from judge.languages import BINARY_NAME, Language
+from judge.sandbox.api import Limits, Observation, Outcome, RunSpec
+from judge.toolchain import expand, tool_path_env, tool_roots
 
 COMPILE_OUTPUT_LIMIT = 64 * 1024
 ARTIFACT_LIMIT = 48 * 1024 * 1024
@@ -34,32 +32,13 @@ COMPILE_LIMITS = Limits(
 
 @dataclass
 class Artifact:
-    """The files a run needs (binary, classes or script), with their permission bits."""
+    """The files a run needs (binary, classes or script), with their permission bits. Its wire form
+    (a gzipped tar) is in `contracts.sandbox_protocol`."""
 
     files: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
     def size(self) -> int:
         return sum(len(data) for _, data in self.files.values())
-
-    def to_b64(self) -> str:
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
-            for name in sorted(self.files):
-                mode, data = self.files[name]
-                info = tarfile.TarInfo(name)
-                info.size, info.mode = len(data), mode
-                tar.addfile(info, io.BytesIO(data))
-        return base64.b64encode(buffer.getvalue()).decode()
-
-    @classmethod
-    def from_b64(cls, text: str) -> Artifact:
-        files = {}
-        with tarfile.open(fileobj=io.BytesIO(base64.b64decode(text)), mode="r:gz") as tar:
-            for member in tar.getmembers():
-                if not member.isfile() or "/" in member.name or member.name.startswith("."):
-                    raise ValueError(f"unexpected artifact member {member.name!r}")
-                files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
-        return cls(files)
 
     def write_into(self, directory: Path) -> None:
         for name, (mode, data) in self.files.items():
@@ -124,20 +103,19 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
         return CompileOutcome(False, "source is not valid UTF-8", None)
     if "\x00" in text:
         return CompileOutcome(False, "source contains a NUL byte", None)
-    source_name = language.source_file_name(text)
-    main_class = java_main_class(text) if language.name == "java" else None
+    main_class = language.main_class_of(text)
+    source_name = language.source_file_name(text, main_class)
     with sandbox.fresh_workdir() as workdir:
         (workdir / source_name).write_bytes(source)
         if language.compile is None:
             return CompileOutcome(True, "", Artifact({source_name: (0o644, source)}), main_class=main_class)
         argv = expand(language.compile, source=source_name, binary=BINARY_NAME, main_class=main_class or "")
-        compile_model = MemoryModel.RSS_POLLING if language.name == "java" else MemoryModel.ADDRESS_SPACE
         spec = RunSpec(
             argv=argv, workdir=workdir,
-            limits=Limits(**{**limits.to_json(), "memory_model": compile_model}),
-            env={"PATH": tool_path_env(language), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
+            limits=dataclasses.replace(limits, memory_model=language.compile_memory_model),
+            env={"PATH": tool_path_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
                  **language.compile_env},
-            readonly_paths=tool_roots(language),
+            readonly_paths=tool_roots(language.tools),
         )
         observation = sandbox.run(spec)
         output = _truncate(observation.stdout + observation.stderr)
@@ -166,8 +144,8 @@ def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, li
     limits = run_limits(language, limits)
     return RunSpec(
         argv=run_argv(language, limits, compiled.main_class), workdir=workdir, limits=limits,
-        env={"PATH": tool_path_env(language), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp"},
-        stdin_path=stdin_path, readonly_paths=tool_roots(language), **wiring,
+        env={"PATH": tool_path_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp"},
+        stdin_path=stdin_path, readonly_paths=tool_roots(language.tools), **wiring,
     )
 
 
@@ -204,7 +182,6 @@ class LocalRunner:
                 compiled.artifact.write_into(workdir)
                 observations.append(sandbox.run(self._spec(language, compiled, workdir, limits, test.input_path)))
         return observations
-
 
     def interact(self, problem, language: Language, compiled: CompileOutcome, test, limits: Limits, validator):
         """One interactive test: the submission in the sandbox, the (trusted) validator beside it."""

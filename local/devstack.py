@@ -131,8 +131,8 @@ class DevStack:
         return self.mariadb.env()
 
     def _migrate(self) -> None:
-        from backend.db.config import Database, DbConfig
-        from backend.db.migrate import migrate
+        from store.config import Database, DbConfig
+        from store.migrate import migrate
 
         self.db = Database(DbConfig.from_env(self.db_env()))
         with self.db.connection() as conn:

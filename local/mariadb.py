@@ -73,7 +73,7 @@ class MariaDB:
         return self.base_dir / "mariadbd.log"
 
     def env(self) -> dict[str, str]:
-        """The DB_* variables the backend reads (backend.db.config)."""
+        """The DB_* variables the backend reads (store.config)."""
         return {
             "DB_HOST": self.host,
             "DB_PORT": str(self.port),

@@ -15,7 +15,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from pipeline.messages import CompletionMessage, MessageError, SubmissionMessage
+from contracts.errors import MessageError
+from contracts.messages import CompletionMessage, SubmissionMessage
 
 log = Logger(service="dispatcher")
 

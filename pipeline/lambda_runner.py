@@ -7,27 +7,26 @@ goes as a presigned S3 GET URL (the worker uploads it once, under `testdata/`).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from pathlib import Path
 
-from judge.languages import Language
-from judge.runner import Artifact, CompileOutcome, TestInput
-from judge.sandbox.api import Limits, Observation
-from pipeline.sandbox_protocol import (
+from contracts.errors import SandboxInvokeError, SandboxProtocolError
+from contracts.sandbox_protocol import (
     MAX_REQUEST_BYTES,
-    VERSION,
+    CompileReply,
+    CompileRequest,
+    RunReply,
+    RunRequest,
     TestPayload,
-    observation_from_wire,
+    artifact_to_wire,
 )
+from judge.languages import Language
+from judge.runner import CompileOutcome, TestInput
+from judge.sandbox.api import Limits, Observation
 
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
 PRESIGNED_URL_TTL_S = 900
-
-
-class SandboxInvokeError(RuntimeError):
-    """The sandbox function could not be reached or failed: transient, the worker is retried."""
 
 
 class LambdaRunner:
@@ -45,22 +44,23 @@ class LambdaRunner:
         body = response["Payload"].read()
         if response.get("FunctionError"):
             raise SandboxInvokeError(f"sandbox function failed: {body[:500]!r}")
-        data = json.loads(body)
-        if "error" in data:
-            raise SandboxInvokeError(f"sandbox rejected the request: {data['error']}")
-        return data
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise SandboxInvokeError(f"sandbox function answered something else than JSON: {body[:200]!r}") from None
 
     def compile(self, language: Language, source: bytes) -> CompileOutcome:
-        data = self._invoke({"version": VERSION, "action": "compile", "language": language.name,
-                             "source_b64": base64.b64encode(source).decode()})
-        observation = observation_from_wire(data["observation"]) if data.get("observation") else None
-        artifact = Artifact.from_b64(data["artifact_b64"]) if data.get("artifact_b64") else None
-        return CompileOutcome(data["ok"], data["compile_output"], artifact, observation, data.get("main_class"))
+        data = self._invoke(CompileRequest(language.name, source).to_wire())
+        try:
+            reply = CompileReply.from_wire(data)
+        except SandboxProtocolError as error:
+            raise SandboxInvokeError(str(error)) from None
+        return CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
 
     def _payload(self, test: TestInput) -> TestPayload:
         size = test.input_path.stat().st_size
         if size <= INLINE_INPUT_LIMIT:
-            return TestPayload(test.name, input_b64=base64.b64encode(test.input_path.read_bytes()).decode())
+            return TestPayload(test.name, input=test.input_path.read_bytes())
         if self.s3 is None or self.bucket is None:
             raise SandboxInvokeError(f"input of {test.name} is {size} bytes and no bucket is configured for it")
         return TestPayload(test.name, input_url=self._upload_input(test.input_path))
@@ -74,24 +74,25 @@ class LambdaRunner:
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
             limits: Limits) -> list[Observation]:
-        artifact_b64 = compiled.artifact.to_b64()
-        base = {"version": VERSION, "action": "run", "language": language.name, "artifact_b64": artifact_b64,
-                "main_class": compiled.main_class, "limits": limits.to_json()}
-        pending = [self._payload(test) for test in tests]
+        request = RunRequest(language.name, compiled.artifact, limits, tuple(self._payload(t) for t in tests),
+                             compiled.main_class)
+        artifact_wire = artifact_to_wire(compiled.artifact)
+        pending = list(request.tests)
         observations: list[Observation] = []
         while pending:
-            batch, size = [], len(artifact_b64) + 1024
+            batch, size = [], len(artifact_wire) + 1024
             for payload in pending:
-                item = len(json.dumps(payload.to_json()))
+                item = len(json.dumps(payload.to_wire()))
                 if batch and size + item > MAX_REQUEST_BYTES:
                     break
                 batch.append(payload)
                 size += item
-            data = self._invoke({**base, "tests": [payload.to_json() for payload in batch]})
-            done = [observation_from_wire(item) for item in data["observations"]]
+            try:
+                done = RunReply.from_wire(self._invoke(request.to_wire(batch, artifact_wire))).observations
+            except SandboxProtocolError as error:
+                raise SandboxInvokeError(str(error)) from None
             if not done:
                 raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
             observations.extend(done)
             pending = pending[len(done):]
         return observations
-

@@ -14,11 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from contracts.errors import ProblemNotFound
 from judge.problem import Problem, load_problem
 
-
-class ProblemNotFound(LookupError):
-    pass
+__all__ = ["PackageStore", "ProblemCache", "ProblemNotFound"]
 
 
 class PackageStore(Protocol):

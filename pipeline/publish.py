@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from pipeline.messages import CompletionMessage
+from contracts.messages import CompletionMessage
 
 log = logging.getLogger(__name__)
 

@@ -7,91 +7,79 @@ A submission that breaks out of the process sandbox finds only its own inputs.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from judge.languages import get_language
-from judge.runner import Artifact, CompileOutcome, LocalRunner, TestInput, compile_in_sandbox
-from judge.sandbox.api import Limits
-from pipeline.sandbox_protocol import (
-    MAX_RESPONSE_BYTES,
-    VERSION,
-    SandboxProtocolError,
-    observation_to_wire,
-    parse_request,
+from contracts.errors import SandboxProtocolError
+from contracts.sandbox_protocol import (
+    CompileReply,
+    CompileRequest,
+    RunReply,
+    RunRequest,
+    SelfTestReply,
+    TestPayload,
+    decode_request,
+    error_reply,
 )
+from judge import settings
+from judge.languages import get_language
+from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox
+from judge.selftest import self_test
 
 log = logging.getLogger(__name__)
 INPUT_FETCH_TIMEOUT_S = 30
 
 
-def _fetch_input(test: dict, directory: Path) -> TestInput:
-    path = directory / f"{len(list(directory.iterdir()))}.in"
-    if "input_url" in test:
-        with urllib.request.urlopen(test["input_url"], timeout=INPUT_FETCH_TIMEOUT_S) as response:
+def _fetch_input(test: TestPayload, path: Path) -> TestInput:
+    if test.input_url is not None:
+        with urllib.request.urlopen(test.input_url, timeout=INPUT_FETCH_TIMEOUT_S) as response:
             path.write_bytes(response.read())
     else:
-        path.write_bytes(base64.b64decode(test["input_b64"]))
-    return TestInput(test["name"], path)
+        path.write_bytes(test.input or b"")
+    return TestInput(test.name, path)
 
 
-def handle(request: object) -> dict:
+def handle(event: object) -> dict:
     try:
-        request = parse_request(request)
+        request = decode_request(event)
     except SandboxProtocolError as error:
-        return {"version": VERSION, "error": str(error)}
-    language = get_language(request["language"])
-    if request["action"] == "self_test":
-        from judge.selftest import self_test
-
-        report = self_test(language)
-        return {"version": VERSION, "ok": report.ok, "detail": report.detail}
-    if request["action"] == "compile":
-        compiled = compile_in_sandbox(language, base64.b64decode(request["source_b64"]))
-        return {
-            "version": VERSION, "ok": compiled.ok, "compile_output": compiled.output,
-            "artifact_b64": compiled.artifact.to_b64() if compiled.artifact else None,
-            "main_class": compiled.main_class,
-            "observation": observation_to_wire(compiled.observation) if compiled.observation else None,
-        }
-    return _run_batch(request, language)
+        return error_reply(str(error))
+    language = get_language(request.language)
+    if isinstance(request, CompileRequest):
+        compiled = compile_in_sandbox(language, request.source)
+        return CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
+                            compiled.observation).to_wire()
+    if isinstance(request, RunRequest):
+        return _run_batch(request, language).to_wire()
+    report = self_test(language)
+    return SelfTestReply(report.ok, report.detail).to_wire()
 
 
-def _run_batch(request: dict, language) -> dict:
-    compiled = CompileOutcome(True, "", Artifact.from_b64(request["artifact_b64"]),
-                              main_class=request.get("main_class"))
-    limits = Limits.from_json(request["limits"])
+def _run_batch(request: RunRequest, language) -> RunReply:
+    compiled = CompileOutcome(True, "", request.artifact, main_class=request.main_class)
     runner = LocalRunner()
-    observations, used = [], 0
+    reply = RunReply()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inputs-") as tmp:
         # Every input is in hand before any submitted code runs: nothing a run leaves behind can
         # touch a fetch, and the network is needed only before the first run.
-        inputs = [_fetch_input(test, Path(tmp)) for test in request["tests"]]
+        inputs = [_fetch_input(test, Path(tmp) / f"{index}.in") for index, test in enumerate(request.tests)]
         for test_input in inputs:
-            [observation] = runner.run(language, compiled, [test_input], limits)
-            wire = observation_to_wire(observation)
-            size = len(wire["stdout_gz_b64"]) + len(wire["stderr_b64"]) + 512
-            if observations and used + size > MAX_RESPONSE_BYTES:
+            [observation] = runner.run(language, compiled, [test_input], request.limits)
+            if not reply.add(observation):
                 break  # the worker sends the rest in another call
-            observations.append(wire)
-            used += size
-    log.info("ran %d/%d tests in %.0f ms", len(observations), len(request["tests"]),
+    log.info("ran %d/%d tests in %.0f ms", len(reply.observations), len(request.tests),
              (time.monotonic() - started) * 1000)
-    return {"version": VERSION, "observations": observations}
+    return reply
 
 
 def init_self_test() -> None:
     """Run every configured language's self-test at cold start, so a broken layer fails loudly."""
-    from judge.selftest import self_test
-
-    for name in filter(None, os.environ.get("JUDGE_LANGUAGES", "").split(",")):
-        report = self_test(get_language(name.strip()))
+    for name in settings.current().languages:
+        report = self_test(get_language(name))
         if not report.ok:
             raise RuntimeError(f"self-test of {name} failed: {report.detail}")
         log.info("self-test %s ok (compile %d ms, run %d ms)", name, report.compile_ms, report.run_ms)

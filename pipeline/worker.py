@@ -14,16 +14,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.errors import MessageError, ProblemNotFound
+from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
+from judge import settings
 from judge.engine import JudgeOptions, judge_submission
 from judge.languages import get_language
 from judge.problem import ProblemFormatError
 from judge.runner import Runner
-from pipeline.messages import CompletionMessage, MessageError, SubmissionMessage
-from pipeline.problem_cache import ProblemCache, ProblemNotFound
+from pipeline.problem_cache import ProblemCache
 from pipeline.publish import ResultPublisher
 
 log = logging.getLogger(__name__)
-SOURCE_LIMIT_BYTES = 64 * 1024
 
 
 @dataclass
@@ -46,8 +47,8 @@ class Worker:
         source = self._source(message)
         if source is None:
             return self._fail(message, f"source code not found at {message.s3_code_path}")
-        if len(source) > SOURCE_LIMIT_BYTES:
-            return self._fail(message, f"source code is {len(source)} bytes, over the {SOURCE_LIMIT_BYTES} limit")
+        if len(source) > MAX_SOURCE_BYTES:
+            return self._fail(message, f"source code is {len(source)} bytes, over the {MAX_SOURCE_BYTES} limit")
         try:
             problem = self.problems.load(message.problem_id)
         except ProblemNotFound:
@@ -67,7 +68,7 @@ class Worker:
             response = self.s3.get_object(Bucket=message.bucket, Key=message.key)
         except self.s3.exceptions.NoSuchKey:
             return None
-        return response["Body"].read(SOURCE_LIMIT_BYTES + 1)
+        return response["Body"].read(MAX_SOURCE_BYTES + 1)
 
     def _fail(self, message: SubmissionMessage, reason: str) -> dict:
         log.warning("failing %s: %s", message.submission_id, reason)
@@ -89,8 +90,8 @@ def from_environment() -> Worker:
     """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md)."""
     import boto3
 
-    from pipeline.database_store import DatabasePackageStore
     from pipeline.lambda_runner import LambdaRunner
+    from store.package_store import DatabasePackageStore
 
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     bucket = os.environ["SUBMISSIONS_BUCKET"]
@@ -103,7 +104,9 @@ def from_environment() -> Worker:
     direct = store.apply_completion if os.environ.get("RESULT_DIRECT_DB", "false").lower() == "true" else None
     publisher = ResultPublisher(sqs, os.environ["COMPLETION_QUEUE_URL"], os.environ.get("RESULT_WEBHOOK_URL"),
                                 webhook_secret, direct)
-    languages = frozenset(filter(None, (name.strip() for name in os.environ["JUDGE_LANGUAGES"].split(","))))
+    languages = frozenset(settings.current().languages)
+    if not languages:
+        raise RuntimeError("JUDGE_LANGUAGES is not set: the worker would judge nothing")
     return Worker(s3, runner, ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store),
                   publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")))
 

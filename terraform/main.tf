@@ -169,13 +169,14 @@ module "sandbox" {
   }
 }
 
+# One worker code base (functions/worker), deployed once per language group of workers.json.
 module "worker" {
   source   = "./modules/lambda_function"
   for_each = local.workers
 
   function_name          = "${var.name_prefix}-worker_${each.key}"
   description            = "Judges ${join("/", each.value.languages)} submissions through ${var.name_prefix}-sandbox_${each.key}"
-  filename               = "${local.build_dir}/functions/worker_${each.key}.zip"
+  filename               = "${local.build_dir}/functions/worker.zip"
   memory_size            = var.worker_memory_mb
   timeout                = var.worker_timeout_seconds
   ephemeral_storage_size = 2048

@@ -7,6 +7,7 @@ that asks for a service that is missing fails with "fixture not found"; none is 
 from importlib.util import find_spec
 
 pytest_plugins = [
-    name for name in ("tests.fixtures.localstack", "tests.fixtures.mariadb", "tests.fixtures.stack")
+    name for name in ("tests.fixtures.localstack", "tests.fixtures.mariadb", "tests.fixtures.services",
+                      "tests.fixtures.stack")
     if find_spec(name) is not None
 ]

@@ -25,7 +25,7 @@ def deployments() -> dict[str, tuple[str, list[str]]]:
     workers = json.loads((ROOT / "terraform" / "workers.json").read_text())
     table: dict[str, tuple[str, list[str]]] = {"dispatcher": ("dispatcher", [])}
     for key, worker in workers.items():
-        table[f"worker_{key}"] = (f"worker_{key}", worker["layers"])
+        table[f"worker_{key}"] = ("worker", worker["layers"])
         table[f"sandbox_{key}"] = ("sandbox", worker["layers"])
     return table
 
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     failed = False
     for function, (zip_name, layers) in deployments().items():
         parts = [args.build_dir / "functions" / f"{zip_name}.zip"] + [
-            args.build_dir / "layers" / f"{l}.zip" for l in layers
+            args.build_dir / "layers" / f"{layer}.zip" for layer in layers
         ]
         missing = [p for p in parts if not p.is_file()]
         if missing:

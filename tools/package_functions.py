@@ -1,8 +1,8 @@
 """Build build/functions/<name>.zip for every functions/<name>/ (make package), deterministically.
 
-A zip holds, at its root: the function folder (handler.py), the whole `judge/` and `pipeline/`
-packages, the other first-party modules its handler reaches by import (e.g. `backend.db` for the
-workers), and the third-party packages those imports need, unpacked from pinned wheels
+A zip holds, at its root: the function folder (handler.py), the whole `judge/`, `contracts/` and
+`pipeline/` packages, the other first-party modules its handler reaches by import (`store` for the
+worker; never `backend`), and the third-party packages those imports need, unpacked from pinned wheels
 (tools/function-requirements.txt) for the Lambda runtime. Nothing comes from this host's
 site-packages, and the same sources give the same zip bytes (tools/detzip.py).
 
@@ -24,8 +24,8 @@ from detzip import Entry, excluded, tree_entries, write_zip
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 REQUIREMENTS = Path(__file__).with_name("function-requirements.txt")
-WHOLE_PACKAGES = ("judge", "pipeline")  # shipped whole (data files, imports by name)
-FIRST_PARTY = ("judge", "pipeline", "backend")
+WHOLE_PACKAGES = ("judge", "contracts", "pipeline")  # shipped whole (data files, imports by name)
+FIRST_PARTY = ("judge", "contracts", "store", "pipeline", "backend")
 # Modules the python3.12 Lambda runtime provides.
 RUNTIME_PROVIDED = {
     "boto3",

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from judge.problem.model import TestCase
+from judge.result import FEEDBACK_LIMIT
 from judge.verdict import Verdict
-
-FEEDBACK_LIMIT = 4096  # bytes of judgemessage.txt / teammessage.txt kept per test
 
 
 @dataclass

@@ -11,11 +11,13 @@ problems (and 2023-07's score_multiplier.txt, scaled by the test's maximum score
 
 Programs, as the format's "Programs" section lists them:
 * a directory with `build` and/or `run` scripts: `build` runs in a copy, then `run` is the program;
-* C or C++ sources: compiled together with g++ -O2 -std=gnu++20 (gcc -std=gnu17 when all are C),
-  with the package's own headers first and our `validate.h` (judge/checkers/include) as fallback;
-* Python: a single `*.py`, or a directory with `__main__.py`, run with the judge's interpreter;
+* C or C++ sources: compiled together by the language table's own compile command for `cpp` (`c`
+  when all are C), with the package's own headers first and our `validate.h`
+  (judge/checkers/include) as fallback;
+* Python: a single `*.py`, or a directory with `__main__.py`, run with the `python` tool;
 * any other single executable file.
-Built programs live in `$JUDGE_CACHE_DIR/validators/<sha256>/` (default ~/.cache/judge).
+Tools come from `judge.toolchain` (a layer's first), like a submission's. Built programs live in
+`<cache>/validators/<sha256>/` (`judge.settings`: $JUDGE_CACHE_DIR, default ~/.cache/judge).
 """
 
 from __future__ import annotations
@@ -28,20 +30,23 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from judge import settings
 from judge.checkers.base import FEEDBACK_LIMIT, CheckResult, truncate
+from judge.languages import LANGUAGES, Language
 from judge.problem.model import Problem, TestCase
+from judge.toolchain import ToolNotFound, expand, find_tool
 from judge.verdict import Verdict
 
 EXIT_ACCEPT, EXIT_REJECT = 42, 43
 INCLUDE_DIR = Path(__file__).parent / "include"
-_CPP = {".cpp", ".cc", ".cxx", ".c++", ".C"}
-_C = {".c"}
-_CACHE_FORMAT = "judge-validator-cache-v1"
+_CACHE_FORMAT = "judge-validator-cache-v2"
+# Languages a validator may be written in and built with, most specific first (C++ sources may
+# include C files; a C-only validator is compiled as C).
+_COMPILED = ("cpp", "c")
 
 
 class ValidatorBuildError(RuntimeError):
@@ -49,17 +54,18 @@ class ValidatorBuildError(RuntimeError):
 
 
 def cache_root() -> Path:
-    configured = os.environ.get("JUDGE_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "judge"
+    return settings.current().cache_dir
 
 
-def _tool(name: str, layer: str) -> str | None:
-    """A compiler from PATH, else from the Lambda layer under $JUDGE_LAYER_ROOT."""
-    found = shutil.which(name)
-    if found:
-        return found
-    candidate = Path(os.environ.get("JUDGE_LAYER_ROOT", "/opt")) / layer / "bin" / name
-    return str(candidate) if candidate.exists() else None
+def _suffixes(language: str) -> set[str]:
+    return set(LANGUAGES[language].extensions)
+
+
+def _compiler_of(language: Language) -> str:
+    """The language's compiler as its compile command names it (`<g++>`), resolved."""
+    tool = next(part[1:-1] for part in language.compile if part.startswith("<"))
+    found = find_tool(tool)
+    return str(found) if found else f"(no {tool})"
 
 
 def _files(program: Path) -> list[Path]:
@@ -114,13 +120,12 @@ class CustomValidator:
         if self.program.is_dir() and ({"build", "run"} & {f.relative_to(self.program).as_posix() for f in files}):
             return "buildrun"
         suffixes = {f.suffix for f in files}
-        if suffixes & _CPP:
-            return "cpp"
-        if suffixes & _C:
-            return "c"
-        if ".py" in suffixes:
+        for language in _COMPILED:
+            if suffixes & _suffixes(language):
+                return language
+        if suffixes & _suffixes("python"):
             return "python"
-        if ".java" in suffixes:
+        if suffixes & _suffixes("java"):
             raise ValidatorBuildError(f"{self.program}: Java output validators are not supported")
         if len(files) == 1 and os.access(files[0], os.X_OK):
             return "executable"
@@ -133,11 +138,12 @@ class CustomValidator:
             digest.update(path.relative_to(base).as_posix().encode() + b"\0")
             digest.update(b"x" if os.access(path, os.X_OK) else b"-")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-        if kind in ("cpp", "c"):
+        if kind in _COMPILED:
+            language = LANGUAGES[kind]
             digest.update((INCLUDE_DIR / "validate.h").read_bytes())
-            digest.update(str(_tool("g++" if kind == "cpp" else "gcc", "gcc")).encode())
+            digest.update(json.dumps([_compiler_of(language), *language.compile]).encode())
         if kind == "python":
-            digest.update(sys.executable.encode())
+            digest.update(str(find_tool("python")).encode())
         return digest.hexdigest()
 
     def _build(self) -> list[str]:
@@ -185,14 +191,15 @@ class CustomValidator:
                 raise ValidatorBuildError(f"{self.program}: no `run` program after `build`")
             run.chmod(run.stat().st_mode | stat.S_IXUSR)
             return ["@/program/run"]
-        if kind in ("cpp", "c"):
-            sources = sorted(str(p.relative_to(source)) for p in source.rglob("*")
-                             if p.suffix in (_CPP | _C if kind == "cpp" else _C))
-            compiler = _tool("g++" if kind == "cpp" else "gcc", "gcc")
-            if compiler is None:
-                raise ValidatorBuildError(f"{self.program}: no {'g++' if kind == 'cpp' else 'gcc'} on this machine")
-            standard = "-std=gnu++20" if kind == "cpp" else "-std=gnu17"
-            argv = [compiler, "-O2", standard, "-I.", f"-I{INCLUDE_DIR}", "-o", "../validator", *sources, "-lm"]
+        if kind in _COMPILED:
+            wanted = set().union(*(_suffixes(k) for k in _COMPILED[_COMPILED.index(kind):]))
+            sources = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.suffix in wanted)
+            try:
+                argv = expand(LANGUAGES[kind].compile, source=sources, binary="../validator")
+            except ToolNotFound as error:
+                raise ValidatorBuildError(f"{self.program}: {error}") from None
+            # The package's headers first, then ours; -I may stand anywhere on a gcc command line.
+            argv[1:1] = ["-I.", f"-I{INCLUDE_DIR}"]
             self._run_build(argv, source, timeout)
             return ["@/validator"]
         if kind == "python":
@@ -204,7 +211,7 @@ class CustomValidator:
             else:
                 raise ValidatorBuildError(
                     f"{self.program}: several Python files and no __main__.py; cannot tell the entry point")
-            return [sys.executable, f"@/{entry.relative_to(staging).as_posix()}"]
+            return [str(find_tool("python")), f"@/{entry.relative_to(staging).as_posix()}"]
         executable = next(source.iterdir())
         return [f"@/program/{executable.name}"]
 

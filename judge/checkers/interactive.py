@@ -168,6 +168,10 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
     "First" is the side whose stdout closed first (its exit closes it): causal, unlike the order
     in which the two waits return (the sandbox's own clean-up delays the submission's by a few ms,
     enough to turn "the validator rejected, then the submission hit EOF and crashed" around).
+
+    Long because the two watcher threads, the validator's deadline and the finish order share one
+    condition variable and the state it guards; split up, that state would have to be passed around
+    and locked in several places.
     """
     done = threading.Condition()
     finished: dict[str, float] = {}

@@ -1,12 +1,13 @@
 """The sandbox contract: run one command under limits and report what it did.
 
 The sandbox never sees expected answers; it only observes. Checking happens elsewhere
-(`judge.checkers`), possibly in another execution environment (see docs/ARCHITECTURE.md).
+(`judge.checkers`), possibly in another execution environment (see docs/ARCHITECTURE.md). The wire
+form of these types, for that other environment, is `contracts.sandbox_protocol`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,16 +30,6 @@ class Limits:
     processes: int = 64  # RLIMIT_NPROC-style cap (threads count)
     open_files: int = 64
     memory_model: MemoryModel = MemoryModel.ADDRESS_SPACE
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> Limits:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        if "memory_model" in known:
-            known["memory_model"] = MemoryModel(known["memory_model"])
-        return cls(**known)
 
 
 @dataclass(frozen=True)
@@ -80,29 +71,3 @@ class Observation:
     stdout: bytes = b""
     stderr: bytes = b""  # truncated to limits.stderr_kib
     detail: str = ""  # human-readable reason (e.g. "wall time limit", "could not exec")
-
-    def to_json(self) -> dict:
-        import base64
-
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        data["stdout_b64"] = base64.b64encode(self.stdout).decode()
-        data["stderr_b64"] = base64.b64encode(self.stderr).decode()
-        del data["stdout"], data["stderr"]
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> Observation:
-        import base64
-
-        return cls(
-            outcome=Outcome(data["outcome"]),
-            exit_code=data.get("exit_code"),
-            signal=data.get("signal"),
-            cpu_ms=int(data["cpu_ms"]),
-            wall_ms=int(data["wall_ms"]),
-            memory_kb=int(data["memory_kb"]),
-            stdout=base64.b64decode(data.get("stdout_b64", "")),
-            stderr=base64.b64decode(data.get("stderr_b64", "")),
-            detail=data.get("detail", ""),
-        )

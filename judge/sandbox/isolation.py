@@ -49,9 +49,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-MODE_ENV = "JUDGE_SANDBOX_MODE"
-REUSE_ENV = "JUDGE_SANDBOX_REUSE"
-SERVER_ENV = "JUDGE_SANDBOX_SERVER"
+from judge import settings
+
 _FS_ENCODING = sys.getfilesystemencoding()
 LAUNCHER_IN_SANDBOX = "/run/judge/launcher"
 SLOT_LOCK_DIR = Path("/run/judge-sandbox")
@@ -157,7 +156,7 @@ class Isolation:
         """The launch server for `launcher` (started on first use, again if it died), or None
         when runs are spawned one exec each: without root (the program would share the server's
         uid, and so could take it over for later runs) or with JUDGE_SANDBOX_SERVER=0."""
-        if not self.as_root or os.environ.get(SERVER_ENV, "1").strip().lower() in ("0", "no", "false", "off"):
+        if not self.as_root or not settings.current().sandbox_server:
             return None
         with self._mutex:
             server = self._server
@@ -285,22 +284,33 @@ def _template_can_bind(path: str) -> bool:
             and not any(path == top or path.startswith(top + "/") for top in fresh))
 
 
-def _readonly_binds(paths: tuple[str, ...], *, skip: tuple[str, ...] = ()) -> list[str]:
-    """bwrap arguments binding `paths` read-only (nosuid, nodev: bwrap's way) at the same place.
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev")
+
+
+def _mount_point_dirs(dests, *, skip=(), system: tuple[str, ...] = _SYSTEM_DIRS) -> list[str]:
+    """bwrap `--dir` arguments for the parents of the bind destinations `dests`, parents first.
+
     Mount points bwrap would create copy the host parents' modes (/root is 0700), which would lock
-    the sandbox uid out: create them 0755 first; then parents before children."""
-    args: list[str] = []
-    system = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev", "/tmp"}
+    the sandbox uid out: create them 0755 first. Parents before children, so a bind below another
+    one is not hidden by it. Destinations themselves, `skip` and system trees are left alone."""
+    dests, skip = set(dests), set(skip)
     parents: set[str] = set()
-    for dest in paths:
+    for dest in dests:
         p = os.path.dirname(dest)
         while p not in ("/", ""):
             parents.add(p)
             p = os.path.dirname(p)
-    for p in sorted(parents, key=lambda p: p.count("/")):
-        if p in paths or p in skip or any(p == top or p.startswith(top + "/") for top in system):
+    args: list[str] = []
+    for p in sorted(parents, key=lambda p: (p.count("/"), p)):
+        if p in dests or p in skip or any(p == top or p.startswith(top + "/") for top in system):
             continue
         args += ["--perms", "0755", "--dir", p]
+    return args
+
+
+def _readonly_binds(paths: tuple[str, ...], *, skip: tuple[str, ...] = ()) -> list[str]:
+    """bwrap arguments binding `paths` read-only (nosuid, nodev: bwrap's way) at the same place."""
+    args = _mount_point_dirs(paths, skip=skip, system=(*_SYSTEM_DIRS, "/tmp"))
     for path in sorted(paths, key=lambda p: p.count("/")):
         args += ["--ro-bind", path, path]
     return args
@@ -425,20 +435,15 @@ def _bwrap_works(bwrap: str) -> bool:
 
 @cache
 def current() -> Isolation:
-    want = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
-    if want not in ("auto", "bwrap", "direct"):
-        raise ValueError(f"{MODE_ENV} must be auto, bwrap or direct, not {want!r}")
+    config = settings.current()
+    want = config.sandbox_mode
     as_root = os.geteuid() == 0
-    common = {
-        "as_root": as_root,
-        "uid_base": int(os.environ.get("JUDGE_SANDBOX_UID", "64000")),
-        "gid": int(os.environ.get("JUDGE_SANDBOX_GID", "64000")),
-        "slots": int(os.environ.get("JUDGE_SANDBOX_SLOTS", "256")),
-    }
+    common = {"as_root": as_root, "uid_base": config.sandbox_uid, "gid": config.sandbox_gid,
+              "slots": config.sandbox_slots}
     bwrap = shutil.which("bwrap")
     if want in ("auto", "bwrap") and as_root and bwrap and _bwrap_works(bwrap):
         iso = Isolation(mode="bwrap", bwrap=bwrap, **common)
-        if os.environ.get(REUSE_ENV, "1").strip().lower() not in ("0", "no", "false", "off"):
+        if config.sandbox_reuse:
             iso.reuse = _reuse_works(iso)
         if iso.reuse:
             import atexit
@@ -533,21 +538,7 @@ def bwrap_prefix(
 
         binds.append(("--ro-bind", sys.base_prefix))
         binds.append(("--ro-bind", launcher[-1]))
-    # Mount points bwrap would create for the binds copy the host parents' modes (/root is 0700),
-    # which would lock the sandbox uid out: create them 0755 first. Then parents before children,
-    # so a bind below another one is not hidden by it.
-    dests = [spec.split("\0")[-1] for _, spec in binds]
-    system = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/dev"}
-    parents: set[str] = set()
-    for dest in dests:
-        p = os.path.dirname(dest)
-        while p not in ("/", ""):
-            parents.add(p)
-            p = os.path.dirname(p)
-    for p in sorted(parents, key=lambda p: p.count("/")):
-        if p in dests or p == "/tmp" or any(p == top or p.startswith(top + "/") for top in system):
-            continue
-        args += ["--perms", "0755", "--dir", p]
+    args += _mount_point_dirs((spec.split("\0")[-1] for _, spec in binds), skip=("/tmp",))
     for kind, spec in sorted(binds, key=lambda b: b[1].split("\0")[-1].count("/")):
         src, _, dst = spec.partition("\0")
         args += [kind, src, dst or src]

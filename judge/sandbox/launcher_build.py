@@ -2,8 +2,9 @@
 
 Lookup order: $JUDGE_LAUNCHER (a prebuilt binary; "python" forces the fallback), then
 `launcher-<hash>` next to this file (prebuilt into the sandbox function's zip), then
-`<cache>/launcher-<hash>` where cache is $JUDGE_CACHE_DIR, ~/.cache/judge or /tmp/judge-cache-<uid>
-(the first writable one), building it there with gcc on first use. Without gcc the sandbox falls
+`<cache>/launcher-<hash>` where cache is $JUDGE_CACHE_DIR (default ~/.cache/judge) or
+/tmp/judge-cache-<uid> (the first writable one), building it there on first use with the gcc that
+`judge.toolchain` finds (a layer's first). Without gcc the sandbox falls
 back to `pylauncher.py` (same protocol, less accurate memory: see there).
 
 `python -m judge.sandbox.launcher_build DEST_DIR` prebuilds it (for packaging).
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from functools import cache
 from pathlib import Path
+
+from judge import settings, toolchain
 
 SOURCE = Path(__file__).with_name("launcher.c")
 _lock = threading.Lock()
@@ -30,23 +32,16 @@ def source_hash() -> str:
 
 
 def _cache_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get("JUDGE_CACHE_DIR"):
-        dirs.append(Path(os.environ["JUDGE_CACHE_DIR"]))
-    home = os.environ.get("HOME")
-    if home:
-        dirs.append(Path(home) / ".cache" / "judge")
-    dirs.append(Path(tempfile.gettempdir()) / f"judge-cache-{os.getuid()}")
-    return dirs
+    # The configured cache, then one under /tmp: in Lambda HOME is read-only and only /tmp is not.
+    return [settings.current().cache_dir, Path(tempfile.gettempdir()) / f"judge-cache-{os.getuid()}"]
 
 
 def _compiler() -> str | None:
     for name in ("gcc", "cc"):
-        found = shutil.which(name)
+        found = toolchain.find_tool(name)
         if found:
-            return found
-    layer = Path(os.environ.get("JUDGE_LAYER_ROOT", "/opt")) / "gcc" / "bin" / "gcc"
-    return str(layer) if layer.exists() else None
+            return str(found)
+    return None
 
 
 def build(dest_dir: Path) -> Path:
@@ -78,7 +73,7 @@ def build(dest_dir: Path) -> Path:
 def launcher_command() -> tuple[str, ...]:
     """The argv prefix that runs the launcher: the C binary, or the Python fallback."""
     with _lock:
-        explicit = os.environ.get("JUDGE_LAUNCHER")
+        explicit = settings.current().launcher
         if explicit == "python":  # force the fallback (tests, or a host without gcc)
             return _python_launcher()
         if explicit:

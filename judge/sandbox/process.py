@@ -170,6 +170,10 @@ class RunningProgram:
         return argv, env
 
     def _spawn(self) -> None:
+        """Open the run's pipes, place them on fds 0-4 (and the holder's), and start the launcher.
+
+        Long because every fd opened here must be closed on every failure path, and one try block
+        over the whole sequence is the simplest proof that none leaks."""
         spec = self.spec
         if not spec.argv:
             raise ValueError("RunSpec.argv is empty")

@@ -129,6 +129,10 @@ def child(o, errw, nproc_limit, launcher_pid):
 
 
 def main():
+    """The whole launch, in launcher.c's order: options, rlimits, fork, watch, sweep, report.
+
+    Long because it mirrors launcher.c's main step by step, so the two can be read side by side;
+    this fallback only runs on a host without a C compiler."""
     opts, argv = getopt.getopt(sys.argv[1:], "r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:C")
     o = {"r": -1, "c": -1, "t": 1000, "w": 3000, "a": 0, "S": 0, "m": 0, "f": 0, "p": 64, "P": "s",
          "n": 64, "u": -1, "g": -1, "d": None, "K": False}  # fmt: skip

@@ -13,8 +13,10 @@ import pytest
 
 from backend import admin
 from backend.admin_cli import main as admin_main
-from backend.db import repositories as repo
-from backend.db.packages import PackageError, ensure_package_dir, fetch_package, pack_package, store_package
+from store import repositories as repo
+from pipeline.problem_cache import ProblemCache
+from store.package_store import DatabasePackageStore
+from store.packages import PackageError, fetch_package, pack_package, store_package
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,19 +85,18 @@ def test_import_chunks_round_trip(db, tmp_path):
     assert problem.limits["memory_mib"] == 128 and problem.limits["time_limit_s"] == 2.0
     assert problem.package_sha256 == imported.package_sha256
 
-    # The worker side: unpacked once into the cache, then served from it.
+    # The worker side: the store it reads, unpacked once into its cache, then served from it.
     cache = tmp_path / "cache"
-    with db.transaction() as cur:
-        where = ensure_package_dir(cur, imported.package_sha256, cache)
+    worker_store = DatabasePackageStore(db)
+    fetches = []
+    fetch = worker_store.package_bytes
+    worker_store.package_bytes = lambda sha: fetches.append(sha) or fetch(sha)
+    where = ProblemCache(cache, worker_store).load("sumtwo").root
     assert (where / "data" / "secret" / "big.in").read_bytes() == (pkg / "data" / "secret" / "big.in").read_bytes()
     assert not (where / "submissions").exists()
     assert [p.name for p in cache.iterdir()] == [imported.package_sha256]  # no temp dirs left behind
-
-    class NoDatabase:
-        def execute(self, *a):
-            raise AssertionError("cache hit must not query the database")
-
-    assert ensure_package_dir(NoDatabase(), imported.package_sha256, cache) == where
+    assert ProblemCache(cache, worker_store).load("sumtwo").root == where
+    assert fetches == [imported.package_sha256]  # the second load was a cache hit
 
 
 def test_reimport_updates_row_and_stores_unchanged_package_once(db, tmp_path):
@@ -137,21 +138,14 @@ def test_import_errors_are_explained(db, tmp_path):
         admin.import_problem(db, pkg, problem_id="bad/id")
 
 
-def test_fallback_problem_yaml_reader_handles_both_formats(tmp_path):
-    legacy = tmp_path / "legacy"
-    legacy.mkdir()
-    (legacy / "problem.yaml").write_text("name: Legacy\nvalidation: custom interactive\nlimits:\n  memory: 64\n")
-    meta = admin._read_problem_yaml(legacy)
-    assert (meta.name, meta.type, meta.limits) == ("Legacy", "pass-fail interactive",
-                                                   {"time_limit_s": None, "memory_mib": 64})
-    modern = tmp_path / "modern"
-    modern.mkdir()
-    (modern / "problem.yaml").write_text("problem_format_version: 2023-07-draft\nname: {en: Modern, sv: Modern}\n"
-                                         "type: [scoring]\nlimits: {time_limit: 1.5}\n")
-    meta = admin._read_problem_yaml(modern)
-    assert (meta.name, meta.type, meta.limits["time_limit_s"]) == ("Modern", "scoring", 1.5)
-    with pytest.raises(admin.AdminError, match="no problem.yaml"):
-        admin._read_problem_yaml(tmp_path)
+def test_problem_meta_comes_from_the_engines_loader(tmp_path):
+    guess = admin.read_problem_meta(REPO / "problems" / "guess")  # 2023-07, interactive
+    assert guess.name == "Guess the Number"
+    assert guess.type == "pass-fail interactive"
+    groups = admin.read_problem_meta(REPO / "problems" / "groups")
+    assert groups.type == "scoring" and "time_limit_s" in groups.limits
+    with pytest.raises(admin.AdminError, match=str(tmp_path)):
+        admin.read_problem_meta(tmp_path)  # not a package: the loader's reason, with the path
 
 
 def test_example_problem_imports(db):
@@ -189,14 +183,14 @@ def test_cli_commands(db, tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     pkg = write_package(tmp_path / "clip")
-    assert admin_main(["admin", "import-problem", str(pkg), "--id", "clip", "--restricted"]) == 0
+    assert admin_main(["import-problem", str(pkg), "--id", "clip", "--restricted"]) == 0
     assert '"id": "clip"' in capsys.readouterr().out
-    assert admin_main(["admin", "create-user", "erin"]) == 0
+    assert admin_main(["create-user", "erin"]) == 0
     out = capsys.readouterr()
     token = out.out.strip()
     assert len(token.split()) == 1 and "erin" in out.err
-    assert admin_main(["admin", "grant", "erin", "clip"]) == 0
-    assert admin_main(["admin", "grant", "erin", "nope"]) == 2
+    assert admin_main(["grant", "erin", "clip"]) == 0
+    assert admin_main(["grant", "erin", "nope"]) == 2
     assert "no problem 'nope'" in capsys.readouterr().err
     with db.transaction() as cur:
         user = repo.user_by_token(cur, token)
@@ -205,10 +199,9 @@ def test_cli_commands(db, tmp_path, monkeypatch, capsys):
 
 
 def test_symlinked_directory_inside_the_package_survives_a_round_trip(tmp_path):
-    from backend.db.packages import unpack_package
-
     pkg = write_package(tmp_path / "p")
     os.symlink("output_validators/v", pkg / "output_validator")
-    unpack_package(pack_package(pkg), tmp_path / "out")
+    with tarfile.open(fileobj=io.BytesIO(pack_package(pkg)), mode="r:gz") as archive:
+        archive.extractall(tmp_path / "out", filter="data")  # as the worker's ProblemCache unpacks
     link = tmp_path / "out" / "output_validator"
     assert link.is_symlink() and (link / "check.py").read_bytes() == (pkg / "output_validators/v/check.py").read_bytes()

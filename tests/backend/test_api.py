@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from backend import admin
 from backend.api import ApiConfig, create_app
 from backend.api.app import MAX_SOURCE_BYTES
-from backend.db import repositories as repo
-from pipeline.messages import SubmissionMessage
+from contracts.messages import SubmissionMessage
+from store import repositories as repo
 
 SOURCE = "a, b = map(int, input().split())\nprint(a + b)\n"
 
@@ -123,6 +123,9 @@ def test_user_id_must_match_the_token(setup):
         ({"source_code": "é" * (MAX_SOURCE_BYTES // 2 + 1)}, 413, "source_too_large", "bytes"),  # UTF-8 bytes count
         ({"source_code": 5}, 422, "invalid_request", "source_code"),
         ({"problem_id": ""}, 422, "invalid_request", "problem_id"),
+        # MySQL's PAD SPACE collation would match "aplusb " to the problem; the contract would not
+        ({"problem_id": "aplusb "}, 422, "invalid_problem_id", "problem_id"),
+        ({"problem_id": "../etc"}, 422, "invalid_problem_id", "problem_id"),
         ({"extra": 1}, 422, "invalid_request", "extra"),
     ],
 )
@@ -261,7 +264,7 @@ def test_get_is_owner_only_and_shows_results(setup):
 
 def test_healthz_checks_the_database(setup, db_config):
     assert setup.client.get("/healthz").json() == {"status": "ok"}
-    from backend.db import Database, DbConfig
+    from store import Database, DbConfig
 
     dead = Database(DbConfig("127.0.0.1", 1, "x", "y", connect_timeout=1))
     app = create_app(ApiConfig(setup.aws.bucket, setup.aws.submission_queue), db=dead, s3=setup.aws.s3,

@@ -10,12 +10,14 @@ import uuid
 import pytest
 
 from backend.consumer import Consumer
-from backend.db import Database, DbConfig
-from backend.db import repositories as repo
-from pipeline.messages import CompletionMessage
+from contracts.messages import CompletionMessage
+from judge.result import SubmissionResult, TestResult
+from judge.verdict import Verdict
+from store import Database, DbConfig
+from store import repositories as repo
 
-RESULT_AC = {"schema_version": 1, "verdict": "ACCEPTED", "score": None, "time_ms": 15, "memory_kb": 2048,
-             "compile_output": "", "tests": [{"name": "sample/1", "verdict": "ACCEPTED", "time_ms": 15}]}
+RESULT_AC = SubmissionResult(Verdict.ACCEPTED, "cpp", time_ms=15, wall_ms=20, memory_kb=2048, tests=[
+    TestResult("sample/1", "sample", Verdict.ACCEPTED, 15, 20, 2048)]).to_json()
 RESULT_WA = {**RESULT_AC, "verdict": "WRONG_ANSWER"}
 
 
@@ -174,7 +176,7 @@ def test_from_env(ctx, monkeypatch):
 
 
 def test_dead_letter_marks_the_submission_failed_but_never_hides_a_verdict(ctx, aws):
-    from pipeline.messages import SubmissionMessage, s3_code_path
+    from contracts.messages import SubmissionMessage, s3_code_path
 
     dlq = aws.sqs.create_queue(QueueName=aws.bucket + "-dlq")["QueueUrl"]
     consumer = Consumer(ctx.db, aws.sqs, aws.completion_queue, dlq_url=dlq)

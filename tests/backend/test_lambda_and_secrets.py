@@ -6,8 +6,8 @@ import importlib
 import json
 import uuid
 
-from backend.db import DbConfig
-from backend.db import repositories as repo
+from store import DbConfig
+from store import repositories as repo
 
 
 def test_db_config_from_a_real_secret(db, aws, localstack):

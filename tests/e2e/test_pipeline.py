@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.messages import SubmissionMessage, s3_code_path
+from contracts.messages import SubmissionMessage, s3_code_path
 
 pytestmark = pytest.mark.e2e
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.sandbox_protocol import artifact_to_wire, limits_to_wire, observation_from_wire
 from judge.languages import LANGUAGES
 from judge.runner import TestInput
 from judge.sandbox.api import Limits, Outcome
@@ -64,12 +65,10 @@ def test_compile_then_run_inline_and_url_inputs(input_server):
     assert compiled["ok"] and compiled["artifact_b64"]
     response = handle({
         "version": 1, "action": "run", "language": "c", "artifact_b64": compiled["artifact_b64"],
-        "limits": Limits().to_json(),
+        "limits": limits_to_wire(Limits()),
         "tests": [{"name": "a", "input_b64": base64.b64encode(b"inline\n").decode()},
                   {"name": "b", "input_url": f"{base_url}/big"}],
     })
-    from pipeline.sandbox_protocol import observation_from_wire
-
     observations = [observation_from_wire(o) for o in response["observations"]]
     assert [o.stdout for o in observations] == [b"inline\n", b"from a presigned url\n"]
     assert all(o.outcome == Outcome.OK for o in observations)
@@ -93,4 +92,4 @@ def test_lambda_runner_batches_to_fit_the_payload_limit(tmp_path, monkeypatch):
     observations = runner.run(LANGUAGES["c"], compiled, tests, Limits())
     assert [o.stdout for o in observations] == [Path(t.input_path).read_bytes() for t in tests]
     assert len(client.calls) > 2  # one compile and several run batches
-    assert all(len(json.dumps(call)) < 4000 + len(compiled.artifact.to_b64()) + 2048 for call in client.calls)
+    assert all(len(json.dumps(call)) < 4000 + len(artifact_to_wire(compiled.artifact)) + 2048 for call in client.calls)

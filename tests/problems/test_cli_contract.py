@@ -14,7 +14,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_json_result_has_the_contract_keys_and_validates():
-    from judge.result import validate_result_json
+    from contracts.result import validate_result_json
 
     done = run(str(APLUSB), str(APLUSB / "submissions/accepted/sum.c"), "--json")
     assert done.returncode == 0, done.stderr

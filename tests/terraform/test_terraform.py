@@ -79,7 +79,7 @@ def test_checkov_finds_no_failures_and_every_skip_has_a_reason() -> None:
                 assert len(reason) == 2 and reason[1].strip(), f"{tf}: skip without a reason: {line.strip()}"
 
 
-SOURCES = ("functions", "judge", "pipeline", "backend", "tools")
+SOURCES = ("functions", "judge", "contracts", "store", "pipeline", "backend", "tools")
 
 
 def snapshot(dest: Path) -> Path:
@@ -131,3 +131,8 @@ def test_package_is_deterministic(tmp_path: Path) -> None:
         assert names == sorted(names)
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    # The worker ships the engine, the contracts and the store it reads, never the backend.
+    with zipfile.ZipFile(tmp_path / "a" / "worker.zip") as zf:
+        tops = {n.split("/")[0] for n in zf.namelist()}
+        assert {"judge", "contracts", "store", "pipeline", "pymysql"} <= tops
+        assert "backend" not in tops

@@ -228,6 +228,10 @@ def _exit_text(code: int) -> str:
 
 
 def run_init() -> None:
+    """The init process of one environment: serve LocalStack's invoke API, drive the function process.
+
+    Long because its HTTP handler class is defined inside, closing over the init's state (the
+    runtime, the busy lock, the endpoint); the issue that makes this environment strict replaces it."""
     import socket
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -403,14 +407,8 @@ class _InitError(Exception):
         self.error = error
 
 
-def run_function() -> None:
-    import logging
-
-    commands = os.fdopen(int(os.environ.pop("LOCAL_LAMBDA_COMMAND_FD")), "r", encoding="utf-8")
-    results = os.fdopen(int(os.environ.pop("LOCAL_LAMBDA_RESULT_FD")), "w", encoding="utf-8")
-    _watch_parent(lambda: os.killpg(0, signal.SIGKILL))
-
-    # sys.path as in Lambda: the code, then the layers' Python dirs, then the runtime's packages.
+def _lambda_sys_path() -> None:
+    """sys.path as in Lambda: the code, then the layers' Python dirs, then the runtime's packages."""
     # (Python put this file's directory first; it is not part of the function.)
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)
@@ -424,6 +422,46 @@ def run_function() -> None:
             os.path.join(layer_root, "python"),
         ]
     sys.path[:0] = front
+
+
+def _invoke(handler, raw: str, context, request_id: str) -> dict:
+    """One invocation: the handler's result or error, as the message the init forwards."""
+    message: dict
+    try:
+        event = json.loads(raw) if raw.strip() else {}
+        result = handler(event, context)
+        try:
+            message = {"type": "response", "body": json.dumps(result)}
+        except (TypeError, ValueError) as exc:
+            message = {
+                "type": "error",
+                "body": json.dumps(
+                    _error(
+                        "Runtime.MarshalError",
+                        f"Unable to marshal response: {exc}",
+                        request_id=request_id,
+                    )
+                ),
+            }
+    except Exception as exc:
+        error = _exception_error(exc, request_id)
+        print(
+            f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
+            + "".join(traceback.format_exception(exc)),
+            end="",
+        )
+        message = {"type": "error", "body": json.dumps(error)}
+    return message
+
+
+def run_function() -> None:
+    import logging
+
+    commands = os.fdopen(int(os.environ.pop("LOCAL_LAMBDA_COMMAND_FD")), "r", encoding="utf-8")
+    results = os.fdopen(int(os.environ.pop("LOCAL_LAMBDA_RESULT_FD")), "w", encoding="utf-8")
+    _watch_parent(lambda: os.killpg(0, signal.SIGKILL))
+
+    _lambda_sys_path()
     if os.environ.get("LOCAL_LAMBDA_HIDE_EDITABLE", "1") != "0":
         _hide_editable_installs()
 
@@ -449,32 +487,7 @@ def run_function() -> None:
         request_id = request["request_id"]
         os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
         context = LambdaContext(request_id, request["function_arn"], request["deadline_ms"])
-        message: dict
-        try:
-            raw = request["payload"]
-            event = json.loads(raw) if raw.strip() else {}
-            result = handler(event, context)
-            try:
-                message = {"type": "response", "body": json.dumps(result)}
-            except (TypeError, ValueError) as exc:
-                message = {
-                    "type": "error",
-                    "body": json.dumps(
-                        _error(
-                            "Runtime.MarshalError",
-                            f"Unable to marshal response: {exc}",
-                            request_id=request_id,
-                        )
-                    ),
-                }
-        except Exception as exc:
-            error = _exception_error(exc, request_id)
-            print(
-                f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
-                + "".join(traceback.format_exception(exc)),
-                end="",
-            )
-            message = {"type": "error", "body": json.dumps(error)}
+        message = _invoke(handler, request["payload"], context, request_id)
         sys.stdout.flush()
         sys.stderr.flush()
         os.write(1, f"{LOG_END_MARKER}{request_id}\n".encode())

@@ -1,0 +1,24 @@
+"""Every error the pipeline names, in one module (as Powertools keeps `exceptions.py` beside its
+processors): what each means decides whether a hop fails the submission or lets Lambda retry."""
+
+from __future__ import annotations
+
+
+class MessageError(ValueError):
+    """A message is not a valid message of the expected kind and version: never retried, the
+    submission it names (if any) ends FAILED with this reason."""
+
+
+class SandboxProtocolError(ValueError):
+    """A sandbox request or reply breaks the protocol: a bug on one side, reported, not retried."""
+
+
+class SandboxInvokeError(RuntimeError):
+    """The sandbox function could not be reached or failed: transient, the worker is retried."""
+
+
+class ProblemNotFound(LookupError):
+    """No problem with that id: the submission ends FAILED."""
+
+
+__all__ = ["MessageError", "ProblemNotFound", "SandboxInvokeError", "SandboxProtocolError"]

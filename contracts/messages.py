@@ -1,0 +1,401 @@
+"""The messages between the hops of the pipeline, versioned and validated at every boundary.
+
+- SubmissionMessage v1: intake -> submission queue -> dispatcher -> worker (the dispatcher adds
+  `dispatch`).
+- CompletionMessage v1: worker -> completion queue -> consumer.
+- FailureRecord: Lambda's own on-failure destination record for a worker invocation; the consumer
+  turns it into a FAILED submission.
+- Status and `should_apply`: the submission states and the one rule for which update may replace
+  which, shared by the consumer and the worker's optional direct database update.
+
+Every parser raises `MessageError` (a ValueError) with a message that names the bad field, so a
+malformed message is reported and dropped instead of crashing the hop that read it. Unknown fields are
+refused: adding a field means a new version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from contracts.errors import MessageError
+from contracts.result import validate_result_json
+from judge.languages import LANGUAGES as LANGUAGE_TABLE
+
+VERSION = 1
+
+# The source file name per language is part of the contract: intake writes it, workers read it.
+SOURCE_NAMES: dict[str, str] = {name: language.source_name for name, language in LANGUAGE_TABLE.items()}
+LANGUAGES = tuple(SOURCE_NAMES)
+
+# What intake accepts and a worker will judge: the same number at both ends.
+MAX_SOURCE_BYTES = 64 * 1024
+
+# Ids end up in S3 keys and SQL; keep them to a safe alphabet. Intake and admin check the same one.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/submissions/(?P<id>[^/]+)/(?P<name>[^/]+)$")
+
+
+class Status(StrEnum):
+    QUEUED = "QUEUED"
+    JUDGING = "JUDGING"
+    JUDGED = "JUDGED"
+    FAILED = "FAILED"
+
+
+FINAL = frozenset({Status.JUDGED, Status.FAILED})
+COMPLETION_STATUSES = (Status.JUDGING.value, Status.JUDGED.value, Status.FAILED.value)
+
+
+def should_apply(current: str, current_attempt: int, new: str, new_attempt: int) -> bool:
+    """Whether a status update may replace the row's state. The rules, in order:
+
+    1. An older attempt never replaces a newer one (a late message from a superseded run).
+    2. JUDGING never replaces a final state (a run that starts late must not hide a verdict).
+    3. JUDGED is final; only a JUDGED of a strictly newer attempt replaces it (a rejudge). A FAILED
+       never replaces a JUDGED: a crashed duplicate run says nothing about the verdict already found.
+    4. FAILED gives way to a JUDGED of the same or a newer attempt (the worker's Lambda retry
+       succeeded after the failure record, or the two raced), and to a FAILED of a newer attempt.
+    5. QUEUED/JUDGING give way to anything of the same or a newer attempt, except a repeat of the
+       same JUDGING.
+    Duplicates (same status, same attempt) are therefore no-ops: the first delivery wins.
+    """
+    current, new = Status(current), Status(new)
+    if new_attempt < current_attempt:
+        return False
+    if new is Status.JUDGING:
+        return current is Status.QUEUED or (current is Status.JUDGING and new_attempt > current_attempt)
+    if current is Status.JUDGED:
+        return new is Status.JUDGED and new_attempt > current_attempt
+    if current is Status.FAILED:
+        return new is Status.JUDGED or new_attempt > current_attempt
+    return True
+
+
+def _loads(body: str | bytes | dict, what: str) -> dict:
+    if isinstance(body, dict):
+        return body
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise MessageError(f"{what}: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise MessageError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _check_keys(data: dict, required: set[str], optional: set[str], what: str) -> None:
+    missing = sorted(required - data.keys())
+    if missing:
+        raise MessageError(f"{what}: missing field(s) {', '.join(missing)}")
+    unknown = sorted(data.keys() - required - optional)
+    if unknown:
+        raise MessageError(f"{what}: unknown field(s) {', '.join(unknown)}")
+
+
+def _str(data: dict, key: str, what: str, *, pattern: re.Pattern | None = None) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise MessageError(f"{what}: {key} must be a non-empty string, got {value!r:.80}")
+    if pattern is not None and not pattern.match(value):
+        raise MessageError(f"{what}: {key} has a bad format: {value!r:.80}")
+    return value
+
+
+def _int(data: dict, key: str, what: str, *, minimum: int = 0) -> int:
+    value = data[key]
+    # bool is an int in Python; true/false in JSON is a bug at the sender.
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise MessageError(f"{what}: {key} must be an integer >= {minimum}, got {value!r:.80}")
+    return value
+
+
+def _version(data: dict, what: str) -> None:
+    v = data.get("version")
+    if v != VERSION or isinstance(v, bool):
+        raise MessageError(f"{what}: unsupported version {v!r} (expected {VERSION})")
+
+
+def s3_code_path(bucket: str, submission_id: str, language: str) -> str:
+    return f"s3://{bucket}/submissions/{submission_id}/{SOURCE_NAMES[language]}"
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Added by the dispatcher: which delivery of the queue message this invocation comes from."""
+
+    receive_count: int
+    message_id: str
+
+    def to_dict(self) -> dict:
+        return {"receive_count": self.receive_count, "message_id": self.message_id}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Dispatch:
+        what = "dispatch"
+        if not isinstance(data, dict):
+            raise MessageError(f"{what}: expected an object")
+        _check_keys(data, {"receive_count", "message_id"}, set(), what)
+        return cls(_int(data, "receive_count", what, minimum=1), _str(data, "message_id", what))
+
+
+@dataclass(frozen=True)
+class SubmissionMessage:
+    submission_id: str
+    problem_id: str
+    user_id: str
+    language: str
+    s3_code_path: str
+    dispatch: Dispatch | None = None
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        # Constructing one validates it, so a sender cannot produce what a receiver would refuse.
+        self.from_dict(self.to_dict())
+
+    @property
+    def bucket(self) -> str:
+        return _S3_PATH.match(self.s3_code_path)["bucket"]
+
+    @property
+    def key(self) -> str:
+        return self.s3_code_path.split("/", 3)[3]
+
+    @property
+    def attempt(self) -> int:
+        """The delivery number the worker reports back as CompletionMessage.attempt."""
+        return self.dispatch.receive_count if self.dispatch else 0
+
+    def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
+        return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
+                                 self.s3_code_path, Dispatch(receive_count, message_id))
+
+    def to_dict(self) -> dict:
+        d = {
+            "version": self.version,
+            "submission_id": self.submission_id,
+            "problem_id": self.problem_id,
+            "user_id": self.user_id,
+            "language": self.language,
+            "s3_code_path": self.s3_code_path,
+        }
+        if self.dispatch is not None:
+            d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict) -> SubmissionMessage:
+        return cls.from_dict(_loads(body, "SubmissionMessage"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SubmissionMessage:
+        what = "SubmissionMessage"
+        if not isinstance(data, dict):
+            raise MessageError(f"{what}: expected an object")
+        _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
+                    {"dispatch"}, what)
+        _version(data, what)
+        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
+        pid = _str(data, "problem_id", what, pattern=ID_PATTERN)
+        uid = _str(data, "user_id", what, pattern=ID_PATTERN)
+        lang = _str(data, "language", what)
+        if lang not in SOURCE_NAMES:
+            raise MessageError(f"{what}: unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+        path = _str(data, "s3_code_path", what)
+        m = _S3_PATH.match(path)
+        if not m or not _BUCKET.match(m["bucket"]):
+            raise MessageError(f"{what}: s3_code_path must be s3://<bucket>/submissions/<id>/<file>, got {path!r:.120}")
+        if m["id"] != sid:
+            raise MessageError(f"{what}: s3_code_path is for submission {m['id']!r}, not {sid!r}")
+        if m["name"] != SOURCE_NAMES[lang]:
+            raise MessageError(f"{what}: s3_code_path file must be {SOURCE_NAMES[lang]} for {lang}, got {m['name']!r}")
+        dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
+        msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
+        for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
+                         s3_code_path=path, dispatch=dispatch).items():
+            object.__setattr__(msg, k, v)
+        return msg
+
+
+def _check_result(result: dict, what: str) -> None:
+    import jsonschema
+
+    try:
+        validate_result_json(result)
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise MessageError(f"{what}: result is not a result v1 document at {where}: {error.message:.200}") from None
+
+
+def _parse_utc(value: str, what: str) -> datetime:
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise MessageError(f"{what}: produced_at is not ISO-8601: {value!r:.60}") from None
+    if ts.tzinfo is None or ts.utcoffset().total_seconds() != 0:
+        raise MessageError(f"{what}: produced_at must be UTC with an explicit offset (Z or +00:00): {value!r:.60}")
+    return ts
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class CompletionMessage:
+    """One judging attempt's outcome. `attempt` is the dispatch receive_count of the run that produced it.
+
+    JUDGING says a worker has started (no result, no reason); JUDGED carries the engine's result
+    JSON (checked here against the result v1 schema); FAILED carries a reason and no result.
+    """
+
+    submission_id: str
+    attempt: int
+    status: str
+    result: dict | None
+    reason: str | None
+    produced_at: str
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        self.from_dict(self.to_dict())
+
+    @classmethod
+    def judged(cls, submission_id: str, attempt: int, result: dict) -> CompletionMessage:
+        return cls(submission_id, attempt, "JUDGED", result, None, utc_now_iso())
+
+    @classmethod
+    def judging(cls, submission_id: str, attempt: int) -> CompletionMessage:
+        return cls(submission_id, attempt, "JUDGING", None, None, utc_now_iso())
+
+    @classmethod
+    def failed(cls, submission_id: str, attempt: int, reason: str) -> CompletionMessage:
+        return cls(submission_id, attempt, "FAILED", None, reason, utc_now_iso())
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "submission_id": self.submission_id,
+            "attempt": self.attempt,
+            "status": self.status,
+            "result": self.result,
+            "reason": self.reason,
+            "produced_at": self.produced_at,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict) -> CompletionMessage:
+        return cls.from_dict(_loads(body, "CompletionMessage"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CompletionMessage:
+        what = "CompletionMessage"
+        _check_keys(data, {"version", "submission_id", "attempt", "status", "result", "reason", "produced_at"},
+                    set(), what)
+        _version(data, what)
+        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
+        attempt = _int(data, "attempt", what)
+        status = data["status"]
+        if status not in COMPLETION_STATUSES:
+            raise MessageError(f"{what}: status must be one of {', '.join(COMPLETION_STATUSES)}, got {status!r:.40}")
+        result, reason = data["result"], data["reason"]
+        if status == "JUDGED":
+            if not isinstance(result, dict):
+                raise MessageError(f"{what}: a JUDGED message needs a result object")
+            _check_result(result, what)
+            if reason is not None and not isinstance(reason, str):
+                raise MessageError(f"{what}: reason must be a string or null")
+        elif status == "JUDGING":
+            if result is not None or reason is not None:
+                raise MessageError(f"{what}: a JUDGING message has no result and no reason")
+        else:
+            if result is not None:
+                raise MessageError(f"{what}: a FAILED message has no result")
+            if not isinstance(reason, str) or not reason.strip():
+                raise MessageError(f"{what}: a FAILED message needs a reason")
+        produced_at = _str(data, "produced_at", what)
+        _parse_utc(produced_at, what)
+        msg = object.__new__(cls)
+        for k, v in dict(version=VERSION, submission_id=sid, attempt=attempt, status=status, result=result,
+                         reason=reason, produced_at=produced_at).items():
+            object.__setattr__(msg, k, v)
+        return msg
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """A Lambda on-failure destination record for an asynchronous worker invocation.
+
+    Shape (AWS): {"version": "1.0", "timestamp", "requestContext": {"requestId", "functionArn",
+    "condition": "RetriesExhausted" | "EventAgeExceeded", "approximateInvokeCount"},
+    "requestPayload": <the worker event>, "responseContext": {...}, "responsePayload": {...} | absent}.
+    """
+
+    submission: SubmissionMessage
+    condition: str
+    function_arn: str
+    invoke_count: int | None
+    error_type: str | None
+    error_message: str | None
+
+    @property
+    def attempt(self) -> int:
+        return self.submission.attempt
+
+    @property
+    def reason(self) -> str:
+        fn = self.function_arn.rsplit(":function:", 1)[-1] if self.function_arn else ""
+        parts = [f"worker {fn} gave up: {self.condition}" if fn else f"worker gave up: {self.condition}"]
+        if self.invoke_count:
+            parts.append(f"after {self.invoke_count} invocation(s)")
+        if self.error_type or self.error_message:
+            parts.append(f"- {self.error_type or 'Error'}: {self.error_message or ''}".rstrip(": "))
+        return " ".join(parts)[:2000]
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict) -> FailureRecord:
+        what = "FailureRecord"
+        data = _loads(body, what)
+        ctx = data.get("requestContext")
+        if not isinstance(ctx, dict):
+            raise MessageError(f"{what}: missing requestContext")
+        condition = ctx.get("condition")
+        if not isinstance(condition, str) or not condition:
+            raise MessageError(f"{what}: requestContext.condition must be a non-empty string")
+        payload = data.get("requestPayload")
+        if isinstance(payload, str):  # some producers nest the event as a JSON string
+            payload = _loads(payload, f"{what}.requestPayload")
+        if not isinstance(payload, dict):
+            raise MessageError(f"{what}: requestPayload must be the worker event object")
+        try:
+            submission = SubmissionMessage.from_dict(payload)
+        except MessageError as exc:
+            raise MessageError(f"{what}: requestPayload: {exc}") from None
+        response = data.get("responsePayload")
+        if isinstance(response, str):
+            try:
+                response = json.loads(response)
+            except ValueError:
+                response = {"errorMessage": response}
+        if not isinstance(response, dict):
+            response = {}
+        count = ctx.get("approximateInvokeCount")
+        return cls(
+            submission=submission,
+            condition=condition,
+            function_arn=ctx.get("functionArn") if isinstance(ctx.get("functionArn"), str) else "",
+            invoke_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            error_type=str(response["errorType"]) if response.get("errorType") else None,
+            error_message=str(response["errorMessage"])[:1000] if response.get("errorMessage") else None,
+        )

@@ -1,0 +1,5 @@
+"""Lambda entry point of every worker (worker_python, worker_java, worker_cpp): one code base, deployed
+once per language group and configured by its environment (JUDGE_LANGUAGES, SANDBOX_FUNCTION) and
+layer, not by code of its own (pipeline/worker.py)."""
+
+from pipeline.worker import handler  # noqa: F401

@@ -1,0 +1,212 @@
+"""Repositories: every SQL statement the judge runs, as functions over a PyMySQL DictCursor.
+
+The rules they apply (which status update may replace which) are the contract's
+(`contracts.messages.should_apply`); this module only says them in SQL.
+
+The caller owns the transaction (`Database.transaction()`), so several calls can commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from contracts.messages import Status, should_apply
+
+# ---- users ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random, so a plain sha256 is enough (no slow hash needed); a database leak
+    # does not reveal usable tokens.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(cur, name: str) -> tuple[User, str]:
+    """Insert a user; returns it with its bearer token, which is shown once and stored only hashed."""
+    token = secrets.token_urlsafe(32)
+    user = User(str(uuid.uuid4()), name)
+    cur.execute("INSERT INTO users (id, name, token_sha256) VALUES (%s, %s, %s)", (user.id, name, hash_token(token)))
+    return user, token
+
+
+def user_by_token(cur, token: str) -> User | None:
+    cur.execute("SELECT id, name FROM users WHERE token_sha256 = %s", (hash_token(token),))
+    row = cur.fetchone()
+    return User(row["id"], row["name"]) if row else None
+
+
+def find_user(cur, name_or_id: str) -> User | None:
+    cur.execute("SELECT id, name FROM users WHERE name = %s OR id = %s ORDER BY name = %s DESC LIMIT 1",
+                (name_or_id, name_or_id, name_or_id))
+    row = cur.fetchone()
+    return User(row["id"], row["name"]) if row else None
+
+
+# ---- problems and grants -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    name: str
+    type: str
+    limits: dict
+    package_sha256: str
+    restricted: bool
+
+
+def _problem(row) -> Problem:
+    limits = row["limits_json"]
+    return Problem(row["id"], row["name"], row["type"], json.loads(limits) if isinstance(limits, (str, bytes)) else limits,
+                   row["package_sha256"], bool(row["restricted"]))
+
+
+def upsert_problem(cur, problem: Problem) -> None:
+    cur.execute(
+        "INSERT INTO problems (id, name, type, limits_json, package_sha256, restricted) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON DUPLICATE KEY UPDATE name = VALUES(name), type = VALUES(type), limits_json = VALUES(limits_json),"
+        " package_sha256 = VALUES(package_sha256), restricted = VALUES(restricted)",
+        (problem.id, problem.name, problem.type, json.dumps(problem.limits, sort_keys=True), problem.package_sha256,
+         int(problem.restricted)),
+    )
+
+
+def get_problem(cur, problem_id: str) -> Problem | None:
+    cur.execute("SELECT id, name, type, limits_json, package_sha256, restricted FROM problems WHERE id = %s",
+                (problem_id,))
+    row = cur.fetchone()
+    return _problem(row) if row else None
+
+
+def grant(cur, user_id: str, problem_id: str) -> bool:
+    """Allow a user to submit to a restricted problem; False if the grant already existed."""
+    cur.execute("INSERT IGNORE INTO problem_grants (user_id, problem_id) VALUES (%s, %s)", (user_id, problem_id))
+    return cur.rowcount == 1
+
+
+def may_submit(cur, user_id: str, problem: Problem) -> bool:
+    if not problem.restricted:
+        return True
+    cur.execute("SELECT 1 FROM problem_grants WHERE user_id = %s AND problem_id = %s", (user_id, problem.id))
+    return cur.fetchone() is not None
+
+
+# ---- submissions ---------------------------------------------------------------------------------
+
+
+class Applied(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"  # a duplicate or older update: ignored, the row keeps the newer state
+    MISSING = "missing"  # no such submission
+
+
+def insert_submission(cur, *, id: str, user_id: str, problem_id: str, language: str, s3_code_path: str) -> None:
+    cur.execute(
+        "INSERT INTO submissions (id, user_id, problem_id, language, s3_code_path, status, attempt)"
+        " VALUES (%s, %s, %s, %s, %s, 'QUEUED', 0)",
+        (id, user_id, problem_id, language, s3_code_path),
+    )
+
+
+def get_submission(cur, submission_id: str) -> dict | None:
+    cur.execute(
+        "SELECT id, user_id, problem_id, language, s3_code_path, status, verdict, score, time_ms, memory_kb,"
+        " result_json, failure_reason, attempt, created_at, updated_at FROM submissions WHERE id = %s",
+        (submission_id,),
+    )
+    row = cur.fetchone()
+    if row and isinstance(row["result_json"], (str, bytes)):
+        row["result_json"] = json.loads(row["result_json"])
+    return row
+
+
+def summarize_result(result: dict) -> dict[str, Any]:
+    """The columns kept next to result_json for listing: verdict, score, worst time and memory."""
+    tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
+
+    def worst(key: str) -> int | None:
+        if isinstance(result.get(key), (int, float)) and not isinstance(result.get(key), bool):
+            return int(result[key])
+        values = [t[key] for t in tests if isinstance(t.get(key), (int, float)) and not isinstance(t.get(key), bool)]
+        return int(max(values)) if values else None
+
+    score = result.get("score")
+    return {
+        "verdict": result.get("verdict"),
+        "score": float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+        "time_ms": worst("time_ms"),
+        "memory_kb": worst("memory_kb"),
+    }
+
+
+def apply_status(cur, submission_id: str, attempt: int, status: str, *, result: dict | None = None,
+                 reason: str | None = None) -> Applied:
+    """Move a submission to `status` for `attempt` if `should_apply` allows it (row locked meanwhile)."""
+    cur.execute("SELECT status, attempt FROM submissions WHERE id = %s FOR UPDATE", (submission_id,))
+    row = cur.fetchone()
+    if row is None:
+        return Applied.MISSING
+    if not should_apply(row["status"], row["attempt"], status, attempt):
+        return Applied.STALE
+    if status == Status.JUDGED:
+        s = summarize_result(result or {})
+        cur.execute(
+            "UPDATE submissions SET status = 'JUDGED', attempt = %s, verdict = %s, score = %s, time_ms = %s,"
+            " memory_kb = %s, result_json = %s, failure_reason = NULL WHERE id = %s",
+            (attempt, s["verdict"], s["score"], s["time_ms"], s["memory_kb"], json.dumps(result), submission_id),
+        )
+    elif status == Status.FAILED:
+        # JUDGE_ERROR is the verdict a failed submission shows; the reason says why.
+        cur.execute(
+            "UPDATE submissions SET status = 'FAILED', attempt = %s, verdict = 'JUDGE_ERROR', score = NULL,"
+            " time_ms = NULL, memory_kb = NULL, result_json = NULL, failure_reason = %s WHERE id = %s",
+            (attempt, (reason or "unknown failure")[:4000], submission_id),
+        )
+    else:
+        cur.execute("UPDATE submissions SET status = %s, attempt = %s WHERE id = %s",
+                    (str(status), attempt, submission_id))
+    return Applied.APPLIED
+
+
+def mark_intake_failed(cur, submission_id: str, reason: str) -> None:
+    """Intake could not store the code or queue the message: FAILED, and its idempotency key released
+    so the client's retry with the same key makes a fresh submission instead of replaying the failure."""
+    cur.execute(
+        "UPDATE submissions SET status = 'FAILED', verdict = 'JUDGE_ERROR', failure_reason = %s"
+        " WHERE id = %s AND status = 'QUEUED' AND attempt = 0",
+        (reason[:4000], submission_id),
+    )
+    cur.execute("DELETE FROM idempotency_keys WHERE submission_id = %s", (submission_id,))
+
+
+# ---- idempotency keys ----------------------------------------------------------------------------
+
+
+def claim_idempotency_key(cur, user_id: str, key: str, submission_id: str, request_sha256: str) -> None:
+    """Insert the key; raises pymysql.err.IntegrityError if another request holds it (InnoDB makes a
+    concurrent second insert wait for the first transaction, so exactly one wins)."""
+    cur.execute(
+        "INSERT INTO idempotency_keys (user_id, `key`, submission_id, request_sha256) VALUES (%s, %s, %s, %s)",
+        (user_id, key, submission_id, request_sha256),
+    )
+
+
+def get_idempotency_key(cur, user_id: str, key: str) -> dict | None:
+    cur.execute(
+        "SELECT i.submission_id, i.request_sha256, s.status FROM idempotency_keys i"
+        " JOIN submissions s ON s.id = i.submission_id WHERE i.user_id = %s AND i.`key` = %s",
+        (user_id, key),
+    )
+    return cur.fetchone()

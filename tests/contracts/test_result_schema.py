@@ -1,0 +1,43 @@
+import jsonschema
+import pytest
+
+from contracts.messages import CompletionMessage, MessageError
+from contracts.result import validate_result_json
+from judge.result import SubmissionResult, TestResult
+from judge.verdict import Verdict
+
+
+def _result() -> SubmissionResult:
+    return SubmissionResult(
+        verdict=Verdict.WRONG_ANSWER, language="cpp", time_ms=12, wall_ms=20, memory_kb=3000,
+        tests=[TestResult("sample/1", "sample", Verdict.ACCEPTED, 5, 9, 2900),
+               TestResult("secret/01", "secret", Verdict.WRONG_ANSWER, 12, 20, 3000, 0, None, None, "line 1")],
+    )
+
+
+def test_engine_result_json_validates():
+    data = _result().to_json()
+    validate_result_json(data)
+    assert data["tests"][1]["verdict"] == "WRONG_ANSWER"
+
+
+def test_schema_rejects_unknown_verdicts_and_fields():
+    data = _result().to_json()
+    with pytest.raises(jsonschema.ValidationError):
+        validate_result_json({**data, "verdict": "PRESENTATION_ERROR"})
+    with pytest.raises(jsonschema.ValidationError):
+        validate_result_json({**data, "surprise": 1})
+
+
+def test_judge_error_carries_a_reason():
+    data = SubmissionResult(Verdict.JUDGE_ERROR, "c", reason="sandbox unavailable").to_json()
+    validate_result_json(data)
+    assert data["verdict"] == "JUDGE_ERROR" and data["reason"] == "sandbox unavailable"
+
+
+def test_a_judged_completion_must_carry_a_result_v1_document():
+    good = _result().to_json()
+    assert CompletionMessage.judged("s1", 1, good).result == good
+    broken = {**good, "tests": [{**good["tests"][0], "time_ms": "fast"}]}
+    with pytest.raises(MessageError, match="result v1 document at tests/0/time_ms"):
+        CompletionMessage.judged("s1", 1, broken)

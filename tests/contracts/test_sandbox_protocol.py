@@ -1,0 +1,103 @@
+"""The worker ↔ sandbox wire: every encoding round-trips, and a bad request or reply is refused with
+a reason (SandboxProtocolError), never a crash."""
+
+import base64
+import io
+import os
+import tarfile
+
+import pytest
+
+from contracts.sandbox_protocol import (
+    CompileReply,
+    CompileRequest,
+    RunReply,
+    RunRequest,
+    SandboxProtocolError,
+    SelfTestRequest,
+    TestPayload,
+    artifact_from_wire,
+    artifact_to_wire,
+    decode_request,
+    observation_from_wire,
+    observation_to_wire,
+)
+from judge.runner import Artifact
+from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome
+
+
+def test_artifact_round_trip_keeps_files_and_modes(tmp_path):
+    artifact = Artifact({"main": (0o755, b"\x7fELF..."), "A.class": (0o644, b"cafebabe")})
+    back = artifact_from_wire(artifact_to_wire(artifact))
+    assert back.files == artifact.files
+    back.write_into(tmp_path)
+    assert (tmp_path / "main").stat().st_mode & 0o111
+
+
+def test_artifact_refuses_paths_outside_its_directory():
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(SandboxProtocolError, match="unexpected artifact member"):
+        artifact_from_wire(base64.b64encode(buffer.getvalue()).decode())
+    with pytest.raises(SandboxProtocolError, match="gzipped tar"):
+        artifact_from_wire(base64.b64encode(b"not a tar").decode())
+
+
+def test_observation_survives_the_wire_with_compressed_output():
+    observation = Observation(Outcome.OK, 0, None, 12, 30, 2048, stdout=b"1 2 3\n" * 10000, stderr=b"warn")
+    wire = observation_to_wire(observation)
+    assert len(wire["stdout_gz_b64"]) < 2000  # repetitive output compresses
+    assert observation_from_wire(wire) == observation
+
+
+def test_every_request_round_trips_through_its_wire_form():
+    artifact = Artifact({"main": (0o755, b"bin")})
+    limits = Limits(cpu_time_s=2.5, memory_mib=64, memory_model=MemoryModel.RSS_POLLING)
+    run = RunRequest("java", artifact, limits, (TestPayload("1", input=b"in\n"), TestPayload("2", input_url="https://x/y")),
+                     main_class="Sol")
+    assert decode_request(run.to_wire()) == run
+    assert decode_request(CompileRequest("cpp", b"int main(){}").to_wire()) == CompileRequest("cpp", b"int main(){}")
+    assert decode_request(SelfTestRequest("c").to_wire()) == SelfTestRequest("c")
+    # a batch carries only the tests it names, with the artifact encoded once by the caller
+    wire = run.to_wire([run.tests[1]], artifact_to_wire(artifact))
+    assert [t["name"] for t in wire["tests"]] == ["2"]
+
+
+def test_replies_round_trip_and_a_run_reply_stays_under_its_budget():
+    compiled = CompileReply(True, "warning", Artifact({"main": (0o755, b"x")}), None,
+                            Observation(Outcome.OK, 0, None, 5, 9, 100))
+    assert CompileReply.from_wire(compiled.to_wire()) == compiled
+    reply = RunReply(budget=4000)
+    big = Observation(Outcome.OK, 0, None, 1, 1, 1, stdout=os.urandom(1500))  # does not compress
+    assert reply.add(big)  # the first always fits
+    assert not reply.add(big)
+    assert RunReply.from_wire(reply.to_wire()).observations == [big]
+
+
+@pytest.mark.parametrize("request_, reason", [
+    ([], "JSON object"),
+    ({"version": 2}, "version"),
+    ({"version": 1, "action": "compile", "language": "cobol", "source_b64": ""}, "unknown language"),
+    ({"version": 1, "action": "compile", "language": "c", "source_b64": "%%%"}, "base64"),
+    ({"version": 1, "action": "explode", "language": "c"}, "unknown action"),
+    ({"version": 1, "action": "run", "language": "c", "artifact_b64": "", "limits": {}, "tests": [{"name": "a"}]},
+     "input_b64 or input_url"),
+    ({"version": 1, "action": "run", "language": "c", "artifact_b64": artifact_to_wire(Artifact()),
+      "limits": {"memory_model": "nonsense"}, "tests": []}, "bad limits"),
+])
+def test_bad_sandbox_requests_are_refused_with_a_reason(request_, reason):
+    with pytest.raises(SandboxProtocolError, match=reason):
+        decode_request(request_)
+
+
+@pytest.mark.parametrize("reply, reason", [
+    ({"version": 1, "error": "unknown language 'x'"}, "rejected the request: unknown language"),
+    ({"version": 3, "ok": True}, "reply version"),
+    ("text", "JSON object"),
+])
+def test_bad_replies_are_refused_with_a_reason(reply, reason):
+    with pytest.raises(SandboxProtocolError, match=reason):
+        CompileReply.from_wire(reply)

@@ -1,0 +1,292 @@
+"""Database layer against a real MariaDB: migrations, repositories, the status state machine."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pymysql
+import pytest
+
+from store import Database, DbConfig, migrate
+from store import repositories as repo
+from store.config import ConfigError
+from store.migrate import MigrationError, load_migrations
+
+TABLES = {"users", "problems", "problem_grants", "problem_packages", "submissions", "idempotency_keys",
+          "schema_migrations"}
+
+
+def tables(db: Database) -> set[str]:
+    with db.transaction() as cur:
+        cur.execute("SHOW TABLES")
+        return {next(iter(r.values())) for r in cur.fetchall()}
+
+
+def test_migrations_create_schema_and_are_idempotent(db_config):
+    db = Database(db_config)
+    with db.connection() as conn:
+        first = migrate(conn)
+        second = migrate(conn)
+    assert first == [m.version for m in load_migrations()]
+    assert second == []
+    assert TABLES <= tables(db)
+    with db.transaction() as cur:
+        cur.execute("SELECT version, checksum FROM schema_migrations")
+        rows = cur.fetchall()
+    assert [r["version"] for r in rows] == first
+
+
+def test_concurrent_migrators_apply_each_version_once(db_config):
+    results, errors = [], []
+
+    def run():
+        try:
+            conn = db_config.connect()
+            try:
+                results.append(migrate(conn))
+            finally:
+                conn.close()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(len(r) for r in results) == [0, 0, 0, len(load_migrations())]
+
+
+def test_changed_applied_migration_is_refused(db_config, tmp_path):
+    (tmp_path / "0001_one.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (id INT PRIMARY KEY);\n")
+    conn = db_config.connect()
+    try:
+        assert migrate(conn, tmp_path) == [1]
+        (tmp_path / "0002_two.sql").write_text("-- comment\nCREATE TABLE IF NOT EXISTS t2 (id INT);\n"
+                                               "INSERT INTO t2 VALUES (1);\n")
+        assert migrate(conn, tmp_path) == [2]
+        (tmp_path / "0001_one.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (id BIGINT PRIMARY KEY);\n")
+        with pytest.raises(MigrationError, match="changed after it was applied"):
+            migrate(conn, tmp_path)
+    finally:
+        conn.close()
+
+
+def test_bad_migration_file_names_are_refused(tmp_path):
+    (tmp_path / "1_x.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="NNNN_snake_name"):
+        load_migrations(tmp_path)
+
+
+def test_config_from_env_and_errors():
+    cfg = DbConfig.from_env({"DB_HOST": "h", "DB_PORT": "3307", "DB_NAME": "d", "DB_USER": "u", "DB_PASSWORD": "p"})
+    assert cfg == DbConfig("h", 3307, "d", "u", "p")
+    assert DbConfig.from_env({"DB_HOST": "h", "DB_NAME": "d", "DB_USER": "u"}).port == 3306
+    with pytest.raises(ConfigError, match="host"):
+        DbConfig.from_env({"DB_NAME": "d", "DB_USER": "u"})
+    with pytest.raises(ConfigError, match="port"):
+        DbConfig.from_env({"DB_HOST": "h", "DB_NAME": "d", "DB_USER": "u", "DB_PORT": "x"})
+
+
+class FakeSecrets:
+    """Stands in for the boto3 client's one call (the LocalStack test covers the real client)."""
+
+    def __init__(self, secret: dict):
+        self.secret = secret
+
+    def get_secret_value(self, SecretId):
+        return {"SecretString": json.dumps(self.secret)}
+
+
+def test_config_from_secret_env_overrides_host():
+    secret = {"username": "admin", "password": "pw", "host": "rds.example", "port": 3306, "dbname": "oj"}
+    cfg = DbConfig.from_env({"DB_SECRET_ARN": "arn:x"}, secrets_client=FakeSecrets(secret))
+    assert cfg == DbConfig("rds.example", 3306, "oj", "admin", "pw")
+    # RDS-managed secrets carry only username/password: host and db come from the environment.
+    cfg = DbConfig.from_env({"DB_SECRET_ARN": "arn:x", "DB_HOST": "proxy", "DB_NAME": "judge"},
+                            secrets_client=FakeSecrets({"username": "u", "password": "p"}))
+    assert (cfg.host, cfg.database, cfg.user, cfg.password) == ("proxy", "judge", "u", "p")
+
+
+def test_pool_does_not_serve_stale_snapshots(db):
+    """A pooled connection that only read must not keep its REPEATABLE READ snapshot."""
+    with db.transaction() as cur:
+        repo.create_user(cur, "reader")
+    with db.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM users")
+        assert cur.fetchone()["n"] == 1
+    other = db.config.connect(autocommit=True)
+    other.cursor().execute("INSERT INTO users (id, name, token_sha256) VALUES ('x', 'x', %s)", ("0" * 64,))
+    other.close()
+    with db.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM users")
+        assert cur.fetchone()["n"] == 2
+
+
+def test_users_tokens_are_stored_hashed(db):
+    with db.transaction() as cur:
+        user, token = repo.create_user(cur, "alice")
+    with db.transaction() as cur:
+        cur.execute("SELECT token_sha256 FROM users WHERE id = %s", (user.id,))
+        stored = cur.fetchone()["token_sha256"]
+        assert stored == repo.hash_token(token) and token not in stored
+        assert repo.user_by_token(cur, token) == user
+        assert repo.user_by_token(cur, token + "x") is None
+        assert repo.find_user(cur, "alice") == user
+        assert repo.find_user(cur, user.id) == user
+    assert len(token) >= 40
+
+
+def make_problem(db, pid="p1", restricted=False):
+    with db.transaction() as cur:
+        problem = repo.Problem(pid, "Problem", "pass-fail", {"time_limit_s": 1.0}, "0" * 64, restricted)
+        repo.upsert_problem(cur, problem)
+    return problem
+
+
+def test_grants_gate_restricted_problems_only(db):
+    open_p, closed = make_problem(db, "open"), make_problem(db, "closed", restricted=True)
+    with db.transaction() as cur:
+        user, _ = repo.create_user(cur, "bob")
+        assert repo.may_submit(cur, user.id, open_p)
+        assert not repo.may_submit(cur, user.id, closed)
+        assert repo.grant(cur, user.id, "closed") is True
+        assert repo.grant(cur, user.id, "closed") is False
+        assert repo.may_submit(cur, user.id, closed)
+        assert repo.get_problem(cur, "closed").restricted is True
+
+
+def new_submission(db, problem="p1"):
+    make_problem(db, problem)
+    sid = str(uuid.uuid4())
+    with db.transaction() as cur:
+        user, _ = repo.create_user(cur, f"u{sid[:8]}")
+        repo.insert_submission(cur, id=sid, user_id=user.id, problem_id=problem, language="python",
+                               s3_code_path=f"s3://b/submissions/{sid}/Main.py")
+    return sid, user
+
+
+RESULT_AC = {"schema_version": 1, "verdict": "ACCEPTED", "score": None, "time_ms": 12, "memory_kb": 3400,
+             "compile_output": "", "tests": [{"name": "sample/1", "verdict": "ACCEPTED", "time_ms": 12}]}
+RESULT_WA = {**RESULT_AC, "verdict": "WRONG_ANSWER", "time_ms": 30}
+
+
+def apply(db, sid, attempt, status, result=None, reason=None):
+    with db.transaction() as cur:
+        return repo.apply_status(cur, sid, attempt, status, result=result, reason=reason)
+
+
+def row(db, sid):
+    with db.transaction() as cur:
+        return repo.get_submission(cur, sid)
+
+
+def test_judged_result_fills_columns(db):
+    sid, _ = new_submission(db)
+    assert apply(db, sid, 1, "JUDGED", RESULT_AC) == repo.Applied.APPLIED
+    r = row(db, sid)
+    assert (r["status"], r["verdict"], r["time_ms"], r["memory_kb"], r["attempt"]) == ("JUDGED", "ACCEPTED", 12, 3400, 1)
+    assert r["result_json"] == RESULT_AC
+
+
+def test_duplicate_and_older_results_never_overwrite(db):
+    sid, _ = new_submission(db)
+    assert apply(db, sid, 2, "JUDGED", RESULT_AC) == repo.Applied.APPLIED
+    assert apply(db, sid, 2, "JUDGED", RESULT_WA) == repo.Applied.STALE  # duplicate: first wins
+    assert apply(db, sid, 1, "JUDGED", RESULT_WA) == repo.Applied.STALE  # older attempt
+    assert apply(db, sid, 3, "FAILED", reason="crash") == repo.Applied.STALE  # failure never hides a verdict
+    assert apply(db, sid, 3, "JUDGING") == repo.Applied.STALE
+    assert row(db, sid)["verdict"] == "ACCEPTED"
+    assert apply(db, sid, 3, "JUDGED", RESULT_WA) == repo.Applied.APPLIED  # a newer attempt: rejudge
+    assert row(db, sid)["verdict"] == "WRONG_ANSWER"
+
+
+def test_failed_gives_way_to_a_later_judged(db):
+    sid, _ = new_submission(db)
+    assert apply(db, sid, 1, "FAILED", reason="worker timed out") == repo.Applied.APPLIED
+    r = row(db, sid)
+    assert (r["status"], r["verdict"], r["failure_reason"]) == ("FAILED", "JUDGE_ERROR", "worker timed out")
+    assert apply(db, sid, 1, "FAILED", reason="again") == repo.Applied.STALE
+    assert apply(db, sid, 1, "JUDGED", RESULT_AC) == repo.Applied.APPLIED
+    r = row(db, sid)
+    assert (r["status"], r["verdict"], r["failure_reason"]) == ("JUDGED", "ACCEPTED", None)
+
+
+def test_unknown_submission_is_reported_missing(db):
+    assert apply(db, str(uuid.uuid4()), 1, "JUDGED", RESULT_AC) == repo.Applied.MISSING
+
+
+@pytest.mark.parametrize(
+    "current, cur_attempt, new, new_attempt, expected",
+    [
+        ("QUEUED", 0, "JUDGING", 1, True),
+        ("QUEUED", 0, "JUDGED", 1, True),
+        ("QUEUED", 0, "FAILED", 0, True),
+        ("QUEUED", 2, "JUDGED", 1, False),
+        ("JUDGING", 1, "JUDGING", 1, False),
+        ("JUDGING", 1, "JUDGING", 2, True),
+        ("JUDGING", 2, "JUDGED", 1, False),
+        ("JUDGING", 1, "FAILED", 1, True),
+        ("JUDGED", 1, "JUDGED", 1, False),
+        ("JUDGED", 1, "JUDGED", 2, True),
+        ("JUDGED", 1, "FAILED", 5, False),
+        ("JUDGED", 1, "JUDGING", 2, False),
+        ("FAILED", 1, "JUDGED", 1, True),
+        ("FAILED", 2, "JUDGED", 1, False),
+        ("FAILED", 1, "FAILED", 1, False),
+        ("FAILED", 1, "FAILED", 2, True),
+        ("FAILED", 1, "JUDGING", 2, False),
+    ],
+)
+def test_should_apply_rules(current, cur_attempt, new, new_attempt, expected):
+    assert repo.should_apply(current, cur_attempt, new, new_attempt) is expected
+
+
+def test_concurrent_updates_keep_the_newest(db):
+    """Row lock: racing attempts end with the highest attempt's result, whatever the order."""
+    sid, _ = new_submission(db)
+    barrier = threading.Barrier(6)
+
+    def send(attempt):
+        barrier.wait()
+        apply(db, sid, attempt, "JUDGED", {**RESULT_AC, "time_ms": attempt})
+
+    threads = [threading.Thread(target=send, args=(a,)) for a in (1, 6, 2, 5, 3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    r = row(db, sid)
+    assert (r["attempt"], r["time_ms"]) == (6, 6)
+
+
+def test_idempotency_key_is_unique_per_user_and_released_on_intake_failure(db):
+    sid, user = new_submission(db)
+    with db.transaction() as cur:
+        repo.claim_idempotency_key(cur, user.id, "k1", sid, "a" * 64)
+    with pytest.raises(pymysql.err.IntegrityError), db.transaction() as cur:
+        repo.claim_idempotency_key(cur, user.id, "k1", sid, "b" * 64)
+    with db.transaction() as cur:
+        found = repo.get_idempotency_key(cur, user.id, "k1")
+        assert (found["submission_id"], found["request_sha256"], found["status"]) == (sid, "a" * 64, "QUEUED")
+        repo.mark_intake_failed(cur, sid, "S3 unavailable")
+        assert repo.get_idempotency_key(cur, user.id, "k1") is None
+    r = row(db, sid)
+    assert (r["status"], r["failure_reason"]) == ("FAILED", "S3 unavailable")
+
+
+def test_intake_failure_does_not_touch_a_submission_already_judged(db):
+    sid, _ = new_submission(db)
+    apply(db, sid, 1, "JUDGED", RESULT_AC)
+    with db.transaction() as cur:
+        repo.mark_intake_failed(cur, sid, "late")
+    assert row(db, sid)["status"] == "JUDGED"
+
+
+def test_summarize_result_takes_worst_from_tests_when_missing():
+    s = repo.summarize_result({"verdict": "WRONG_ANSWER", "score": 3, "tests": [
+        {"time_ms": 5, "memory_kb": 100}, {"time_ms": 9, "memory_kb": 50}, "junk"]})
+    assert s == {"verdict": "WRONG_ANSWER", "score": 3.0, "time_ms": 9, "memory_kb": 100}
