@@ -34,6 +34,8 @@ LANGUAGES = tuple(SOURCE_NAMES)
 
 # What intake accepts and a worker will judge: the same number at both ends.
 MAX_SOURCE_BYTES = 64 * 1024
+# SQS takes 256 KiB per message; a completion keeps room for its envelope.
+MAX_RESULT_BYTES = 240 * 1024
 
 # Ids end up in S3 keys and SQL; keep them to a safe alphabet. Intake and admin check the same one.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -225,6 +227,38 @@ class SubmissionMessage:
         return msg
 
 
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def _cut(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[:max_chars] + "\n[truncated to fit the completion queue]"
+
+
+def fit_result(result: dict, max_bytes: int = MAX_RESULT_BYTES) -> dict:
+    """The result, made to fit one queue message: compile output and feedback are cut first, then
+    tests beyond what fits are left out (the reason says how many). Verdict, score, times and
+    memory are never touched."""
+    if _json_size(result) <= max_bytes:
+        return result
+    fitted = {**result, "tests": [dict(t) for t in result.get("tests") or []]}
+    for feedback_chars in (1024, 128, 0):
+        fitted["compile_output"] = _cut(result.get("compile_output") or "", max(feedback_chars * 8, 2048))
+        for test in fitted["tests"]:
+            test["feedback"] = _cut(test.get("feedback") or "", feedback_chars) if feedback_chars else ""
+        if _json_size(fitted) <= max_bytes:
+            return fitted
+    tests, kept = fitted["tests"], []
+    budget = max_bytes - _json_size({**fitted, "tests": []}) - 200
+    for test in tests:
+        budget -= _json_size(test) + 1
+        if budget < 0:
+            break
+        kept.append(test)
+    note = f"{len(kept)} of {len(tests)} test results shown (the rest did not fit the completion queue)"
+    return {**fitted, "tests": kept, "reason": f"{fitted['reason']}; {note}" if fitted.get("reason") else note}
+
+
 def _check_result(result: dict, what: str) -> None:
     import jsonschema
 
@@ -270,7 +304,7 @@ class CompletionMessage:
 
     @classmethod
     def judged(cls, submission_id: str, attempt: int, result: dict) -> CompletionMessage:
-        return cls(submission_id, attempt, "JUDGED", result, None, utc_now_iso())
+        return cls(submission_id, attempt, "JUDGED", fit_result(result), None, utc_now_iso())
 
     @classmethod
     def judging(cls, submission_id: str, attempt: int) -> CompletionMessage:

@@ -7,8 +7,15 @@ outputs would not fit, the sandbox stops early and the reply holds fewer observa
 the worker sends the rest again.
 
     request = decode_request(event)          # CompileRequest | RunRequest | SelfTestRequest
-    reply = ...; return reply.to_wire()      # in the sandbox function
-    CompileReply.from_wire(payload)          # in the worker (LambdaRunner)
+    reply = ...; return seal(reply.to_wire(), key, request.nonce)    # in the sandbox function
+    CompileReply.from_wire(open_sealed(payload, key, nonce))         # in the worker (LambdaRunner)
+
+Replies are authenticated. In Lambda the submission shares the sandbox function's uid and can reach
+the Runtime API, so it can read the whole request and post a reply of its own before the handler
+does. So the handler seals its reply: an HMAC-SHA256, with a key the function gets from its
+configuration (never in a request; unreadable to the submission once the handler is non-dumpable),
+over the request's nonce and the exact reply bytes. The worker opens only what that key sealed for
+that nonce. Without a key at both ends (the CLI, unit tests) replies travel unsealed.
 """
 
 from __future__ import annotations
@@ -17,8 +24,13 @@ import base64
 import binascii
 import dataclasses
 import gzip
+import hashlib
+import hmac
 import io
+import json
+import secrets
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 
 from contracts.errors import SandboxProtocolError
@@ -31,6 +43,17 @@ VERSION = 1
 MAX_REQUEST_BYTES = 5_000_000
 MAX_RESPONSE_BYTES = 4_500_000
 WIRE_OVERHEAD_BYTES = 512  # an observation's JSON beyond its two encoded streams
+
+# What a reply may claim, whoever wrote it: a reply is checked as if the submission had (see
+# docs/ARCHITECTURE.md). Sizes are after decompression; times and memory fit the result columns.
+MAX_STDOUT_BYTES = 64 << 20
+MAX_STDERR_BYTES = 1 << 20
+MAX_DETAIL_CHARS = 1000
+MAX_COMPILE_OUTPUT_BYTES = 64 << 10
+MAX_ARTIFACT_BYTES = 48 << 20
+MAX_MS = 24 * 3600 * 1000  # a day: no run of ours takes longer
+MAX_MEMORY_KB = 1 << 30  # a TiB
+MAX_SIGNAL = 64
 
 
 # ---- encodings ------------------------------------------------------------------------------------
@@ -58,14 +81,18 @@ def artifact_to_wire(artifact: Artifact) -> str:
     return b64(buffer.getvalue())
 
 
-def artifact_from_wire(text: str) -> Artifact:
-    """The files of a compiled program; only plain files directly in the run's directory."""
-    files = {}
+def artifact_from_wire(text: str, max_bytes: int = MAX_ARTIFACT_BYTES) -> Artifact:
+    """The files of a compiled program; only plain files directly in the run's directory, at most
+    `max_bytes` in all (checked member by member, before anything is read: no gzip bomb)."""
+    files, total = {}, 0
     try:
         with tarfile.open(fileobj=io.BytesIO(unb64(text, "artifact_b64")), mode="r:gz") as tar:
-            for member in tar.getmembers():
+            for member in tar:
                 if not member.isfile() or "/" in member.name or member.name.startswith("."):
                     raise SandboxProtocolError(f"unexpected artifact member {member.name!r}")
+                total += member.size
+                if total > max_bytes:
+                    raise SandboxProtocolError(f"artifact is over {max_bytes} bytes")
                 files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
     except (tarfile.TarError, OSError, EOFError) as error:
         raise SandboxProtocolError(f"artifact is not a gzipped tar: {error}") from None
@@ -81,21 +108,73 @@ def observation_to_wire(observation: Observation) -> dict:
     }
 
 
-def observation_from_wire(data: dict) -> Observation:
+def _bounded_int(data: dict, key: str, low: int, high: int, *, optional: bool = False) -> int | None:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise SandboxProtocolError(f"bad observation: {key} must be an integer in [{low}, {high}], got {value!r:.40}")
+    return value
+
+
+def gunzip_capped(data: bytes, max_bytes: int, what: str) -> bytes:
+    """Decompress at most `max_bytes`; more is a protocol error, found without inflating it all."""
+    inflater = zlib.decompressobj(wbits=31)  # gzip framing
     try:
-        return Observation(
-            outcome=Outcome(data["outcome"]), exit_code=data.get("exit_code"), signal=data.get("signal"),
-            cpu_ms=int(data["cpu_ms"]), wall_ms=int(data["wall_ms"]), memory_kb=int(data["memory_kb"]),
-            stdout=gzip.decompress(unb64(data["stdout_gz_b64"], "stdout_gz_b64")),
-            stderr=unb64(data.get("stderr_b64", ""), "stderr_b64"), detail=str(data.get("detail", "")),
-        )
-    except (KeyError, TypeError, ValueError, OSError, EOFError) as error:
-        raise SandboxProtocolError(f"bad observation: {error!r:.200}") from None
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as error:
+        raise SandboxProtocolError(f"{what} is not gzip: {error}") from None
+    if len(out) > max_bytes:
+        raise SandboxProtocolError(f"{what} is over {max_bytes} bytes once decompressed")
+    return out
+
+
+def _capped_b64(data: dict, key: str, max_bytes: int) -> bytes:
+    text = data.get(key, "")
+    if not isinstance(text, str):
+        raise SandboxProtocolError(f"bad observation: {key} must be a string")
+    if len(text) > (max_bytes + 2) // 3 * 4 + 4:
+        raise SandboxProtocolError(f"bad observation: {key} is over {max_bytes} bytes")
+    return unb64(text, key)
+
+
+def observation_from_wire(data: object, max_stdout: int = MAX_STDOUT_BYTES,
+                          max_stderr: int = MAX_STDERR_BYTES) -> Observation:
+    """An observation, every field checked for type and bounds and every stream capped."""
+    if not isinstance(data, dict):
+        raise SandboxProtocolError("bad observation: not an object")
+    try:
+        outcome = Outcome(data.get("outcome"))
+    except ValueError:
+        raise SandboxProtocolError(f"bad observation: outcome {data.get('outcome')!r:.40}") from None
+    detail = data.get("detail", "")
+    if not isinstance(detail, str):
+        raise SandboxProtocolError("bad observation: detail must be a string")
+    stdout_gz = _capped_b64(data, "stdout_gz_b64", MAX_REQUEST_BYTES)
+    return Observation(
+        outcome=outcome,
+        exit_code=_bounded_int(data, "exit_code", 0, 255, optional=True),
+        signal=_bounded_int(data, "signal", 1, MAX_SIGNAL, optional=True),
+        cpu_ms=_bounded_int(data, "cpu_ms", 0, MAX_MS),
+        wall_ms=_bounded_int(data, "wall_ms", 0, MAX_MS),
+        memory_kb=_bounded_int(data, "memory_kb", 0, MAX_MEMORY_KB),
+        stdout=gunzip_capped(stdout_gz, max_stdout, "stdout_gz_b64"),
+        stderr=_capped_b64(data, "stderr_b64", max_stderr),
+        detail=detail[:MAX_DETAIL_CHARS],
+    )
 
 
 def wire_size(wire: dict) -> int:
     """What one observation adds to a reply, for batching under MAX_RESPONSE_BYTES."""
     return len(wire["stdout_gz_b64"]) + len(wire["stderr_b64"]) + WIRE_OVERHEAD_BYTES
+
+
+def cap_text(text: str, max_bytes: int = MAX_COMPILE_OUTPUT_BYTES) -> str:
+    """At most `max_bytes` of UTF-8 (not characters: 64 K characters of CJK would be 192 KiB)."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore") + "\n[truncated]"
 
 
 def limits_to_wire(limits: Limits) -> dict:
@@ -110,6 +189,51 @@ def limits_from_wire(data: dict) -> Limits:
         return Limits(**known)
     except (TypeError, ValueError) as error:
         raise SandboxProtocolError(f"bad limits: {error}") from None
+
+
+# ---- sealing ----------------------------------------------------------------------------------------
+
+REPLY_KEY_ENV = "SANDBOX_REPLY_KEY"  # hex or any text, at least 32 characters; the same at both ends
+MIN_KEY_CHARS = 32
+
+
+def reply_key(text: str | None) -> bytes | None:
+    """The key from its configured text; None when unset. A short key is a configuration error."""
+    if not text:
+        return None
+    if len(text) < MIN_KEY_CHARS:
+        raise ValueError(f"{REPLY_KEY_ENV} must be at least {MIN_KEY_CHARS} characters")
+    return text.encode()
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def _mac(key: bytes, nonce: str, body: str) -> str:
+    return hmac.new(key, nonce.encode() + b"\0" + body.encode(), hashlib.sha256).hexdigest()
+
+
+def seal(reply: dict, key: bytes | None, nonce: str | None) -> dict:
+    """The reply as sent: `{"sealed": <its JSON>, "mac": ...}` with a key, the reply itself without."""
+    if key is None:
+        return reply
+    body = json.dumps(reply, separators=(",", ":"))
+    return {"version": VERSION, "sealed": body, "mac": _mac(key, nonce or "", body)}
+
+
+def open_sealed(data: object, key: bytes | None, nonce: str | None) -> object:
+    """What the sandbox function itself replied; SandboxProtocolError for anything it did not seal."""
+    if key is None:
+        return data
+    if not isinstance(data, dict) or not isinstance(data.get("sealed"), str) or not isinstance(data.get("mac"), str):
+        raise SandboxProtocolError("reply is not sealed: it did not come from the sandbox function's handler")
+    if not hmac.compare_digest(data["mac"], _mac(key, nonce or "", data["sealed"])):
+        raise SandboxProtocolError("reply seal does not match: it did not come from the sandbox function's handler")
+    try:
+        return json.loads(data["sealed"])
+    except ValueError:
+        raise SandboxProtocolError("sealed reply is not JSON") from None
 
 
 # ---- requests -------------------------------------------------------------------------------------
@@ -141,13 +265,19 @@ class TestPayload:
         raise SandboxProtocolError("each test needs a name and input_b64 or input_url")
 
 
+def _with_nonce(wire: dict, nonce: str | None) -> dict:
+    return {**wire, "nonce": nonce} if nonce else wire
+
+
 @dataclass(frozen=True)
 class CompileRequest:
     language: str
     source: bytes
+    nonce: str | None = None  # the reply is sealed for it
 
     def to_wire(self) -> dict:
-        return {"version": VERSION, "action": "compile", "language": self.language, "source_b64": b64(self.source)}
+        return _with_nonce({"version": VERSION, "action": "compile", "language": self.language,
+                            "source_b64": b64(self.source)}, self.nonce)
 
 
 @dataclass(frozen=True)
@@ -157,21 +287,26 @@ class RunRequest:
     limits: Limits
     tests: tuple[TestPayload, ...]
     main_class: str | None = None
+    nonce: str | None = None
 
-    def to_wire(self, tests: list[TestPayload] | None = None, artifact_wire: str | None = None) -> dict:
-        """The request for `tests` (default all); `artifact_wire` reuses an encoding across batches."""
-        return {"version": VERSION, "action": "run", "language": self.language,
-                "artifact_b64": artifact_wire or artifact_to_wire(self.artifact), "main_class": self.main_class,
-                "limits": limits_to_wire(self.limits),
-                "tests": [test.to_wire() for test in (self.tests if tests is None else tests)]}
+    def to_wire(self, tests: list[TestPayload] | None = None, artifact_wire: str | None = None,
+                nonce: str | None = None) -> dict:
+        """The request for `tests` (default all); `artifact_wire` reuses an encoding across batches,
+        `nonce` (default this request's) is the one the reply is sealed for."""
+        return _with_nonce({"version": VERSION, "action": "run", "language": self.language,
+                            "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
+                            "main_class": self.main_class, "limits": limits_to_wire(self.limits),
+                            "tests": [test.to_wire() for test in (self.tests if tests is None else tests)]},
+                           nonce or self.nonce)
 
 
 @dataclass(frozen=True)
 class SelfTestRequest:
     language: str
+    nonce: str | None = None
 
     def to_wire(self) -> dict:
-        return {"version": VERSION, "action": "self_test", "language": self.language}
+        return _with_nonce({"version": VERSION, "action": "self_test", "language": self.language}, self.nonce)
 
 
 SandboxRequest = CompileRequest | RunRequest | SelfTestRequest
@@ -195,17 +330,20 @@ def decode_request(data: object) -> SandboxRequest:
     language = _field(data, "language", str)
     if language not in LANGUAGES:
         raise SandboxProtocolError(f"unknown language {language!r}")
+    nonce = data.get("nonce")
+    if nonce is not None and (not isinstance(nonce, str) or not 16 <= len(nonce) <= 128):
+        raise SandboxProtocolError("field 'nonce' must be a string of 16 to 128 characters")
     if action == "compile":
-        return CompileRequest(language, unb64(_field(data, "source_b64", str), "source_b64"))
+        return CompileRequest(language, unb64(_field(data, "source_b64", str), "source_b64"), nonce)
     if action == "run":
         tests = tuple(TestPayload.from_wire(test) for test in _field(data, "tests", list))
         main_class = data.get("main_class")
         if main_class is not None and not isinstance(main_class, str):
             raise SandboxProtocolError("field 'main_class' must be str or null")
         return RunRequest(language, artifact_from_wire(_field(data, "artifact_b64", str)),
-                          limits_from_wire(_field(data, "limits", dict)), tests, main_class)
+                          limits_from_wire(_field(data, "limits", dict)), tests, main_class, nonce)
     if action == "self_test":
-        return SelfTestRequest(language)
+        return SelfTestRequest(language, nonce)
     raise SandboxProtocolError(f"unknown action {action!r}")
 
 
@@ -241,8 +379,11 @@ class CompileReply:
         data = _reply(data)
         artifact = data.get("artifact_b64")
         observation = data.get("observation")
-        return cls(bool(_field(data, "ok", bool)), _field(data, "compile_output", str),
-                   artifact_from_wire(artifact) if artifact else None, data.get("main_class"),
+        main_class = data.get("main_class")
+        if main_class is not None and (not isinstance(main_class, str) or len(main_class) > 255):
+            raise SandboxProtocolError("field 'main_class' must be a class name or null")
+        return cls(bool(_field(data, "ok", bool)), cap_text(_field(data, "compile_output", str)),
+                   artifact_from_wire(artifact) if artifact else None, main_class,
                    observation_from_wire(observation) if observation else None)
 
 
@@ -270,9 +411,12 @@ class RunReply:
         return {"version": VERSION, "observations": self._wire}
 
     @classmethod
-    def from_wire(cls, data: object) -> RunReply:
+    def from_wire(cls, data: object, max_stdout: int = MAX_STDOUT_BYTES, max_stderr: int = MAX_STDERR_BYTES,
+                  max_items: int | None = None) -> RunReply:
         items = _field(_reply(data), "observations", list)
-        return cls([observation_from_wire(item) for item in items])
+        if max_items is not None and len(items) > max_items:
+            raise SandboxProtocolError(f"{len(items)} observations for {max_items} tests")
+        return cls([observation_from_wire(item, max_stdout, max_stderr) for item in items])
 
 
 @dataclass

@@ -19,6 +19,8 @@ from judge.sandbox.api import Limits, Observation, Outcome
 from judge.verdict import Verdict
 
 DEFAULT_TIME_LIMIT_S = 1.0
+# The JVM's RSS is polled: its kernel peak may pass the limit between two polls of a clean run.
+MEMORY_REPORT_SLACK = 1.1
 WALL_FACTOR, WALL_SLACK_S = 2.0, 1.0  # wall limit = 2 x CPU limit + 1 s: sleepers end as TLE
 
 _OUTCOME_VERDICT = {
@@ -54,8 +56,16 @@ def limits_for(problem: Problem, options: JudgeOptions) -> Limits:
     )
 
 
-def verdict_of_run(language: Language, observation: Observation) -> Verdict | None:
-    """The verdict a run earns before checking; None when it exited cleanly and must be checked."""
+def verdict_of_run(language: Language, observation: Observation, limits: Limits | None = None) -> Verdict | None:
+    """The verdict a run earns before checking; None when it exited cleanly and must be checked.
+
+    With `limits`, what the runner reports is checked against them too: a runner in another
+    execution environment is told the limits, and a clean exit it reports over them is not one."""
+    if limits is not None and observation.outcome in (Outcome.OK, Outcome.RUNTIME_ERROR):
+        if observation.cpu_ms > limits.cpu_time_s * 1000:
+            return Verdict.TIME_LIMIT_EXCEEDED
+        if observation.memory_kb > limits.memory_mib * 1024 * MEMORY_REPORT_SLACK:
+            return Verdict.MEMORY_LIMIT_EXCEEDED
     if observation.outcome == Outcome.OK:
         return None
     # A runtime that turns a full heap into an exception and an exit code: still a memory limit.
@@ -128,7 +138,7 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
         _progress(options, f"running {batch[0].name} ({len(results) + 1}/{len(tests)})")
         observations = runner.run(language, compiled, [TestInput(t.name, t.input_path) for t in batch], limits)
         for test, observation in zip(batch, observations, strict=True):
-            verdict = verdict_of_run(language, observation)
+            verdict = verdict_of_run(language, observation, limits)
             if verdict is None:
                 check = checker.check(test, observation.stdout, problem.output_validator_flags(test))
                 results.append(_test_result(test, observation, check.verdict, check.score, check.feedback))

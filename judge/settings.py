@@ -15,6 +15,7 @@ tool paths) and say so.
 | JUDGE_SANDBOX_UID, _GID | 64000 | first uid of the per-run slots, and their gid (as root) |
 | JUDGE_SANDBOX_SLOTS | 256 | how many uid slots |
 | JUDGE_LANGUAGES | (none) | the languages a worker or sandbox function serves, comma separated |
+| JUDGE_SCRUB_TMP | on in Lambda (not root) | sandbox function, direct mode: empty the temp directory around each invocation |
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Settings:
     sandbox_gid: int
     sandbox_slots: int
     languages: tuple[str, ...]
+    scrub_tmp: bool
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -77,4 +79,7 @@ def current(env: Mapping[str, str] | None = None) -> Settings:
         sandbox_gid=_int(env, "JUDGE_SANDBOX_GID", 64000),
         sandbox_slots=_int(env, "JUDGE_SANDBOX_SLOTS", 256),
         languages=tuple(filter(None, (name.strip() for name in env.get("JUDGE_LANGUAGES", "").split(",")))),
+        # Lambda's /tmp belongs to one execution environment; elsewhere (root, or no Lambda) it may
+        # be a shared host directory, so it is emptied only when asked.
+        scrub_tmp=_flag(env, "JUDGE_SCRUB_TMP", bool(env.get("LAMBDA_TASK_ROOT")) and os.geteuid() != 0),
     )

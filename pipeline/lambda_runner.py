@@ -3,12 +3,21 @@
 The worker keeps the answers and checks outputs itself; the sandbox gets only the program and the
 inputs. Tests go in batches that fit Lambda's synchronous payload limit; an input too large to inline
 goes as a presigned S3 GET URL (the worker uploads it once, under `testdata/`).
+
+Nothing in a reply is believed unchecked: it must be sealed by the handler for this call's nonce
+(`contracts.sandbox_protocol.seal`), every field is bounded, and the runs it reports may not add up
+to more wall time than the call took. A run batch whose reply is forged, or whose invocation died
+(the program shares the handler's uid and can kill it), is the submission's doing: the batch is run
+again one test per call, and a test that does it on its own ends RUNTIME_ERROR with the reason. It
+never turns into retries that fail the submission, or another one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from pathlib import Path
 
 from contracts.errors import SandboxInvokeError, SandboxProtocolError
@@ -20,37 +29,56 @@ from contracts.sandbox_protocol import (
     RunRequest,
     TestPayload,
     artifact_to_wire,
+    new_nonce,
+    open_sealed,
 )
 from judge.languages import Language
 from judge.runner import CompileOutcome, TestInput
-from judge.sandbox.api import Limits, Observation
+from judge.sandbox.api import Limits, Observation, Outcome
 
+log = logging.getLogger(__name__)
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
 PRESIGNED_URL_TTL_S = 900
+WALL_CLAIM_SLACK_MS = 2000  # a batch's reported walls may not add up to more than the call took
+# How Lambda reports an execution environment whose runtime process died during the invocation.
+DIED = ("Runtime.ExitError", "Runtime.Unknown")
+
+
+class Interference(SandboxInvokeError):
+    """The reply was not the handler's, or the handler died: what a program in it can cause."""
 
 
 class LambdaRunner:
-    def __init__(self, lambda_client, function_name: str, s3_client=None, bucket: str | None = None):
+    def __init__(self, lambda_client, function_name: str, s3_client=None, bucket: str | None = None,
+                 reply_key: bytes | None = None):
         self.lambda_client = lambda_client
         self.function_name = function_name
         self.s3 = s3_client
         self.bucket = bucket
+        self.reply_key = reply_key
 
-    def _invoke(self, payload: dict) -> dict:
+    def _invoke(self, payload: dict) -> object:
+        """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
         response = self.lambda_client.invoke(
             FunctionName=self.function_name, InvocationType="RequestResponse",
             Payload=json.dumps(payload).encode(),
         )
         body = response["Payload"].read()
         if response.get("FunctionError"):
+            if _error_type(body) in DIED:
+                raise Interference(f"the sandbox's runtime died: {body[:300]!r}")
             raise SandboxInvokeError(f"sandbox function failed: {body[:500]!r}")
         try:
-            return json.loads(body)
+            data = json.loads(body)
         except ValueError:
-            raise SandboxInvokeError(f"sandbox function answered something else than JSON: {body[:200]!r}") from None
+            raise Interference(f"sandbox function answered something else than JSON: {body[:200]!r}") from None
+        try:
+            return open_sealed(data, self.reply_key, payload.get("nonce"))
+        except SandboxProtocolError as error:
+            raise Interference(str(error)) from None
 
     def compile(self, language: Language, source: bytes) -> CompileOutcome:
-        data = self._invoke(CompileRequest(language.name, source).to_wire())
+        data = self._invoke(CompileRequest(language.name, source, new_nonce()).to_wire())
         try:
             reply = CompileReply.from_wire(data)
         except SandboxProtocolError as error:
@@ -80,19 +108,65 @@ class LambdaRunner:
         pending = list(request.tests)
         observations: list[Observation] = []
         while pending:
-            batch, size = [], len(artifact_wire) + 1024
-            for payload in pending:
-                item = len(json.dumps(payload.to_wire()))
-                if batch and size + item > MAX_REQUEST_BYTES:
-                    break
-                batch.append(payload)
-                size += item
+            batch = _next_batch(pending, len(artifact_wire) + 1024)
             try:
-                done = RunReply.from_wire(self._invoke(request.to_wire(batch, artifact_wire))).observations
-            except SandboxProtocolError as error:
-                raise SandboxInvokeError(str(error)) from None
-            if not done:
-                raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
+                done = self._run_batch(request, batch, artifact_wire)
+            except Interference as error:
+                log.warning("sandbox interference in a batch of %d: %s", len(batch), error)
+                done = self._attribute(request, batch, artifact_wire)
             observations.extend(done)
             pending = pending[len(done):]
         return observations
+
+    def _run_batch(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
+        limits = request.limits
+        started = time.monotonic()
+        data = self._invoke(request.to_wire(batch, artifact_wire, nonce=new_nonce()))
+        took_ms = (time.monotonic() - started) * 1000
+        try:
+            done = RunReply.from_wire(data, max_stdout=limits.output_mib << 20,
+                                      max_stderr=limits.stderr_kib << 10, max_items=len(batch)).observations
+        except SandboxProtocolError as error:
+            raise Interference(str(error)) from None
+        if not done:
+            raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
+        claimed = sum(observation.wall_ms for observation in done)
+        if claimed > took_ms + WALL_CLAIM_SLACK_MS:
+            raise Interference(f"sandbox reply claims {claimed} ms of runs in a call of {took_ms:.0f} ms")
+        return done
+
+    def _attribute(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
+        """Find the tests that interfere: the batch again, one test per call. A test that interferes
+        on its own is that test's RUNTIME_ERROR; the others' results stand."""
+        observations = []
+        for test in batch:
+            try:
+                observations.extend(self._run_batch(request, [test], artifact_wire))
+            except Interference as again:
+                observations.append(Observation(Outcome.RUNTIME_ERROR, None, None, 0, 0, 0,
+                                                detail=f"the program interfered with its sandbox ({_short(again)})"))
+        return observations
+
+
+def _next_batch(pending: list[TestPayload], base_size: int) -> list[TestPayload]:
+    batch, size = [], base_size
+    for payload in pending:
+        item = len(json.dumps(payload.to_wire()))
+        if batch and size + item > MAX_REQUEST_BYTES:
+            break
+        batch.append(payload)
+        size += item
+    return batch
+
+
+def _error_type(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("errorType") if isinstance(data, dict) else None
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text if len(text) <= 200 else text[:200] + "..."

@@ -1,13 +1,21 @@
 """The sandbox Lambda function: compile and run submitted code, report what it did.
 
 It runs in an execution environment that holds nothing worth stealing: its role may only write logs,
-it has no secrets in its environment, no network route, and it never receives expected answers.
-A submission that breaks out of the process sandbox finds only its own inputs.
+it has no secrets but its reply key, no network route, and it never receives expected answers. In
+Lambda the submission runs in direct mode, as this handler's uid, so the handler:
+- is the submission's subreaper and non-dumpable from its cold start (the self-test makes it so,
+  before any submission runs: judge/sandbox/hardening.py);
+- takes its reply key out of the environment at start-up and seals every reply with it
+  (contracts/sandbox_protocol.py), so a reply posted by the submission is refused by the worker;
+- before and after every invocation kills whatever is left of earlier runs and empties /tmp, so
+  nothing one submission leaves behind reaches the next (JUDGE_SCRUB_TMP; on by default in direct
+  mode inside Lambda).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 import urllib.request
@@ -15,6 +23,7 @@ from pathlib import Path
 
 from contracts.errors import SandboxProtocolError
 from contracts.sandbox_protocol import (
+    REPLY_KEY_ENV,
     CompileReply,
     CompileRequest,
     RunReply,
@@ -23,14 +32,19 @@ from contracts.sandbox_protocol import (
     TestPayload,
     decode_request,
     error_reply,
+    reply_key,
+    seal,
 )
-from judge import settings
+from judge import sandbox, settings
 from judge.languages import get_language
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox
+from judge.sandbox import hardening
 from judge.selftest import self_test
 
 log = logging.getLogger(__name__)
 INPUT_FETCH_TIMEOUT_S = 30
+# Read once and removed from the environment: no process started later inherits it.
+_REPLY_KEY = reply_key(os.environ.pop(REPLY_KEY_ENV, None))
 
 
 def _fetch_input(test: TestPayload, path: Path) -> TestInput:
@@ -43,6 +57,14 @@ def _fetch_input(test: TestPayload, path: Path) -> TestInput:
 
 
 def handle(event: object) -> dict:
+    scrub_between_invocations()
+    try:
+        return _handle(event)
+    finally:
+        scrub_between_invocations()
+
+
+def _handle(event: object) -> dict:
     try:
         request = decode_request(event)
     except SandboxProtocolError as error:
@@ -50,12 +72,23 @@ def handle(event: object) -> dict:
     language = get_language(request.language)
     if isinstance(request, CompileRequest):
         compiled = compile_in_sandbox(language, request.source)
-        return CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
-                            compiled.observation).to_wire()
-    if isinstance(request, RunRequest):
-        return _run_batch(request, language).to_wire()
-    report = self_test(language)
-    return SelfTestReply(report.ok, report.detail).to_wire()
+        reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
+                             compiled.observation).to_wire()
+    elif isinstance(request, RunRequest):
+        reply = _run_batch(request, language).to_wire()
+    else:
+        report = self_test(language)
+        reply = SelfTestReply(report.ok, report.detail).to_wire()
+    return seal(reply, _REPLY_KEY, request.nonce)
+
+
+def scrub_between_invocations() -> None:
+    """Direct mode: no process of an earlier run alive, nothing of it in the scratch directory."""
+    if not sandbox.runs_as_our_uid():
+        return  # every run had another uid (and, with bwrap, its own /tmp and pid namespace)
+    hardening.sweep()
+    if settings.current().scrub_tmp:
+        hardening.empty_directory(Path(tempfile.gettempdir()))
 
 
 def _run_batch(request: RunRequest, language) -> RunReply:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from contracts.errors import MessageError, ProblemNotFound
 from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
+from contracts.sandbox_protocol import REPLY_KEY_ENV, reply_key
 from judge import settings
 from judge.engine import JudgeOptions, judge_submission
 from judge.languages import get_language
@@ -96,7 +97,8 @@ def from_environment() -> Worker:
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     bucket = os.environ["SUBMISSIONS_BUCKET"]
     store = DatabasePackageStore.from_environment()
-    runner = LambdaRunner(boto3.client("lambda"), os.environ["SANDBOX_FUNCTION"], s3, bucket)
+    runner = LambdaRunner(boto3.client("lambda"), os.environ["SANDBOX_FUNCTION"], s3, bucket,
+                          reply_key(os.environ.get(REPLY_KEY_ENV)))
     webhook_secret = None
     if os.environ.get("RESULT_WEBHOOK_URL") and os.environ.get("RESULT_WEBHOOK_SECRET_ARN"):
         secrets = boto3.client("secretsmanager")

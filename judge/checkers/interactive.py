@@ -53,6 +53,7 @@ from judge.checkers.custom_validator import (
     _kill_group,
 )
 from judge.problem.model import Problem, TestCase
+from judge.sandbox import hardening
 from judge.sandbox.api import Observation, Outcome, RunSpec
 from judge.verdict import Verdict
 
@@ -132,22 +133,32 @@ def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, 
             return _not_run("the validator did not start"), CheckResult.judge_error(
                 f"cannot start the output validator: {error}")
         _close(to_sub_write)  # the validator's stdout: only it may hold the write end
-        spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
-        try:
-            running = start(spec)
-        except Exception as error:
-            _close(to_val_write, to_sub_read, to_val_read)
-            _kill_group(process)
-            process.wait()
-            return _not_run(f"could not start: {error}"), CheckResult.judge_error(
-                f"the sandbox could not start the submission: {error}")
-        _close(to_val_write)  # the submission's stdout: only it may hold the write end
-        # We keep both read ends, to see each side's output close (POLLHUP). The validator's we also
-        # drain once the submission is gone, so a chatty validator neither blocks nor dies of
-        # SIGPIPE; the submission's we close once the validator is gone (it gets SIGPIPE, as with
-        # problemtools, and rule 3 does not count that as a crash).
-        return _supervise(problem, test, validator, work, process, running,
-                          val_out=to_sub_read, sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s)
+        with hardening.owned(process.pid):  # the sandbox's sweeps must spare our validator
+            return _start_and_supervise(problem, test, validator, work, process, start, submission_spec,
+                                        to_sub_read=to_sub_read, to_val_read=to_val_read,
+                                        to_val_write=to_val_write)
+
+
+def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
+                         process: subprocess.Popen, start, submission_spec: RunSpec, *, to_sub_read: int,
+                         to_val_read: int, to_val_write: int) -> tuple[Observation, CheckResult]:
+    """Start the submission wired to the running validator, then supervise both."""
+    spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
+    try:
+        running = start(spec)
+    except Exception as error:
+        _close(to_val_write, to_sub_read, to_val_read)
+        _kill_group(process)
+        process.wait()
+        return _not_run(f"could not start: {error}"), CheckResult.judge_error(
+            f"the sandbox could not start the submission: {error}")
+    _close(to_val_write)  # the submission's stdout: only it may hold the write end
+    # We keep both read ends, to see each side's output close (POLLHUP). The validator's we also
+    # drain once the submission is gone, so a chatty validator neither blocks nor dies of
+    # SIGPIPE; the submission's we close once the validator is gone (it gets SIGPIPE, as with
+    # problemtools, and rule 3 does not count that as a crash).
+    return _supervise(problem, test, validator, work, process, running,
+                      val_out=to_sub_read, sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s)
 
 
 def _watch_hangup(fd: int, stop: threading.Event, on_hangup: Callable[[], None]) -> None:

@@ -39,6 +39,11 @@ def isolation_mode() -> str:
     return _current().mode
 
 
+def runs_as_our_uid() -> bool:
+    """Whether programs run as this process's own uid (direct mode without root: AWS Lambda)."""
+    return _current().same_uid
+
+
 def describe_isolation() -> str:
     return _current().describe()
 
@@ -55,5 +60,6 @@ __all__ = [
     "isolation_mode",
     "remove_tree",
     "run",
+    "runs_as_our_uid",
     "start",
 ]

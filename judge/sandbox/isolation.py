@@ -76,6 +76,12 @@ class Isolation:
     def separate_uid(self) -> bool:
         return self.as_root
 
+    @property
+    def same_uid(self) -> bool:
+        """Programs run as our own uid (direct mode without root, as in AWS Lambda): they can
+        signal us and our launchers, so hardening.py's defences are on."""
+        return self.mode == "direct" and not self.as_root
+
     def describe(self) -> str:
         if self.mode == "bwrap":
             how = (
@@ -452,7 +458,14 @@ def current() -> Isolation:
         return iso
     if want == "bwrap":
         raise RuntimeError("JUDGE_SANDBOX_MODE=bwrap needs root and a working bubblewrap")
-    return Isolation(mode="direct", **common)
+    iso = Isolation(mode="direct", **common)
+    if iso.same_uid:
+        # Programs share our uid. Before the first one runs, this process becomes their
+        # subreaper and stops being readable to them (see hardening.py).
+        from judge.sandbox import hardening
+
+        hardening.harden_this_process()
+    return iso
 
 
 def _reuse_works(iso: Isolation) -> bool:

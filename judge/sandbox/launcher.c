@@ -481,6 +481,7 @@ static void serve_one(pid_t server, char *buf, size_t len, const int *fds, int n
 }
 
 static int serve(void) {
+    if (prctl(PR_SET_DUMPABLE, 0) < 0) return 1; /* as in launch(): nothing of ours is readable */
     close_from(SERVER_FD + 1); /* whatever the judge leaked stays out of every later run */
     signal(SIGPIPE, SIG_IGN); /* a judge gone mid-answer is not our death: EOF ends us */
     if (chdir("/") < 0) return 1;
@@ -570,6 +571,10 @@ int main(int argc, char **argv) {
 }
 
 static int launch(int argc, char **argv) {
+    /* Non-dumpable first: in direct mode the program shares our uid, and a dumpable launcher would
+     * let it open /proc/<us>/fd/3 and write its own report (or read our memory). exec resets the
+     * flag, so the program itself stays an ordinary process. */
+    if (prctl(PR_SET_DUMPABLE, 0) < 0) return 120;
     int opt;
     while ((opt = getopt(argc, argv, "+r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:J:s:W:B:H")) != -1) {
         switch (opt) {

@@ -94,6 +94,29 @@ def launcher_command() -> tuple[str, ...]:
         return _python_launcher()
 
 
+@cache
+def sealed_launcher(path: str) -> str:
+    """A path that executes an unchangeable copy of the launcher at `path`: a sealed memfd, run
+    through /proc/self/fd (the exec'ing process's own fd table: the fd is inherited, close-on-exec).
+
+    Direct mode needs it: the program runs as our uid and could overwrite a launcher that lives in a
+    cache directory of that uid, and every later run would then start the program's code unwatched.
+    Falls back to `path` where memfds cannot be sealed."""
+    import fcntl
+
+    data = Path(path).read_bytes()
+    try:
+        fd = os.memfd_create("judge-launcher", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    except (AttributeError, OSError):
+        return path
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS,
+                fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    return f"/proc/self/fd/{fd}"
+
+
 def _python_launcher() -> tuple[str, ...]:
     # -I -S: a bare interpreter, small RSS (which is what its children start from); the real
     # binary, not a venv symlink, so that binding sys.base_prefix makes it visible in bwrap

@@ -64,6 +64,14 @@ class Report:
 
     @classmethod
     def parse(cls, text: str) -> Report:
+        """The report; a line that does not parse makes it incomplete (never an exception)."""
+        try:
+            return cls._parse(text)
+        except (ValueError, KeyError):
+            return cls(error="launcher: malformed report")
+
+    @classmethod
+    def _parse(cls, text: str) -> Report:
         rep = cls()
         for line in text.splitlines():
             fields = dict(f.split("=", 1) for f in line.split() if "=" in f)

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Self
 
-from judge.sandbox import isolation
+from judge.sandbox import hardening, isolation
 from judge.sandbox.api import MemoryModel, Observation, Outcome, RunSpec
-from judge.sandbox.launcher_build import launcher_command
+from judge.sandbox.launcher_build import launcher_command, sealed_launcher
 from judge.sandbox.outcome import Report, classify, exit_fields, memory_kb
 
 MIB = 1 << 20
@@ -117,6 +117,11 @@ class RunningProgram:
         self._server: isolation.LaunchServer | None = None  # forks our launcher (no exec per run)
         self._pidfd: int | None = None  # the launcher's, when the server started it
         self._await_launcher = False  # wait for the launcher's exit, not just for the run's end
+        # Direct mode as one uid (Lambda): the program may kill its launcher; we watch the launcher
+        # (a pidfd) and sweep what it leaves behind ourselves.
+        self._direct = self._iso.same_uid
+        self._launcher_fd: int | None = None
+        self._launcher_gone = False
         self._spawn()
         if background:
             self._thread = threading.Thread(
@@ -156,7 +161,9 @@ class RunningProgram:
                 tmp_bytes=spec.limits.file_size_mib * MIB,
             )
         else:
-            prefix = list(launcher)
+            # Direct mode: the program could rewrite a launcher file of its own uid for the next
+            # run; a sealed in-memory copy is one nobody can change.
+            prefix = [sealed_launcher(launcher[0])] if len(launcher) == 1 and iso.same_uid else list(launcher)
         if prefix == list(launcher) and len(launcher) == 1:
             self._server = iso.launch_server(launcher[0])
         env = dict(spec.env)  # the whole environment, also for bwrap: nothing of the judge's
@@ -241,6 +248,9 @@ class RunningProgram:
         finally:
             for fd in theirs:
                 os.close(fd)
+        if self._direct and self._pidfd is None:
+            hardening.own(self.pid)
+            self._launcher_fd = os.pidfd_open(self.pid)
 
     # -- pump ----------------------------------------------------------------------------------
 
@@ -251,6 +261,8 @@ class RunningProgram:
         poller = select.poll()
         for fd in self._fds:
             poller.register(fd, select.POLLIN)
+        if self._launcher_fd is not None:
+            poller.register(self._launcher_fd, select.POLLIN)
         deadline = self.start_time + lim.wall_time_s + BACKSTOP_GRACE_S
         backstopped = False
         while self._fds:
@@ -263,6 +275,10 @@ class RunningProgram:
                 deadline = time.monotonic() + 1.0
                 continue
             for fd, _ in poller.poll(left * 1000):
+                if fd == self._launcher_fd:
+                    poller.unregister(fd)
+                    self._launcher_exited()
+                    continue
                 data = os.read(fd, READ_CHUNK)
                 kind = self._fds[fd]
                 if not data:
@@ -285,6 +301,10 @@ class RunningProgram:
                     self._stderr_tail = (self._stderr_tail + data)[-STDERR_TAIL:]
                 else:
                     self._report += data
+        self._reap_launcher(backstopped)
+
+    def _reap_launcher(self, backstopped: bool) -> None:
+        """Our pipes are done with: close what is left and wait for the launcher we started."""
         for fd in list(self._fds):
             os.close(fd)
         self._fds.clear()
@@ -303,6 +323,18 @@ class RunningProgram:
             os.close(self._pidfd)
             self._pidfd = None
 
+    def _launcher_exited(self) -> None:
+        """The launcher is gone. Its last act is the report; without one the program killed it,
+        and whatever the program left running still holds our pipes: sweep it now."""
+        self._launcher_gone = True
+        if not Report.parse(self._report.decode(errors="replace")).complete:
+            time.sleep(0.001)  # a report written just before the exit is still in the pipe: read it
+            for fd, kind in list(self._fds.items()):
+                if kind == "report":
+                    self._report += _drain(fd)
+            if not Report.parse(self._report.decode(errors="replace")).complete:
+                hardening.sweep()
+
     def _backstop(self) -> None:
         """The launcher did not finish in time (it never should): kill it and its program."""
         try:
@@ -312,12 +344,8 @@ class RunningProgram:
                 os.kill(self.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes the namespace down
         except ProcessLookupError:
             pass
-        rep = Report.parse(self._report.decode(errors="replace"))
-        if self._iso.mode == "direct" and rep.program_pid:
-            try:
-                os.killpg(rep.program_pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        if self._direct:
+            hardening.sweep()
         if self._slot is not None:
             isolation.kill_uid(self._iso.uid_base + self._slot)
 
@@ -337,12 +365,18 @@ class RunningProgram:
             self._observation = _sandbox_error(f"sandbox failure: {e!r}")
         finally:
             self._cleanup()
+            if self._direct:
+                hardening.disown(self.pid)
+                hardening.sweep()  # nothing of this run outlives it, launcher killed or not
             self._done.set()
 
     def _cleanup(self) -> None:
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+        if self._launcher_fd is not None:
+            os.close(self._launcher_fd)
+            self._launcher_fd = None
         if self._control >= 0:
             os.close(self._control)
             self._control = -1
@@ -363,6 +397,11 @@ class RunningProgram:
 
     def _observe(self) -> Observation:
         rep = Report.parse(self._report.decode(errors="replace"))
+        if self._direct and not rep.complete and not rep.error:
+            # Only the program (same uid) can end the launcher before its report: the program's
+            # failure, and nothing it wrote to stderr may travel on as our explanation.
+            return Observation(Outcome.RUNTIME_ERROR, None, None, 0, 0, 0, stdout=b"".join(self._stdout),
+                               detail="the program ended its launcher (no report)")
         outcome, detail = classify(
             self.spec.limits,
             rep,
@@ -416,6 +455,17 @@ class RunningProgram:
         if not self._done.is_set():
             self.kill()
         self.wait()
+
+
+def _drain(fd: int) -> bytes:
+    """What is in the pipe now, without blocking."""
+    data = b""
+    while select.select([fd], [], [], 0)[0]:
+        chunk = os.read(fd, READ_CHUNK)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def fcntl_dup(fd: int) -> int:

@@ -22,6 +22,7 @@ import time
 import warnings  # noqa: F401  os.execvp imports it lazily: after the uid switch it may be unreadable
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 SAMPLE_S = 0.010
 ST_RLIMIT, ST_SETSID, ST_CHDIR, ST_IDS, ST_EXEC = 1, 2, 3, 4, 5
@@ -133,6 +134,7 @@ def main():
 
     Long because it mirrors launcher.c's main step by step, so the two can be read side by side;
     this fallback only runs on a host without a C compiler."""
+    prctl(PR_SET_DUMPABLE, 0)  # as launcher.c: the program must not reach our report pipe
     opts, argv = getopt.getopt(sys.argv[1:], "r:c:t:w:a:S:m:f:p:P:n:u:g:d:Ke:C")
     o = {"r": -1, "c": -1, "t": 1000, "w": 3000, "a": 0, "S": 0, "m": 0, "f": 0, "p": 64, "P": "s",
          "n": 64, "u": -1, "g": -1, "d": None, "K": False}  # fmt: skip

@@ -13,8 +13,8 @@ import pytest
 
 from backend import admin
 from backend.admin_cli import main as admin_main
-from store import repositories as repo
 from pipeline.problem_cache import ProblemCache
+from store import repositories as repo
 from store.package_store import DatabasePackageStore
 from store.packages import PackageError, fetch_package, pack_package, store_package
 

@@ -1,18 +1,29 @@
 """The sandbox function's handler with the real sandbox, and the LambdaRunner speaking to it."""
 
 import base64
+import gzip
+import importlib
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
-from contracts.sandbox_protocol import artifact_to_wire, limits_to_wire, observation_from_wire
+from contracts.errors import SandboxInvokeError, SandboxProtocolError
+from contracts.sandbox_protocol import (
+    REPLY_KEY_ENV,
+    RunReply,
+    artifact_to_wire,
+    limits_to_wire,
+    observation_from_wire,
+    open_sealed,
+)
 from judge.languages import LANGUAGES
 from judge.runner import TestInput
 from judge.sandbox.api import Limits, Outcome
-from pipeline import lambda_runner
+from pipeline import lambda_runner, sandbox_function
 from pipeline.lambda_runner import LambdaRunner
 from pipeline.sandbox_function import handle
 
@@ -93,3 +104,97 @@ def test_lambda_runner_batches_to_fit_the_payload_limit(tmp_path, monkeypatch):
     assert [o.stdout for o in observations] == [Path(t.input_path).read_bytes() for t in tests]
     assert len(client.calls) > 2  # one compile and several run batches
     assert all(len(json.dumps(call)) < 4000 + len(artifact_to_wire(compiled.artifact)) + 2048 for call in client.calls)
+
+
+KEY = b"k" * 40
+
+
+class Meddled(InProcessLambda):
+    """The real handler, except that for the test named `culprit` the reply is replaced the way a
+    program in the sandbox could: its own reply through the Runtime API, or the runtime killed."""
+
+    def __init__(self, culprit: str, how: str):
+        super().__init__()
+        self.culprit, self.how = culprit, how
+
+    def invoke(self, FunctionName, InvocationType, Payload):
+        request = json.loads(Payload)
+        names = [t["name"] for t in request.get("tests", [])]
+        if self.culprit not in names:
+            return super().invoke(FunctionName, InvocationType, Payload)
+        self.calls.append(request)
+        if self.how == "killed":
+            body, error = json.dumps({"errorType": "Runtime.ExitError",
+                                      "errorMessage": "Runtime exited with error: signal: killed"}), "Unhandled"
+        else:  # a well-formed, unsealed reply saying every test passed in no time
+            forged = {"outcome": "OK", "exit_code": 0, "signal": None, "cpu_ms": 1, "wall_ms": 1, "memory_kb": 1,
+                      "detail": "", "stderr_b64": "", "stdout_gz_b64": base64.b64encode(gzip.compress(b"42\n")).decode()}
+            body, error = json.dumps({"version": 1, "observations": [forged] * len(names)}), None
+
+        class Body:
+            def read(self):
+                return body.encode()
+
+        return {"Payload": Body(), **({"FunctionError": error} if error else {})}
+
+
+@pytest.fixture
+def keyed(monkeypatch):
+    monkeypatch.setattr(sandbox_function, "_REPLY_KEY", KEY)
+
+
+def _tests(tmp_path, n=3):
+    out = []
+    for i in range(n):
+        path = tmp_path / f"{i}.in"
+        path.write_bytes(f"input {i}\n".encode())
+        out.append(TestInput(str(i), path))
+    return out
+
+
+def test_replies_are_sealed_and_the_worker_opens_only_sealed_ones(tmp_path, keyed):
+    runner = LambdaRunner(InProcessLambda(), "sandbox", reply_key=KEY)
+    compiled = runner.compile(LANGUAGES["c"], ECHO_C)
+    observations = runner.run(LANGUAGES["c"], compiled, _tests(tmp_path), Limits())
+    assert [o.stdout for o in observations] == [b"input 0\n", b"input 1\n", b"input 2\n"]
+    sealed = handle({"version": 1, "action": "self_test", "language": "c", "nonce": "n" * 32})
+    assert set(sealed) == {"version", "sealed", "mac"}
+    assert open_sealed(sealed, KEY, "n" * 32)["ok"] is True
+    with pytest.raises(SandboxProtocolError, match="seal does not match"):
+        open_sealed(sealed, KEY, "another nonce, another call")  # a genuine reply, replayed
+    with pytest.raises(SandboxInvokeError, match="not sealed"):
+        LambdaRunner(InProcessLambda(), "sandbox", reply_key=b"x" * 40)._invoke({"version": 9})
+
+
+@pytest.mark.parametrize("how", ["forged", "killed"])
+def test_interference_is_the_culprits_runtime_error_and_nobody_elses(tmp_path, keyed, how):
+    client = Meddled("1", how)
+    runner = LambdaRunner(client, "sandbox", reply_key=KEY)
+    compiled = runner.compile(LANGUAGES["c"], ECHO_C)
+    observations = runner.run(LANGUAGES["c"], compiled, _tests(tmp_path), Limits())
+    assert [o.outcome for o in observations] == [Outcome.OK, Outcome.RUNTIME_ERROR, Outcome.OK]
+    assert "interfered with its sandbox" in observations[1].detail
+    assert observations[0].stdout == b"input 0\n" and observations[2].stdout == b"input 2\n"
+    assert len(client.calls) == 5  # compile, the batch, test 0 alone, test 1 alone, test 2 (the rest)
+
+
+def test_the_reply_key_never_stays_in_the_environment(monkeypatch):
+    monkeypatch.setenv(REPLY_KEY_ENV, "s" * 40)
+    module = importlib.reload(sandbox_function)
+    try:
+        assert REPLY_KEY_ENV not in os.environ and module._REPLY_KEY == b"s" * 40
+    finally:
+        monkeypatch.delenv(REPLY_KEY_ENV, raising=False)
+        importlib.reload(sandbox_function)
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("cpu_ms", 2**40, "cpu_ms"), ("exit_code", "0", "exit_code"), ("signal", 999, "signal"),
+    ("memory_kb", True, "memory_kb"), ("outcome", "FINE", "outcome"),
+    ("stdout_gz_b64", base64.b64encode(gzip.compress(b"\0" * (2 << 20))).decode(), "decompressed"),
+])
+def test_a_reply_out_of_bounds_is_refused(field, value, reason):
+    wire = {"outcome": "OK", "exit_code": 0, "signal": None, "cpu_ms": 1, "wall_ms": 1, "memory_kb": 1,
+            "detail": "", "stderr_b64": "", "stdout_gz_b64": base64.b64encode(gzip.compress(b"")).decode()}
+    with pytest.raises(SandboxProtocolError, match=reason):
+        RunReply.from_wire({"version": 1, "observations": [{**wire, field: value}]}, max_stdout=1 << 20)
