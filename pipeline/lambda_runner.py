@@ -38,7 +38,10 @@ from judge.sandbox.api import Limits, Observation, Outcome
 
 log = logging.getLogger(__name__)
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
-PRESIGNED_URL_TTL_S = 900
+# A presigned URL is a bearer token until it expires: signed per batch, just before the call, and the
+# sandbox fetches every input before it runs anything (the bucket also refuses it from elsewhere).
+PRESIGNED_URL_TTL_S = 120
+URL_PAYLOAD_BYTES = 2048
 WALL_CLAIM_SLACK_MS = 2000  # a batch's reported walls may not add up to more than the call took
 # How Lambda reports an execution environment whose runtime process died during the invocation.
 DIED = ("Runtime.ExitError", "Runtime.Unknown")
@@ -56,6 +59,7 @@ class LambdaRunner:
         self.s3 = s3_client
         self.bucket = bucket
         self.reply_key = reply_key
+        self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
 
     def _invoke(self, payload: dict) -> object:
         """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
@@ -91,24 +95,26 @@ class LambdaRunner:
             return TestPayload(test.name, input=test.input_path.read_bytes())
         if self.s3 is None or self.bucket is None:
             raise SandboxInvokeError(f"input of {test.name} is {size} bytes and no bucket is configured for it")
-        return TestPayload(test.name, input_url=self._upload_input(test.input_path))
+        return TestPayload(test.name, input_url=self._presigned_input(test.input_path))
 
-    def _upload_input(self, path: Path) -> str:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        key = f"testdata/{digest}"
-        self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+    def _presigned_input(self, path: Path) -> str:
+        """A fresh short-lived URL for the input, uploaded once per content (per worker environment)."""
+        key = self._staged.get(path)
+        if key is None:
+            key = f"testdata/{hashlib.sha256(path.read_bytes()).hexdigest()}"
+            self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+            self._staged[path] = key
         return self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                               ExpiresIn=PRESIGNED_URL_TTL_S)
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
             limits: Limits) -> list[Observation]:
-        request = RunRequest(language.name, compiled.artifact, limits, tuple(self._payload(t) for t in tests),
-                             compiled.main_class)
+        request = RunRequest(language.name, compiled.artifact, limits, (), compiled.main_class)
         artifact_wire = artifact_to_wire(compiled.artifact)
-        pending = list(request.tests)
+        pending = list(tests)
         observations: list[Observation] = []
         while pending:
-            batch = _next_batch(pending, len(artifact_wire) + 1024)
+            batch = [self._payload(test) for test in _next_batch(pending, len(artifact_wire) + 1024)]
             try:
                 done = self._run_batch(request, batch, artifact_wire)
             except Interference as error:
@@ -148,13 +154,19 @@ class LambdaRunner:
         return observations
 
 
-def _next_batch(pending: list[TestPayload], base_size: int) -> list[TestPayload]:
+def _wire_size(test: TestInput) -> int:
+    size = test.input_path.stat().st_size
+    return (size + 2) // 3 * 4 + 256 if size <= INLINE_INPUT_LIMIT else URL_PAYLOAD_BYTES
+
+
+def _next_batch(pending: list[TestInput], base_size: int) -> list[TestInput]:
+    """As many of the next tests as fit one request (always at least one)."""
     batch, size = [], base_size
-    for payload in pending:
-        item = len(json.dumps(payload.to_wire()))
+    for test in pending:
+        item = _wire_size(test)
         if batch and size + item > MAX_REQUEST_BYTES:
             break
-        batch.append(payload)
+        batch.append(test)
         size += item
     return batch
 

@@ -2,6 +2,17 @@
 # worker_<lang> (async) → sandbox_<lang> (sync) → completion queue → backend consumer.
 
 locals {
+  sandbox_s3_endpoint_ids = [for endpoint in [module.network.sandbox_s3_endpoint] : endpoint.id if endpoint != null]
+
+  # What the VPC may resolve under the DNS firewall: AWS's names, the VPC's own, and the hosts the
+  # workers must reach outside AWS (the webhook, an existing database by name).
+  dns_allowed_domains = distinct(concat(
+    ["amazonaws.com", "*.amazonaws.com", "*.internal"],
+    var.dns_allowed_domains,
+    var.result_webhook_url == null ? [] : [regex("^https://([^/:?#]+)", var.result_webhook_url)[0]],
+    try(can(cidrhost("${var.existing_database.host}/32", 0)) ? [] : [var.existing_database.host], []),
+  ))
+
   build_dir = coalesce(var.build_dir, "${path.module}/../build")
 
   # One worker and one sandbox per key; shared with tools/check_lambda_size.py.
@@ -87,6 +98,8 @@ module "bucket" {
 
   submission_expiration_days = var.submission_expiration_days
   testdata_expiration_days   = var.testdata_expiration_days
+  testdata_prefix            = local.testdata_prefix
+  testdata_read_vpce_ids     = local.sandbox_s3_endpoint_ids
 }
 
 module "network" {
@@ -109,6 +122,20 @@ module "network" {
   sandbox_s3_get_object_arns = var.sandbox_large_input_access ? ["${module.bucket.bucket_arn}/${local.testdata_prefix}*"] : []
   sandbox_s3_signer_arns     = local.worker_role_arn_patterns
   worker_egress              = merge(local.db_egress, local.backend_egress)
+  dns_firewall               = var.dns_firewall
+  dns_allowed_domains        = local.dns_allowed_domains
+}
+
+# The key that seals the sandbox functions' replies (contracts/sandbox_protocol.py): a program in a
+# sandbox can post a reply of its own through the Runtime API, and the worker must tell it from the
+# handler's. Made once (244 random bits from two UUIDs), kept in state, set only on the workers and
+# the sandboxes. Replace it with `terraform apply -replace=terraform_data.sandbox_reply_key`.
+resource "terraform_data" "sandbox_reply_key" {
+  input = sensitive(sha256("${uuid()}/${uuid()}"))
+
+  lifecycle {
+    ignore_changes = [input]
+  }
 }
 
 module "database" {
@@ -162,7 +189,10 @@ module "sandbox" {
   reserved_concurrency   = var.sandbox_reserved_concurrency
   tracing_enabled        = false # the X-Ray write permission would be one more thing the submission could use
   log_retention_days     = var.log_retention_days
-  environment            = { JUDGE_LANGUAGES = join(",", each.value.languages) }
+  environment = {
+    JUDGE_LANGUAGES   = join(",", each.value.languages)
+    SANDBOX_REPLY_KEY = terraform_data.sandbox_reply_key.output
+  }
   vpc_config = {
     subnet_ids         = module.network.sandbox_subnet_ids
     security_group_ids = [module.network.sandbox_security_group_id]
@@ -187,6 +217,7 @@ module "worker" {
   environment = merge(var.extra_environment, local.optional_worker_env, {
     JUDGE_LANGUAGES      = join(",", each.value.languages)
     SANDBOX_FUNCTION     = module.sandbox[each.key].function_name
+    SANDBOX_REPLY_KEY    = terraform_data.sandbox_reply_key.output
     SUBMISSIONS_BUCKET   = module.bucket.bucket_name
     COMPLETION_QUEUE_URL = module.queues.queues["completion"].url
     DB_SECRET_ARN        = module.database.secret_arn

@@ -557,3 +557,15 @@ variable "bucket_kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "dns_firewall" {
+  description = "Route 53 Resolver DNS Firewall on the VPC: every name outside AWS's, the VPC's, the webhook's, an existing database's and dns_allowed_domains gets NXDOMAIN, so DNS is no channel out of the sandboxes. It applies to the whole VPC (a bring-your-own VPC included): list there what else its other tenants resolve."
+  type        = bool
+  default     = true
+}
+
+variable "dns_allowed_domains" {
+  description = "More domains the VPC may resolve under the DNS firewall (Route 53 wildcard syntax, e.g. \"*.example.com\")."
+  type        = list(string)
+  default     = []
+}

@@ -14,18 +14,40 @@ bubblewrap (network, uts, mount template) and gets fresh mount/ipc/pid namespace
 costs a fraction of a whole bwrap per run. Memory and CPU come from the launcher's
 getrusage(RUSAGE_CHILDREN), so the judge's own size never shows (outcome.py has the MLE rule).
 
-What a submission can still do in direct mode without root (AWS Lambda: no namespaces, one uid):
-  - read /proc/<pid>/{environ,cmdline,fd,maps,...} of every process of that uid (the Lambda runtime
-    and the sandbox function's handler included) and signal them, kill(-1, SIGKILL) included,
-    which ends the sandbox function's invocation (the worker sees a failed invoke);
-  - open network connections the function's network allows; write files anywhere the uid may
-    (/tmp: RLIMIT_FSIZE caps each file, not their number), which persist until the execution
-    environment is recycled unless the caller cleans them;
-  - read anything the uid can read (the function code, its layers).
+What a submission can still do in direct mode without root (AWS Lambda: no namespaces, one uid),
+each item with the test that bounds it (tests/judge/adversarial/test_direct_mode.py unless named;
+tests/judge/sandbox/test_other_modes.py runs those files as an unprivileged uid):
+  - signal every process of its uid. Killing its launcher ends its own run as RUNTIME_ERROR at once,
+    its stderr kept out of the reason, and whatever it started is swept (the judge is its subreaper):
+    test_an_escape_that_kills_its_launcher_leaves_nothing_behind (a later victim's run stays
+    ACCEPTED, unread and unwritten). Killing the sandbox function's handler ends the invocation; the
+    worker runs the batch again one test per call and the test that does it is a RUNTIME_ERROR, not
+    a retry of anyone's submission: tests/pipeline/test_sandbox_function.py::
+    test_interference_is_the_culprits_runtime_error_and_nobody_elses[killed];
+  - reach the Lambda Runtime API and post a reply in the handler's name: the worker opens only
+    replies sealed with the handler's key for that call's nonce, and treats any other as that test's
+    RUNTIME_ERROR: tests/pipeline/test_sandbox_function.py (…[forged],
+    test_replies_are_sealed_and_the_worker_opens_only_sealed_ones,
+    test_the_reply_key_never_stays_in_the_environment);
+  - read what its uid can read: the function's code and layers, its own inputs, /proc of dumpable
+    processes of its uid. The judge and the launcher are not dumpable (no environ, mem or fd of
+    theirs is readable: test_no_ancestor_is_readable, and `#include "/proc/<judge>/environ"` reads
+    nothing: test_an_include_of_an_absolute_path_reads_nothing_of_the_judge). It cannot write its
+    report for it (test_a_forged_report_is_never_believed) or replace the launcher that starts the
+    next run (a sealed in-memory copy: test_a_rewritten_launcher_on_disk_is_not_what_runs_next);
+  - write files where its uid may: RLIMIT_FSIZE caps each one; the sandbox function empties /tmp
+    and sweeps every process before and after each invocation:
+    tests/pipeline/test_sandbox_warm.py::test_nothing_of_one_invocation_reaches_the_next;
+  - use the network the function has: HTTPS to the sandboxes' own S3 endpoint only (GetObject of
+    testdata/* presigned by a worker, usable only through that endpoint, for two minutes), and DNS
+    for AWS's and the VPC's names only (the DNS firewall answers NXDOMAIN to the rest). That is
+    configuration, checked by terraform/tests/judge.tftest.hcl (run "sandboxes_are_isolated") but
+    not exercised here: LocalStack neither filters DNS nor enforces bucket policies.
 It cannot exceed its CPU, wall, memory, output, file-size, open-file limits, fork more than its
 task budget (RLIMIT_NPROC = the uid's current tasks + the limit, plus count-and-kill), keep a
-process alive after the run (tree sweep), or see the expected answers: the pipeline runs the
-checker, and keeps credentials, in a different execution environment.
+process alive after the run, or see the expected answers: the worker checks, holds the credentials,
+and re-checks what it is told (bounded fields, capped streams, limits: tests/contracts and
+tests/judge/test_engine_rechecks.py).
 """
 
 from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome, RunSpec

@@ -295,8 +295,25 @@ run "sandboxes_are_isolated" {
     error_message = "The sandbox security group's only egress must be TCP 443 to the sandbox S3 endpoint's prefix list."
   }
   assert {
-    condition     = alltrue([for s in values(module.sandbox) : toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES"])])
-    error_message = "Sandboxes get JUDGE_LANGUAGES and nothing else in their environment."
+    condition     = alltrue([for s in values(module.sandbox) : toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES", "SANDBOX_REPLY_KEY"])])
+    error_message = "Sandboxes get JUDGE_LANGUAGES and their reply key, and nothing else in their environment."
+  }
+  assert {
+    # The worker opens only what its own sandbox sealed: one key at both ends, 256 bits of hex.
+    condition = alltrue([for k, s in module.sandbox :
+    s.environment.SANDBOX_REPLY_KEY == module.worker[k].environment.SANDBOX_REPLY_KEY && length(s.environment.SANDBOX_REPLY_KEY) == 64])
+    error_message = "Each sandbox and its worker must share the reply key."
+  }
+  assert {
+    condition     = module.network.dns_firewall_rule_group_id != null
+    error_message = "DNS from the VPC (the sandboxes' one channel security groups do not filter) must go through the DNS firewall."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(module.bucket.policy).Statement :
+      st.Sid == "TestdataOnlyThroughTheSandboxEndpoint" && st.Effect == "Deny" && st.Action == "s3:GetObject" &&
+      st.Resource == "${module.bucket.bucket_arn}/testdata/*" &&
+    try(st.Condition.StringNotEquals["aws:SourceVpce"], null) == [module.network.sandbox_s3_endpoint.id]])
+    error_message = "A presigned testdata/ URL must work only through the sandboxes' own S3 endpoint."
   }
   assert {
     # Allowed: writing their own logs, and ENI management that the Deny keeps from the code.
@@ -552,4 +569,31 @@ run "existing_database_must_be_described" {
   }
 
   expect_failures = [var.existing_database]
+}
+
+run "dns_firewall_allows_what_the_workers_resolve" {
+  command = apply
+
+  variables {
+    result_webhook_url  = "https://hooks.example.com/judge"
+    dns_allowed_domains = ["*.corp.example"]
+  }
+
+  assert {
+    condition     = alltrue([for d in ["amazonaws.com", "*.amazonaws.com", "*.internal", "hooks.example.com", "*.corp.example"] : contains(local.dns_allowed_domains, d)])
+    error_message = "The DNS allow list must hold AWS's names, the VPC's, the webhook's host and the extra domains."
+  }
+}
+
+run "dns_firewall_off" {
+  command = apply
+
+  variables {
+    dns_firewall = false
+  }
+
+  assert {
+    condition     = module.network.dns_firewall_rule_group_id == null
+    error_message = "dns_firewall = false must create no DNS firewall."
+  }
 }

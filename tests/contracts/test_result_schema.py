@@ -41,3 +41,19 @@ def test_a_judged_completion_must_carry_a_result_v1_document():
     broken = {**good, "tests": [{**good["tests"][0], "time_ms": "fast"}]}
     with pytest.raises(MessageError, match="result v1 document at tests/0/time_ms"):
         CompletionMessage.judged("s1", 1, broken)
+
+
+def test_a_result_always_fits_one_queue_message():
+    from contracts.messages import MAX_RESULT_BYTES
+
+    huge = SubmissionResult(Verdict.WRONG_ANSWER, "cpp", time_ms=5, memory_kb=10, compile_output="é" * 65536,
+                            tests=[TestResult(f"secret/{i}", "secret", Verdict.ACCEPTED, 1, 1, 1, feedback="ü" * 4096)
+                                   for i in range(3000)]).to_json()
+    message = CompletionMessage.judged("s1", 1, huge)
+    assert len(message.to_json()) <= MAX_RESULT_BYTES + 1024
+    kept = message.result
+    assert (kept["verdict"], kept["time_ms"], kept["memory_kb"]) == ("WRONG_ANSWER", 5, 10)
+    assert "of 3000 test results shown" in kept["reason"]
+    validate_result_json(kept)
+    small = _result().to_json()
+    assert CompletionMessage.judged("s1", 1, small).result == small  # untouched when it fits

@@ -83,7 +83,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "expire-staged-testdata"
     status = var.testdata_expiration_days == null ? "Disabled" : "Enabled"
     filter {
-      prefix = "testdata/"
+      prefix = var.testdata_prefix
     }
     expiration {
       days = coalesce(var.testdata_expiration_days, 3650)
@@ -107,14 +107,23 @@ resource "aws_s3_bucket_policy" "tls_only" {
   bucket = aws_s3_bucket.this.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
+    Statement = concat([{
       Sid       = "DenyInsecureTransport"
       Effect    = "Deny"
       Principal = "*"
       Action    = "s3:*"
       Resource  = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
       Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
+      }], length(var.testdata_read_vpce_ids) == 0 ? [] : [{
+      # A presigned testdata/ URL is a bearer token: whoever holds it may read the object until it
+      # expires. Only the sandboxes' own endpoint may use one.
+      Sid       = "TestdataOnlyThroughTheSandboxEndpoint"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:GetObject"
+      Resource  = "${aws_s3_bucket.this.arn}/${var.testdata_prefix}*"
+      Condition = { StringNotEquals = { "aws:SourceVpce" = var.testdata_read_vpce_ids } }
+    }])
   })
 
   # A policy put before the public access block exists could be rejected as public.

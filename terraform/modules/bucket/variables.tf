@@ -77,3 +77,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "testdata_read_vpce_ids" {
+  description = "VPC endpoints through which objects under testdata_prefix may be read; empty allows any (a Deny for every other source otherwise)."
+  type        = list(string)
+  default     = []
+}
+
+variable "testdata_prefix" {
+  description = "Key prefix of the staged test inputs."
+  type        = string
+  default     = "testdata/"
+}

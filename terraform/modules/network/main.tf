@@ -302,3 +302,63 @@ resource "aws_vpc_endpoint" "sandbox_s3" {
     }
   }
 }
+
+# DNS is the one channel security groups do not filter: the VPC resolver answers every subnet, so a
+# submission could leak data in the names it looks up. Route 53 Resolver DNS Firewall answers
+# NXDOMAIN for every name outside the allow list (AWS's own, the VPC's, and what the caller adds).
+# It filters the whole VPC, so the list must hold what the workers resolve too (the root module
+# adds the webhook's and an existing database's host).
+resource "aws_route53_resolver_firewall_domain_list" "allowed" {
+  count   = var.dns_firewall ? 1 : 0
+  name    = "${var.name_prefix}-dns-allowed"
+  domains = var.dns_allowed_domains
+  tags    = var.tags
+}
+
+resource "aws_route53_resolver_firewall_domain_list" "everything" {
+  count   = var.dns_firewall ? 1 : 0
+  name    = "${var.name_prefix}-dns-everything"
+  domains = ["*"]
+  tags    = var.tags
+}
+
+resource "aws_route53_resolver_firewall_rule_group" "this" {
+  count = var.dns_firewall ? 1 : 0
+  name  = "${var.name_prefix}-dns-firewall"
+  tags  = var.tags
+}
+
+resource "aws_route53_resolver_firewall_rule" "allow" {
+  count                   = var.dns_firewall ? 1 : 0
+  name                    = "allow-listed"
+  action                  = "ALLOW"
+  firewall_domain_list_id = aws_route53_resolver_firewall_domain_list.allowed[0].id
+  firewall_rule_group_id  = aws_route53_resolver_firewall_rule_group.this[0].id
+  priority                = 100
+}
+
+resource "aws_route53_resolver_firewall_rule" "block" {
+  count                   = var.dns_firewall ? 1 : 0
+  name                    = "block-the-rest"
+  action                  = "BLOCK"
+  block_response          = "NXDOMAIN"
+  firewall_domain_list_id = aws_route53_resolver_firewall_domain_list.everything[0].id
+  firewall_rule_group_id  = aws_route53_resolver_firewall_rule_group.this[0].id
+  priority                = 200
+}
+
+resource "aws_route53_resolver_firewall_rule_group_association" "this" {
+  count                  = var.dns_firewall ? 1 : 0
+  name                   = "${var.name_prefix}-dns-firewall"
+  firewall_rule_group_id = aws_route53_resolver_firewall_rule_group.this[0].id
+  vpc_id                 = local.vpc_id
+  priority               = var.dns_firewall_priority
+  tags                   = var.tags
+}
+
+# Fail closed: if the firewall cannot be reached, the resolver answers nothing rather than everything.
+resource "aws_route53_resolver_firewall_config" "this" {
+  count              = var.dns_firewall ? 1 : 0
+  resource_id        = local.vpc_id
+  firewall_fail_open = "DISABLED"
+}

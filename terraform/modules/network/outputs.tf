@@ -98,3 +98,8 @@ output "sandbox_s3_endpoint" {
     policy          = aws_vpc_endpoint.sandbox_s3[0].policy
   }, null)
 }
+
+output "dns_firewall_rule_group_id" {
+  description = "The DNS firewall's rule group (null when dns_firewall = false)."
+  value       = try(aws_route53_resolver_firewall_rule_group.this[0].id, null)
+}

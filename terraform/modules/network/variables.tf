@@ -133,3 +133,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "dns_firewall" {
+  description = "Route 53 Resolver DNS Firewall on the VPC: names outside dns_allowed_domains get NXDOMAIN (closes DNS as a channel out of the sandboxes)."
+  type        = bool
+  default     = true
+}
+
+variable "dns_allowed_domains" {
+  description = "Domains the VPC may resolve with the DNS firewall on (Route 53 wildcard syntax, trailing dot optional)."
+  type        = list(string)
+  default     = ["amazonaws.com", "*.amazonaws.com", "*.internal"]
+
+  validation {
+    condition     = length(var.dns_allowed_domains) > 0 && alltrue([for d in var.dns_allowed_domains : can(regex("^(\\*\\.)?[A-Za-z0-9.-]+\\.?$", d))])
+    error_message = "dns_allowed_domains must be domain names, each optionally starting with \"*.\"."
+  }
+}
+
+variable "dns_firewall_priority" {
+  description = "Priority of the firewall rule group's association with the VPC (101-9900; other rule groups on the VPC must not share it)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.dns_firewall_priority >= 101 && var.dns_firewall_priority <= 9900
+    error_message = "dns_firewall_priority must be between 101 and 9900."
+  }
+}

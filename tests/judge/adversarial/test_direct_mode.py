@@ -91,3 +91,17 @@ def test_a_rewritten_launcher_on_disk_is_not_what_runs_next(tmp_path):
     with fresh_workdir() as wd:
         obs = run(RunSpec(argv=["/bin/echo", "still watched"], workdir=wd, limits=FAST, env=dict(ENV)))
     assert obs.outcome == Outcome.OK and obs.stdout == b"still watched\n", obs
+
+
+def test_an_include_of_an_absolute_path_reads_nothing_of_the_judge():
+    """`#include "/proc/<judge>/environ"` would echo the judge's environment into the compile
+    output; the judge is unreadable (direct mode) or invisible (bwrap), and the output is capped."""
+    from judge.languages import LANGUAGES
+    from judge.runner import COMPILE_OUTPUT_LIMIT, compile_in_sandbox
+
+    source = f'#include "/proc/{os.getpid()}/environ"\nint main(void){{return 0;}}\n'.encode()
+    compiled = compile_in_sandbox(LANGUAGES["c"], source)
+    assert not compiled.ok
+    for name in ("PATH=", "HOME=", "PYTHONPATH=", "JUDGE_TEST_NESTED="):
+        assert name not in compiled.output, compiled.output[:500]
+    assert len(compiled.output.encode()) <= COMPILE_OUTPUT_LIMIT + 100
