@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S, misfit
 from contracts.messages import ID_PATTERN
 from judge.problem import load_problem
 from store import repositories as repo
@@ -47,10 +48,17 @@ class ProblemMeta:
 
 def read_problem_meta(package_dir: Path) -> ProblemMeta:
     """Name, type and limits, from the engine's loader (which also validates the package)."""
+    return _meta(_load(package_dir))
+
+
+def _load(package_dir: Path):
     try:
-        problem = load_problem(package_dir)
+        return load_problem(package_dir)
     except Exception as exc:  # the loader's own error names the file and field
         raise AdminError(f"{package_dir}: {exc}") from exc
+
+
+def _meta(problem) -> ProblemMeta:
     kind = "scoring" if problem.is_scoring else "pass-fail"
     if problem.is_interactive:
         kind += " interactive"
@@ -58,10 +66,13 @@ def read_problem_meta(package_dir: Path) -> ProblemMeta:
 
 
 def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
-                   restricted: bool = False, chunk_size: int = MAX_CHUNK) -> ImportedProblem:
+                   restricted: bool = False, chunk_size: int = MAX_CHUNK,
+                   worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
+                   sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S) -> ImportedProblem:
     """Load a package into the database: archive (without submissions/) in chunks, problem row upserted.
 
-    Re-importing updates the row in place; an unchanged package stores no new chunks.
+    Re-importing updates the row in place; an unchanged package stores no new chunks. A problem
+    whose worst case cannot be judged within the deployed timeouts is refused with the reason.
     """
     package_dir = Path(package_dir)
     if not package_dir.is_dir():
@@ -69,7 +80,11 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     pid = problem_id or package_dir.resolve().name
     if not ID_PATTERN.match(pid):
         raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
-    meta = read_problem_meta(package_dir)
+    problem = _load(package_dir)
+    reason = misfit(problem, worker_timeout_s, sandbox_timeout_s)
+    if reason:
+        raise AdminError(f"{package_dir}: cannot be judged within the functions' timeouts: {reason}")
+    meta = _meta(problem)
     data = pack_package(package_dir)
     with db.transaction() as cur:
         sha = store_package(cur, data, chunk_size=chunk_size)

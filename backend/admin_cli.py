@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from backend import admin
+from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("package_dir")
     imp.add_argument("--id", dest="problem_id", help="problem id (default: the directory name)")
     imp.add_argument("--restricted", action="store_true", help="only granted users may submit")
+    imp.add_argument("--worker-timeout", type=float, default=_seconds("WORKER_TIMEOUT_SECONDS", DEFAULT_WORKER_TIMEOUT_S),
+                     help="the workers' timeout the problem must fit (default $WORKER_TIMEOUT_SECONDS or %(default)g)")
+    imp.add_argument("--sandbox-timeout", type=float,
+                     default=_seconds("SANDBOX_TIMEOUT_SECONDS", DEFAULT_SANDBOX_TIMEOUT_S),
+                     help="the sandbox functions' timeout (default $SANDBOX_TIMEOUT_SECONDS or %(default)g)")
     imp.set_defaults(handler=_import_problem)
 
     user = commands.add_parser("create-user", help="create a user and print its bearer token")
@@ -42,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     mig = commands.add_parser("migrate", help="apply pending database migrations")
     mig.set_defaults(handler=_migrate)
     return parser
+
+
+def _seconds(variable: str, default: float) -> float:
+    try:
+        return float(os.environ.get(variable) or default)
+    except ValueError:
+        return default
 
 
 def _database():
@@ -68,7 +82,8 @@ def _run(fn):
 
 @_run
 def _import_problem(db, args) -> int:
-    result = admin.import_problem(db, args.package_dir, problem_id=args.problem_id, restricted=args.restricted)
+    result = admin.import_problem(db, args.package_dir, problem_id=args.problem_id, restricted=args.restricted,
+                                  worker_timeout_s=args.worker_timeout, sandbox_timeout_s=args.sandbox_timeout)
     print(json.dumps({"id": result.id, "name": result.name, "type": result.type, "restricted": result.restricted,
                       "package_sha256": result.package_sha256, "package_bytes": result.package_bytes,
                       "chunks": result.chunks}))

@@ -17,8 +17,13 @@ class SandboxInvokeError(RuntimeError):
     """The sandbox function could not be reached or failed: transient, the worker is retried."""
 
 
+class OutOfTime(RuntimeError):
+    """What is left of the worker's invocation cannot hold the next sandbox call: a retry would have
+    the same budget, so the submission ends FAILED with this reason."""
+
+
 class ProblemNotFound(LookupError):
     """No problem with that id: the submission ends FAILED."""
 
 
-__all__ = ["MessageError", "ProblemNotFound", "SandboxInvokeError", "SandboxProtocolError"]
+__all__ = ["MessageError", "OutOfTime", "ProblemNotFound", "SandboxInvokeError", "SandboxProtocolError"]

@@ -45,6 +45,7 @@ def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db
         "database_credentials": {"username": db_user, "password": db_password},
         "availability_zones": ["us-east-1a", "us-east-1b"],
         "create_vpc_endpoints": False,
+        "vpc_internet_egress": True,  # LocalStack's "VPC" is this host's network
         "enable_flow_logs": False,
         "tracing_enabled": False,
         "create_alarms": True,

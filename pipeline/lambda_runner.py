@@ -18,9 +18,11 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from contracts.errors import SandboxInvokeError, SandboxProtocolError
+from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, batch_capacity
+from contracts.errors import OutOfTime, SandboxInvokeError, SandboxProtocolError
 from contracts.sandbox_protocol import (
     MAX_REQUEST_BYTES,
     CompileReply,
@@ -53,8 +55,11 @@ class Interference(SandboxInvokeError):
 
 class LambdaRunner:
     def __init__(self, lambda_client, function_name: str, s3_client=None, bucket: str | None = None,
-                 reply_key: bytes | None = None):
+                 reply_key: bytes | None = None, sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S):
         self.lambda_client = lambda_client
+        self.sandbox_timeout_s = sandbox_timeout_s
+        # Seconds left of the worker's own invocation (the worker sets it per event); None: no limit.
+        self.remaining_s: Callable[[], float] | None = None
         self.function_name = function_name
         self.s3 = s3_client
         self.bucket = bucket
@@ -114,7 +119,8 @@ class LambdaRunner:
         pending = list(tests)
         observations: list[Observation] = []
         while pending:
-            batch = [self._payload(test) for test in _next_batch(pending, len(artifact_wire) + 1024)]
+            fits = self._tests_per_call(limits)
+            batch = [self._payload(test) for test in _next_batch(pending, len(artifact_wire) + 1024, fits)]
             try:
                 done = self._run_batch(request, batch, artifact_wire)
             except Interference as error:
@@ -123,6 +129,18 @@ class LambdaRunner:
             observations.extend(done)
             pending = pending[len(done):]
         return observations
+
+    def _tests_per_call(self, limits: Limits) -> int:
+        """As many tests as one call can run at their wall limit within the sandbox's timeout and
+        what is left of ours; OutOfTime when not even one can."""
+        budget = self.sandbox_timeout_s
+        if self.remaining_s is not None:
+            budget = min(budget, self.remaining_s())
+        fits = batch_capacity(limits.wall_time_s, budget)
+        if fits == 0:
+            raise OutOfTime(f"{budget:.0f} s left cannot hold another test at its wall limit of "
+                            f"{limits.wall_time_s:g} s (sandbox timeout {self.sandbox_timeout_s:g} s)")
+        return fits
 
     def _run_batch(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
         limits = request.limits
@@ -159,12 +177,12 @@ def _wire_size(test: TestInput) -> int:
     return (size + 2) // 3 * 4 + 256 if size <= INLINE_INPUT_LIMIT else URL_PAYLOAD_BYTES
 
 
-def _next_batch(pending: list[TestInput], base_size: int) -> list[TestInput]:
-    """As many of the next tests as fit one request (always at least one)."""
+def _next_batch(pending: list[TestInput], base_size: int, max_tests: int) -> list[TestInput]:
+    """As many of the next tests as fit one request and one call's time (always at least one)."""
     batch, size = [], base_size
     for test in pending:
         item = _wire_size(test)
-        if batch and size + item > MAX_REQUEST_BYTES:
+        if batch and (size + item > MAX_REQUEST_BYTES or len(batch) >= max_tests):
             break
         batch.append(test)
         size += item

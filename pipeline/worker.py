@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.errors import MessageError, ProblemNotFound
+from contracts.errors import MessageError, OutOfTime, ProblemNotFound
 from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
 from contracts.sandbox_protocol import REPLY_KEY_ENV, reply_key
 from judge import settings
@@ -37,7 +37,10 @@ class Worker:
     languages: frozenset[str]
     batch_size: int = 8
 
-    def handle(self, event: dict) -> dict:
+    def handle(self, event: dict, remaining_s=None) -> dict:
+        """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
+        if hasattr(self.runner, "remaining_s"):
+            self.runner.remaining_s = remaining_s
         try:
             message = SubmissionMessage.from_dict(event)
         except MessageError as error:
@@ -58,8 +61,11 @@ class Worker:
             return self._fail(message, f"problem {message.problem_id!r} has a bad package: {error}")
         if problem.is_interactive:
             return self._fail(message, "interactive problems are judged by the self-hosted judge only")
-        result = judge_submission(problem, get_language(message.language), source, self.runner,
-                                  JudgeOptions(batch_size=self.batch_size))
+        try:
+            result = judge_submission(problem, get_language(message.language), source, self.runner,
+                                      JudgeOptions(batch_size=self.batch_size))
+        except OutOfTime as error:
+            return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
         self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
         log.info("judged %s: %s", message.submission_id, result.verdict.value)
         return {"submission_id": message.submission_id, "verdict": result.verdict.value}
@@ -91,14 +97,17 @@ def from_environment() -> Worker:
     """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md)."""
     import boto3
 
+    from pipeline.aws_clients import presigning_s3_client, sandbox_lambda_client
     from pipeline.lambda_runner import LambdaRunner
     from store.package_store import DatabasePackageStore
 
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     bucket = os.environ["SUBMISSIONS_BUCKET"]
     store = DatabasePackageStore.from_environment()
-    runner = LambdaRunner(boto3.client("lambda"), os.environ["SANDBOX_FUNCTION"], s3, bucket,
-                          reply_key(os.environ.get(REPLY_KEY_ENV)))
+    sandbox_timeout_s = float(os.environ.get("SANDBOX_TIMEOUT_SECONDS", "120"))
+    runner = LambdaRunner(sandbox_lambda_client(sandbox_timeout_s), os.environ["SANDBOX_FUNCTION"],
+                          presigning_s3_client(), bucket, reply_key(os.environ.get(REPLY_KEY_ENV)),
+                          sandbox_timeout_s=sandbox_timeout_s)
     webhook_secret = None
     if os.environ.get("RESULT_WEBHOOK_URL") and os.environ.get("RESULT_WEBHOOK_SECRET_ARN"):
         secrets = boto3.client("secretsmanager")
@@ -122,4 +131,5 @@ def handler(event, context):
     if _worker is None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", force=True)
         _worker = from_environment()
-    return _worker.handle(event)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return _worker.handle(event, (lambda: remaining() / 1000) if remaining else None)

@@ -2,6 +2,14 @@
 # worker_<lang> (async) → sandbox_<lang> (sync) → completion queue → backend consumer.
 
 locals {
+  # Customer-managed keys reach the roles that use them (an AWS-managed alias needs no grant):
+  # queues for everything that sends or receives, the bucket for the workers' reads, uploads and
+  # presigned GETs (S3 checks the signer), the database secret for the workers.
+  queue_kms_keys  = var.queue_kms_key_id != null && startswith(coalesce(var.queue_kms_key_id, "-"), "arn:") ? [var.queue_kms_key_id] : []
+  bucket_kms_keys = compact([var.bucket_kms_key_arn])
+  secret_kms_keys = var.create_database && var.database_kms_key_id != null ? [var.database_kms_key_id] : []
+  worker_kms_keys = distinct(concat(local.queue_kms_keys, local.bucket_kms_keys, local.secret_kms_keys))
+
   sandbox_s3_endpoint_ids = [for endpoint in [module.network.sandbox_s3_endpoint] : endpoint.id if endpoint != null]
 
   # What the VPC may resolve under the DNS firewall: AWS's names, the VPC's own, and the hosts the
@@ -171,7 +179,8 @@ module "layer" {
   layer_name  = "${var.name_prefix}-${each.key}"
   description = "${upper(each.key)} toolchain under /opt/${each.key} (layers/)"
   filename    = "${local.build_dir}/layers/${each.key}.zip"
-  s3_bucket   = var.layer_upload_bucket
+  # Through S3 by default: the Lambda API takes at most 50 MB in the request, and the GCC layer is more.
+  s3_bucket = var.layer_direct_upload ? null : coalesce(var.layer_upload_bucket, module.bucket.bucket_name)
 }
 
 # Runs submitted code: logs only, no secrets, no network.
@@ -215,18 +224,19 @@ module "worker" {
   tracing_enabled        = var.tracing_enabled
   log_retention_days     = var.log_retention_days
   environment = merge(var.extra_environment, local.optional_worker_env, {
-    JUDGE_LANGUAGES      = join(",", each.value.languages)
-    SANDBOX_FUNCTION     = module.sandbox[each.key].function_name
-    SANDBOX_REPLY_KEY    = terraform_data.sandbox_reply_key.output
-    SUBMISSIONS_BUCKET   = module.bucket.bucket_name
-    COMPLETION_QUEUE_URL = module.queues.queues["completion"].url
-    DB_SECRET_ARN        = module.database.secret_arn
-    DB_HOST              = module.database.host
-    DB_PORT              = tostring(module.database.port)
-    DB_NAME              = module.database.name
-    DB_TLS               = tostring(var.create_database && var.create_database_proxy) # RDS Proxy requires TLS
-    RESULT_DIRECT_DB     = tostring(var.result_direct_db)
-    TESTDATA_CACHE_DIR   = var.testdata_cache_dir
+    JUDGE_LANGUAGES         = join(",", each.value.languages)
+    SANDBOX_FUNCTION        = module.sandbox[each.key].function_name
+    SANDBOX_REPLY_KEY       = terraform_data.sandbox_reply_key.output
+    SANDBOX_TIMEOUT_SECONDS = tostring(var.sandbox_timeout_seconds)
+    SUBMISSIONS_BUCKET      = module.bucket.bucket_name
+    COMPLETION_QUEUE_URL    = module.queues.queues["completion"].url
+    DB_SECRET_ARN           = module.database.secret_arn
+    DB_HOST                 = module.database.host
+    DB_PORT                 = tostring(module.database.port)
+    DB_NAME                 = module.database.name
+    DB_TLS                  = tostring(var.create_database && var.create_database_proxy) # RDS Proxy requires TLS
+    RESULT_DIRECT_DB        = tostring(var.result_direct_db)
+    TESTDATA_CACHE_DIR      = var.testdata_cache_dir
   })
   vpc_config = {
     subnet_ids         = module.network.private_subnet_ids
@@ -237,7 +247,9 @@ module "worker" {
     maximum_event_age_in_seconds = var.worker_max_event_age_seconds
     on_failure_queue_arn         = module.queues.queues["worker-failure"].arn
   }
-  policy_statements = {
+  policy_statements = merge(length(local.worker_kms_keys) == 0 ? {} : {
+    UseKmsKeys = { actions = ["kms:Decrypt", "kms:GenerateDataKey"], resources = local.worker_kms_keys }
+    }, {
     ReadSubmissionSources = {
       actions   = ["s3:GetObject"]
       resources = ["${module.bucket.bucket_arn}/submissions/*"]
@@ -261,7 +273,7 @@ module "worker" {
       actions   = ["lambda:InvokeFunction"]
       resources = [module.sandbox[each.key].function_arn]
     }
-  }
+  })
 }
 
 module "dispatcher" {
@@ -289,7 +301,9 @@ module "dispatcher" {
     maximum_batching_window_in_seconds = var.sqs_maximum_batching_window_seconds
     maximum_concurrency                = var.sqs_maximum_concurrency
   }
-  policy_statements = {
+  policy_statements = merge(length(local.queue_kms_keys) == 0 ? {} : {
+    UseQueueKey = { actions = ["kms:Decrypt", "kms:GenerateDataKey"], resources = local.queue_kms_keys }
+    }, {
     InvokeWorkers = {
       actions   = ["lambda:InvokeFunction"]
       resources = [for w in module.worker : w.function_arn]
@@ -299,5 +313,5 @@ module "dispatcher" {
       actions   = ["sqs:SendMessage"]
       resources = [module.queues.queues["completion"].arn]
     }
-  }
+  })
 }

@@ -80,9 +80,15 @@ variable "layer_arns" {
 }
 
 variable "layer_upload_bucket" {
-  description = "Bucket to upload layer zips through (required in AWS for zips over 50 MB); null uploads directly."
+  description = "Bucket the layer zips are staged in (layers/<name>/<sha256>.zip) before Lambda publishes them; null stages them in the submissions bucket."
   type        = string
   default     = null
+}
+
+variable "layer_direct_upload" {
+  description = "Send the layer zips in the Lambda API request instead of through S3. The API takes at most 50 MB, which the GCC layer exceeds: only for small custom layers."
+  type        = bool
+  default     = false
 }
 
 variable "tracing_enabled" {
@@ -194,9 +200,14 @@ variable "sqs_maximum_concurrency" {
 }
 
 variable "queue_kms_key_id" {
-  description = "KMS key for the queues; null uses SQS-managed SSE."
+  description = "KMS key for the queues: a key ARN (the roles that send and receive get kms:Decrypt and kms:GenerateDataKey on it) or alias/aws/sqs; null uses SQS-managed SSE."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.queue_kms_key_id == null || var.queue_kms_key_id == "alias/aws/sqs" || can(regex("^arn:aws[a-z-]*:kms:[^:]+:[0-9]{12}:key/", var.queue_kms_key_id))
+    error_message = "queue_kms_key_id must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias/aws/sqs: IAM grants need the key's ARN."
+  }
 }
 
 variable "create_alarms" {
@@ -227,6 +238,11 @@ variable "worker_timeout_seconds" {
   validation {
     condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900
     error_message = "worker_timeout_seconds must be between 10 and 900."
+  }
+  validation {
+    # The worker waits for a whole sandbox call (compile, or one batch) and must outlive it.
+    condition     = var.worker_timeout_seconds >= var.sandbox_timeout_seconds + 60
+    error_message = "worker_timeout_seconds must be at least sandbox_timeout_seconds + 60: the worker waits for whole sandbox calls."
   }
 }
 
@@ -312,6 +328,11 @@ variable "result_webhook_url" {
   validation {
     condition     = var.result_webhook_url == null || can(regex("^https://", var.result_webhook_url))
     error_message = "result_webhook_url must be https."
+  }
+  validation {
+    # No NAT: the workers reach only the backend's security groups and CIDRs on 443.
+    condition     = var.result_webhook_url == null || var.vpc_internet_egress || length(var.backend_security_group_ids) + length(var.backend_cidr_blocks) > 0
+    error_message = "result_webhook_url needs a route: the webhook's host in backend_security_group_ids or backend_cidr_blocks (port 443), or vpc_internet_egress = true."
   }
 }
 
@@ -402,9 +423,20 @@ variable "sandbox_route_table_ids" {
 }
 
 variable "create_vpc_endpoints" {
-  description = "S3 gateway and SQS/Secrets Manager/Lambda interface endpoints (no NAT needed). Off only where an emulator lacks them."
+  description = "S3 gateway and SQS/Secrets Manager/Lambda interface endpoints (no NAT needed). Off only where the VPC reaches AWS's APIs another way (vpc_internet_egress) or an emulator lacks them."
   type        = bool
   default     = true
+
+  validation {
+    condition     = var.create_vpc_endpoints || var.vpc_internet_egress
+    error_message = "create_vpc_endpoints = false leaves the VPC functions without any AWS API (no NAT here): keep the endpoints, or say vpc_internet_egress = true for a VPC that has its own route out."
+  }
+}
+
+variable "vpc_internet_egress" {
+  description = "The VPC's private subnets route to the internet (a NAT gateway of your own): workers may then reach AWS's APIs and a webhook without VPC endpoints. False for the VPC this module creates (it has none)."
+  type        = bool
+  default     = false
 }
 
 variable "sandbox_large_input_access" {
@@ -454,6 +486,11 @@ variable "existing_database" {
   validation {
     condition     = var.create_database || var.existing_database != null
     error_message = "existing_database is required when create_database = false."
+  }
+  validation {
+    # Without either, the workers get no egress rule to it and every submission times out on connect.
+    condition     = var.create_database || var.existing_database == null || try(var.existing_database.security_group_id, null) != null || try(var.existing_database.cidr_block, null) != null
+    error_message = "existing_database needs security_group_id or cidr_block: the workers' security group only reaches what it names."
   }
 }
 
@@ -510,9 +547,14 @@ variable "create_database_proxy" {
 }
 
 variable "database_kms_key_id" {
-  description = "KMS key for storage and the managed password secret; null uses AWS-managed keys."
+  description = "KMS key ARN for storage and the managed password secret (the workers get kms:Decrypt on it); null uses AWS-managed keys."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.database_kms_key_id == null || can(regex("^arn:aws[a-z-]*:kms:[^:]+:[0-9]{12}:key/", var.database_kms_key_id))
+    error_message = "database_kms_key_id must be a KMS key ARN."
+  }
 }
 
 # ---- submissions bucket ----------------------------------------------------------------------
@@ -536,7 +578,7 @@ variable "submission_expiration_days" {
 }
 
 variable "testdata_expiration_days" {
-  description = "Delete staged large test inputs (testdata/ in the bucket) this many days after their last upload; workers re-upload them per submission and presigned URLs live 15 minutes."
+  description = "Delete staged large test inputs (testdata/ in the bucket) this many days after their last upload; workers upload them once per worker environment and presigned URLs live 2 minutes."
   type        = number
   default     = 3
 

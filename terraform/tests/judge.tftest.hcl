@@ -445,9 +445,10 @@ run "localstack_shaped_variables" {
       s3_use_path_style           = true
     }
     create_database      = false
-    existing_database    = { host = "127.0.0.1", port = 3307, name = "judge" }
+    existing_database    = { host = "127.0.0.1", port = 3307, name = "judge", cidr_block = "127.0.0.1/32" }
     database_credentials = { username = "judge", password = "local-only" }
     create_vpc_endpoints = false
+    vpc_internet_egress  = true
     enable_flow_logs     = false
     create_alarms        = false
     tracing_enabled      = false
@@ -576,6 +577,7 @@ run "dns_firewall_allows_what_the_workers_resolve" {
 
   variables {
     result_webhook_url  = "https://hooks.example.com/judge"
+    backend_cidr_blocks = ["10.20.0.0/16"]
     dns_allowed_domains = ["*.corp.example"]
   }
 
@@ -596,4 +598,96 @@ run "dns_firewall_off" {
     condition     = module.network.dns_firewall_rule_group_id == null
     error_message = "dns_firewall = false must create no DNS firewall."
   }
+}
+
+run "worker_outlives_its_sandbox_calls" {
+  command = plan
+
+  variables {
+    sandbox_timeout_seconds = 300
+    worker_timeout_seconds  = 300 # waits for whole sandbox calls: needs at least 360
+  }
+
+  expect_failures = [var.worker_timeout_seconds]
+}
+
+run "kms_keys_reach_the_roles_that_use_them" {
+  command = apply
+
+  variables {
+    queue_kms_key_id    = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+    bucket_kms_key_arn  = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+    database_kms_key_id = "arn:aws:kms:eu-west-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+  }
+
+  assert {
+    condition = alltrue([for w in values(module.worker) : anytrue([
+      for st in jsondecode(w.policy_document).Statement :
+      toset(st.Action) == toset(["kms:Decrypt", "kms:GenerateDataKey"]) && toset(flatten([st.Resource])) == toset([
+        var.queue_kms_key_id, var.bucket_kms_key_arn, var.database_kms_key_id,
+      ])
+    ])])
+    error_message = "Workers send to and fail into encrypted queues, read and stage encrypted objects and read the encrypted secret: they need the three keys."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(module.dispatcher.policy_document).Statement :
+    toset(st.Action) == toset(["kms:Decrypt", "kms:GenerateDataKey"]) && flatten([st.Resource]) == [var.queue_kms_key_id]])
+    error_message = "The dispatcher receives from and sends to encrypted queues: it needs the queue key, and only that."
+  }
+  assert {
+    condition = alltrue(flatten([for s in values(module.sandbox) : [
+      for st in jsondecode(s.policy_document).Statement : !anytrue([for a in st.Action : startswith(a, "kms:")])
+    ]]))
+    error_message = "Sandboxes use no key."
+  }
+}
+
+run "queue_kms_key_must_be_an_arn" {
+  command = plan
+
+  variables {
+    queue_kms_key_id = "my-key-alias"
+  }
+
+  expect_failures = [var.queue_kms_key_id]
+}
+
+run "layers_are_staged_through_s3_by_default" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for l in values(module.layer) : l.s3_object != null && l.s3_object.bucket == module.bucket.bucket_name])
+    error_message = "Layer zips (the GCC layer is over the API's 50 MB) must go through S3 by default."
+  }
+}
+
+run "existing_database_needs_a_route" {
+  command = plan
+
+  variables {
+    create_database   = false
+    existing_database = { host = "db.corp.example", name = "judge", secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db" }
+  }
+
+  expect_failures = [var.existing_database]
+}
+
+run "no_vpc_endpoints_needs_another_way_out" {
+  command = plan
+
+  variables {
+    create_vpc_endpoints = false
+  }
+
+  expect_failures = [var.create_vpc_endpoints]
+}
+
+run "webhook_needs_a_route" {
+  command = plan
+
+  variables {
+    result_webhook_url = "https://hooks.example.com/judge"
+  }
+
+  expect_failures = [var.result_webhook_url]
 }

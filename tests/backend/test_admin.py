@@ -205,3 +205,11 @@ def test_symlinked_directory_inside_the_package_survives_a_round_trip(tmp_path):
         archive.extractall(tmp_path / "out", filter="data")  # as the worker's ProblemCache unpacks
     link = tmp_path / "out" / "output_validator"
     assert link.is_symlink() and (link / "check.py").read_bytes() == (pkg / "output_validators/v/check.py").read_bytes()
+
+
+def test_a_problem_that_cannot_be_judged_within_the_timeouts_is_refused(db, tmp_path):
+    pkg = write_package(tmp_path / "slow")
+    (pkg / ".timelimit").write_text("100\n")  # a wall limit of 201 s: no sandbox call of 120 s holds it
+    with pytest.raises(admin.AdminError, match="cannot be judged within the functions' timeouts.*sandbox_timeout"):
+        admin.import_problem(db, pkg, problem_id="slow")
+    assert admin.import_problem(db, pkg, problem_id="slow", worker_timeout_s=900, sandbox_timeout_s=600).id == "slow"

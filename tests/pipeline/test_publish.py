@@ -44,7 +44,20 @@ def test_webhook_retries_server_errors_with_growing_backoff(server):
     statuses.extend([503, 502])
     waits = []
     post_webhook(url, b"{}", b"k", sleep=waits.append)
-    assert len(received) == 3 and waits == [0.5, 1.0]
+    assert len(received) == 3 and waits == [0.25, 0.5]
+
+
+def test_a_dead_webhook_costs_a_result_seconds_not_half_a_minute():
+    import urllib.error
+
+    from pipeline.publish import WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_S, WEBHOOK_TIMEOUT_S
+
+    worst = WEBHOOK_ATTEMPTS * WEBHOOK_TIMEOUT_S + sum(WEBHOOK_BACKOFF_S * 2 ** i for i in range(WEBHOOK_ATTEMPTS - 1))
+    assert worst <= 8
+    waits = []
+    with pytest.raises(urllib.error.URLError):
+        post_webhook("http://127.0.0.1:9/", b"{}", b"k", sleep=waits.append)  # nothing listens on port 9
+    assert len(waits) == WEBHOOK_ATTEMPTS - 1
 
 
 def test_webhook_does_not_retry_client_errors(server):

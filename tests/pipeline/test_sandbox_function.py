@@ -198,3 +198,17 @@ def test_a_reply_out_of_bounds_is_refused(field, value, reason):
             "detail": "", "stderr_b64": "", "stdout_gz_b64": base64.b64encode(gzip.compress(b"")).decode()}
     with pytest.raises(SandboxProtocolError, match=reason):
         RunReply.from_wire({"version": 1, "observations": [{**wire, field: value}]}, max_stdout=1 << 20)
+
+
+def test_batches_fit_the_sandbox_timeout_and_the_time_left(tmp_path):
+    from contracts.errors import OutOfTime
+
+    client = InProcessLambda()
+    runner = LambdaRunner(client, "sandbox", sandbox_timeout_s=30)
+    compiled = runner.compile(LANGUAGES["c"], ECHO_C)
+    limits = Limits(cpu_time_s=2, wall_time_s=5)  # 3 per call: (30 - 10) // (5 + 0.5)
+    assert len(runner.run(LANGUAGES["c"], compiled, _tests(tmp_path, 7), limits)) == 7
+    assert [len(call["tests"]) for call in client.calls[1:]] == [3, 3, 1]
+    runner.remaining_s = lambda: 12.0  # a worker invocation about to end: not even one test fits
+    with pytest.raises(OutOfTime, match="cannot hold another test"):
+        runner.run(LANGUAGES["c"], compiled, _tests(tmp_path, 1), limits)

@@ -1,0 +1,25 @@
+"""Whether a problem fits the deployed timeouts, and how many tests one sandbox call may hold."""
+
+from contracts.budget import CALL_MARGIN_S, PER_RUN_OVERHEAD_S, misfit, batch_capacity
+from judge.problem import load_problem
+from tests.judge.problem.packages import cases, write_package
+
+
+def _problem(tmp_path, time_limit: float, tests: int):
+    files = {"problem.yaml": f"name: p\nlimits:\n  time_limit: {time_limit}\n",
+             **cases("secret", [str(i) for i in range(tests)])}
+    return load_problem(write_package(tmp_path / f"p{time_limit}-{tests}", files))
+
+
+def test_tests_per_call_follows_the_wall_limit():
+    assert batch_capacity(3.0, 120) == int((120 - CALL_MARGIN_S) // (3.0 + PER_RUN_OVERHEAD_S))
+    assert batch_capacity(200.0, 120) == 0
+
+
+def test_a_problem_that_cannot_fit_is_refused_with_the_reason(tmp_path):
+    assert misfit(_problem(tmp_path, 1, 20)) is None
+    one_test = misfit(_problem(tmp_path, 60, 1))  # wall 121 s: no sandbox call of 120 s holds it
+    assert one_test and "sandbox_timeout_seconds" in one_test
+    many = misfit(_problem(tmp_path, 5, 60))  # 60 x 11.5 s over a 300 s worker
+    assert many and "worker timeout" in many and "60 tests" in many
+    assert misfit(_problem(tmp_path, 5, 60), worker_timeout_s=900) is None

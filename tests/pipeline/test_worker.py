@@ -1,0 +1,63 @@
+"""The worker's decisions, with S3 in moto and the sandbox and the queue faked: what ends FAILED
+at once (with its reason) and what is judged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from contracts.errors import OutOfTime
+from contracts.messages import SubmissionMessage, s3_code_path
+from judge.runner import LocalRunner
+from pipeline.problem_cache import ProblemCache
+from pipeline.worker import Worker
+from store.packages import pack_package
+from tests.pipeline.test_problem_cache import APLUSB, Store
+
+SID = "0b7f2d1c-8f0e-4a57-9a55-3c1f0e2d9b11"
+
+
+class Published(list):
+    def publish(self, message, notify=True):
+        self.append(message)
+
+
+class NoTimeLeft(LocalRunner):
+    def run(self, *args, **kwargs):
+        raise OutOfTime("5 s left cannot hold another test at its wall limit of 3 s")
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="oj-submissions")
+        yield client
+
+
+def _worker(s3, tmp_path: Path, runner) -> tuple[Worker, Published]:
+    published = Published()
+    problems = ProblemCache(tmp_path / "cache", Store(pack_package(APLUSB)))
+    return Worker(s3, runner, problems, published, frozenset({"python"})), published
+
+
+def _event(s3, source: bytes) -> dict:
+    path = s3_code_path("oj-submissions", SID, "python")
+    s3.put_object(Bucket="oj-submissions", Key=path.split("/", 3)[3], Body=source)
+    return SubmissionMessage(SID, "aplusb", "u1", "python", path).with_dispatch(1, "m1").to_dict()
+
+
+def test_a_submission_is_judged_and_published(s3, tmp_path):
+    worker, published = _worker(s3, tmp_path, LocalRunner())
+    assert worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))["verdict"] == "ACCEPTED"
+    assert [m.status for m in published] == ["JUDGING", "JUDGED"]
+
+
+def test_out_of_time_ends_failed_with_the_reason_not_a_retry(s3, tmp_path):
+    worker, published = _worker(s3, tmp_path, NoTimeLeft())
+    outcome = worker.handle(_event(s3, b"print(1)\n"), remaining_s=lambda: 5.0)
+    assert "within the worker's timeout" in outcome["failed"]
+    assert published[-1].status == "FAILED" and "wall limit of 3 s" in published[-1].reason
