@@ -1,6 +1,6 @@
 """Whether a problem fits the deployed timeouts, and how many tests one sandbox call may hold."""
 
-from contracts.budget import CALL_MARGIN_S, PER_RUN_OVERHEAD_S, misfit, batch_capacity
+from contracts.budget import CALL_MARGIN_S, PER_RUN_OVERHEAD_S, batch_capacity, misfit
 from judge.problem import load_problem
 from tests.judge.problem.packages import cases, write_package
 
