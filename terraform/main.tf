@@ -72,7 +72,7 @@ module "queues" {
   name_prefix       = var.name_prefix
   kms_master_key_id = var.queue_kms_key_id
   create_alarms     = var.create_alarms
-  alarm_actions     = var.alarm_actions
+  alarm_actions     = local.alarm_actions
   queues = {
     submission = {
       visibility_timeout_seconds       = var.submission_queue_visibility_timeout_seconds
@@ -291,10 +291,8 @@ module "dispatcher" {
     WORKER_FUNCTIONS     = jsonencode(local.worker_functions_by_language)
     COMPLETION_QUEUE_URL = module.queues.queues["completion"].url
   })
-  vpc_config = {
-    subnet_ids         = module.network.private_subnet_ids
-    security_group_ids = [module.network.dispatcher_security_group_id]
-  }
+  # No VPC: it reaches only Lambda and SQS, public AWS APIs; outside a VPC it needs no ENI, no
+  # endpoint and no security group, and starts faster.
   sqs_event_source = {
     queue_arn                          = module.queues.queues["submission"].arn
     batch_size                         = var.sqs_batch_size

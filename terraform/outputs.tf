@@ -116,3 +116,13 @@ output "alarm_names" {
   description = "CloudWatch alarms on the queues."
   value       = module.queues.alarm_names
 }
+
+output "backend_policy_arn" {
+  description = "Managed policy with exactly what the backend needs (queue submissions, store sources, drain results, read the database secret, use the keys)."
+  value       = aws_iam_policy.backend.arn
+}
+
+output "backend_role_arn" {
+  description = "Role with the backend policy, assumable by backend_role_principals (null when that list is empty)."
+  value       = try(aws_iam_role.backend[0].arn, null)
+}

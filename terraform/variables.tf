@@ -129,9 +129,9 @@ variable "dispatcher_memory_mb" {
 }
 
 variable "dispatcher_reserved_concurrency" {
-  description = "Reserved concurrency of the dispatcher (-1 for none); at least sqs_maximum_concurrency."
+  description = "Reserved concurrency of the dispatcher (-1 for none, the default: new accounts have reduced quotas, and Lambda refuses a reservation that leaves fewer than 100 unreserved); at least sqs_maximum_concurrency."
   type        = number
-  default     = 10
+  default     = -1
 
   validation {
     condition     = var.dispatcher_reserved_concurrency == -1 || var.dispatcher_reserved_concurrency >= var.sqs_maximum_concurrency
@@ -211,15 +211,39 @@ variable "queue_kms_key_id" {
 }
 
 variable "create_alarms" {
-  description = "CloudWatch alarms on DLQ depth and oldest message age."
+  description = "CloudWatch alarms: DLQ depth and backlog age on the queues; errors, throttles, dropped and aging events on the functions; connections and free storage on the database."
   type        = bool
   default     = true
 }
 
 variable "alarm_actions" {
-  description = "ARNs (e.g. SNS topics) notified by the alarms."
+  description = "ARNs (e.g. SNS topics) notified by the alarms; empty creates an SNS topic <prefix>-alarms for them (subscribe alarm_emails, or your own endpoints, to it)."
   type        = list(string)
   default     = []
+}
+
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic this module creates (each must confirm its subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "worker_event_age_alarm_seconds" {
+  description = "Alarm when an asynchronous worker event has waited this long before being run (throttled or retried workers)."
+  type        = number
+  default     = 300
+}
+
+variable "database_connections_alarm" {
+  description = "Alarm when the database has more connections than this (a db.t4g.small allows about 150)."
+  type        = number
+  default     = 120
+}
+
+variable "database_free_storage_alarm_gib" {
+  description = "Alarm when the database's free storage falls under this many GiB."
+  type        = number
+  default     = 2
 }
 
 variable "oldest_message_age_alarm_seconds" {
@@ -255,7 +279,7 @@ variable "worker_memory_mb" {
 variable "worker_reserved_concurrency" {
   description = "Reserved concurrency of each language's worker (-1 for none)."
   type        = number
-  default     = 50
+  default     = -1
 
   validation {
     condition     = var.worker_reserved_concurrency >= -1
@@ -306,7 +330,7 @@ variable "sandbox_memory_mb" {
 variable "sandbox_reserved_concurrency" {
   description = "Reserved concurrency of each language's sandbox (-1 for none); at least the worker's, since each worker waits on its sandbox."
   type        = number
-  default     = 50
+  default     = -1
 
   validation {
     condition     = var.sandbox_reserved_concurrency == -1 || var.worker_reserved_concurrency == -1 || var.sandbox_reserved_concurrency >= var.worker_reserved_concurrency
@@ -511,9 +535,9 @@ variable "database_instance_class" {
 }
 
 variable "database_engine_version" {
-  description = "MySQL 8 engine version."
+  description = "MySQL 8 engine version: 8.4 (the LTS line; 8.0's standard support ended in 2026)."
   type        = string
-  default     = "8.0"
+  default     = "8.4"
 }
 
 variable "database_multi_az" {
@@ -610,4 +634,16 @@ variable "dns_allowed_domains" {
   description = "More domains the VPC may resolve under the DNS firewall (Route 53 wildcard syntax, e.g. \"*.example.com\")."
   type        = list(string)
   default     = []
+}
+
+variable "backend_role_principals" {
+  description = "Services that may assume the backend role <prefix>-backend (with the backend policy attached); empty creates only the policy, for you to attach where the backend runs."
+  type        = list(string)
+  default     = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
+}
+
+variable "account_concurrency_limit" {
+  description = "The account's Lambda concurrent-executions quota in this region (Service Quotas L-B99A9384): the plan refuses reservations that would leave fewer than 100 unreserved, as Lambda would mid-apply. Null reads it from Service Quotas when anything is reserved (the deployer then needs servicequotas:GetServiceQuota)."
+  type        = number
+  default     = null
 }

@@ -12,6 +12,12 @@ mock_provider "aws" {
   mock_resource "aws_lambda_layer_version" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:mock:1" }
   }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/oj-backend" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:oj-alarms" }
+  }
   mock_resource "aws_db_instance" {
     defaults = { master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-mock", kms_key_id = "", secret_status = "active" }] }
   }
@@ -690,4 +696,101 @@ run "webhook_needs_a_route" {
   }
 
   expect_failures = [var.result_webhook_url]
+}
+
+run "functions_in_the_vpc" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for f in concat(values(module.worker), values(module.sandbox)) : f.vpc_config != null])
+    error_message = "Workers (database, answers) and sandboxes (submitted code) must run in the VPC."
+  }
+  assert {
+    condition     = module.dispatcher.vpc_config == null
+    error_message = "The dispatcher calls only Lambda and SQS: outside the VPC it needs no ENI or endpoint."
+  }
+}
+
+run "alarms_reach_someone" {
+  command = apply
+
+  variables {
+    alarm_emails = ["oncall@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.alarms) == 1 && length(aws_sns_topic_subscription.alarm_email) == 1
+    error_message = "Without alarm_actions the alarms need a topic of their own, with the on-call subscribed."
+  }
+  assert {
+    condition = alltrue([for a in values(aws_cloudwatch_metric_alarm.function) : a.alarm_actions == toset([aws_sns_topic.alarms[0].arn])]) && alltrue([
+    for name in concat(["dispatcher-errors", "dispatcher-throttles"], flatten([for k in keys(module.worker) : ["worker_${k}-errors", "worker_${k}-async-events-dropped", "worker_${k}-async-event-age"]])) : contains(keys(aws_cloudwatch_metric_alarm.function), name)])
+    error_message = "Every function alarms on errors (sandboxes: throttles only) and every worker on dropped and aging events, to the topic."
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.database) == 2
+    error_message = "The database alarms on connections and free storage."
+  }
+}
+
+run "backend_access_is_least_privilege" {
+  command = apply
+
+  assert {
+    condition = alltrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+      st.Effect == "Allow" && !contains(st.Resource, "*") && alltrue([for a in st.Action : !endswith(a, ":*")])
+    ])
+    error_message = "The backend policy names every action and resource."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+    st.Action == ["sqs:SendMessage"] && st.Resource == [module.queues.queues["submission"].arn]])
+    error_message = "The backend sends to the submission queue (and to no other)."
+  }
+  assert {
+    condition     = length(aws_iam_role_policy_attachment.backend) == 1 && output.backend_role_arn != null
+    error_message = "By default a backend role carries the policy."
+  }
+}
+
+run "reservations_fit_the_account" {
+  command = plan
+
+  variables {
+    account_concurrency_limit    = 400
+    worker_reserved_concurrency  = 50
+    sandbox_reserved_concurrency = 50 # 3 x (50 + 50) = 300 leaves 100: fits
+  }
+
+  assert {
+    condition     = local.reserved_concurrency == 300
+    error_message = "Reservations are counted over the dispatcher and every worker and sandbox."
+  }
+}
+
+run "reservations_that_leave_fewer_than_100_are_refused" {
+  command = plan
+
+  variables {
+    account_concurrency_limit    = 1000
+    worker_reserved_concurrency  = 100
+    sandbox_reserved_concurrency = 250 # 3 x 350 = 1050
+  }
+
+  expect_failures = [terraform_data.concurrency_budget]
+}
+
+run "reservations_are_checked_against_the_quota_service_quotas_reports" {
+  command = plan
+
+  override_data {
+    target = data.aws_servicequotas_service_quota.lambda_concurrency
+    values = { value = 50 } # a new account's reduced quota
+  }
+
+  variables {
+    worker_reserved_concurrency = 10
+  }
+
+  expect_failures = [terraform_data.concurrency_budget]
 }

@@ -34,6 +34,7 @@ module "judge" {
   dispatcher_reserved_concurrency     = 20
   worker_reserved_concurrency         = 100
   sandbox_reserved_concurrency        = 100
+  account_concurrency_limit           = 1000 # 20 + 3 x (100 + 100) = 620 leaves 380: fits
 
   result_webhook_url        = "https://judge.example.com/internal/results"
   result_webhook_secret_arn = "arn:aws:secretsmanager:${var.region}:123456789012:secret:judge/result-webhook-AbCdEf"

@@ -58,9 +58,9 @@ variable "allowed_cidr_blocks" {
 }
 
 variable "engine_version" {
-  description = "MySQL engine version (major or major.minor)."
+  description = "MySQL engine version (major or major.minor); 8.4 is the LTS line."
   type        = string
-  default     = "8.0"
+  default     = "8.4"
 
   validation {
     condition     = startswith(var.engine_version, "8.")

@@ -161,14 +161,6 @@ resource "aws_security_group" "worker" {
   tags        = merge(var.tags, { Name = "${var.name_prefix}-worker" })
 }
 
-resource "aws_security_group" "dispatcher" {
-  #checkov:skip=CKV2_AWS_5:attached to the dispatcher Lambda functions by the root module (vpc_config); checkov does not follow module outputs
-  name        = "${var.name_prefix}-dispatcher"
-  description = "Dispatcher: egress to the Lambda and SQS endpoints only"
-  vpc_id      = local.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name_prefix}-dispatcher" })
-}
-
 resource "aws_security_group" "endpoints" {
   count       = var.create_vpc_endpoints ? 1 : 0
   name        = "${var.name_prefix}-vpc-endpoints"
@@ -179,8 +171,7 @@ resource "aws_security_group" "endpoints" {
 
 resource "aws_vpc_security_group_ingress_rule" "endpoints" {
   for_each = var.create_vpc_endpoints ? {
-    worker     = aws_security_group.worker.id
-    dispatcher = aws_security_group.dispatcher.id
+    worker = aws_security_group.worker.id
   } : {}
 
   security_group_id            = aws_security_group.endpoints[0].id
@@ -193,8 +184,7 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints" {
 
 resource "aws_vpc_security_group_egress_rule" "to_endpoints" {
   for_each = var.create_vpc_endpoints ? {
-    worker     = aws_security_group.worker.id
-    dispatcher = aws_security_group.dispatcher.id
+    worker = aws_security_group.worker.id
   } : {}
 
   security_group_id            = each.value

@@ -4,7 +4,7 @@ output "vpc_id" {
 }
 
 output "private_subnet_ids" {
-  description = "Private subnets: workers, dispatcher, interface endpoints and the database."
+  description = "Private subnets: workers, interface endpoints and the database."
   value       = local.private_subnet_ids
 }
 
@@ -16,11 +16,6 @@ output "sandbox_subnet_ids" {
 output "worker_security_group_id" {
   description = "Security group of the workers (give it to the database and the backend ingress)."
   value       = aws_security_group.worker.id
-}
-
-output "dispatcher_security_group_id" {
-  description = "Security group of the dispatcher."
-  value       = aws_security_group.dispatcher.id
 }
 
 output "sandbox_security_group_id" {

@@ -43,7 +43,7 @@ variable "vpc_id" {
 }
 
 variable "private_subnet_ids" {
-  description = "Existing private subnets for workers, dispatcher, endpoints and the database (create_vpc = false)."
+  description = "Existing private subnets for workers, endpoints and the database (create_vpc = false)."
   type        = list(string)
   default     = []
 }
