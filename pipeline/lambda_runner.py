@@ -107,10 +107,22 @@ class LambdaRunner:
         key = self._staged.get(path)
         if key is None:
             key = f"testdata/{hashlib.sha256(path.read_bytes()).hexdigest()}"
-            self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+            if not self._in_bucket(key):  # another worker environment staged the same content already
+                self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"})
             self._staged[path] = key
         return self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                               ExpiresIn=PRESIGNED_URL_TTL_S)
+
+    def _in_bucket(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
             limits: Limits) -> list[Observation]:

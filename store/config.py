@@ -11,12 +11,14 @@ import os
 import queue
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pymysql
 import pymysql.cursors
+
+ACCESS_DENIED = 1045  # ER_ACCESS_DENIED_ERROR
 
 
 class ConfigError(RuntimeError):
@@ -92,16 +94,33 @@ class Database:
 
     Connections are checked with ping() when taken, so a server restart or an idle timeout costs one
     reconnect, not an error. Thread-safe (FastAPI runs sync endpoints in a thread pool).
+
+    Credentials from a secret are read again when the server refuses them (MySQL error 1045): the
+    RDS-managed master password rotates every 7 days, and a warm worker would otherwise fail every
+    submission until its environment is recycled.
     """
 
-    def __init__(self, config: DbConfig, *, max_idle: int = 8) -> None:
+    def __init__(self, config: DbConfig, *, max_idle: int = 8,
+                 reload: Callable[[], DbConfig] | None = None) -> None:
         self.config = config
+        self._reload = reload
         self._idle: queue.LifoQueue = queue.LifoQueue(max_idle)
         self._closed = threading.Event()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kw) -> Database:
-        return cls(DbConfig.from_env(env, **kw))
+        env = dict(os.environ if env is None else env)
+        reload = (lambda: DbConfig.from_env(env, **kw)) if env.get("DB_SECRET_ARN") else None
+        return cls(DbConfig.from_env(env, **kw), reload=reload)
+
+    def _connect(self) -> pymysql.connections.Connection:
+        try:
+            return self.config.connect()
+        except pymysql.err.OperationalError as error:
+            if self._reload is None or not error.args or error.args[0] != ACCESS_DENIED:
+                raise
+            self.config = self._reload()  # rotated: the secret holds the new password
+            return self.config.connect()
 
     @contextmanager
     def connection(self) -> Iterator[pymysql.connections.Connection]:
@@ -144,7 +163,7 @@ class Database:
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
-                return self.config.connect()
+                return self._connect()
             try:
                 conn.ping(reconnect=False)
                 return conn

@@ -565,9 +565,9 @@ variable "database_skip_final_snapshot" {
 }
 
 variable "create_database_proxy" {
-  description = "RDS Proxy in front of the instance: many concurrent Lambda connections share a small pool."
+  description = "RDS Proxy in front of the instance (the default): every warm worker environment holds a connection, and a db.t4g.small takes about 150; the proxy shares a small pool among them, and the workers reach it over TLS (its certificate is ACM's, in every trust store). About $22 a month for a 2-vCPU instance."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "database_kms_key_id" {

@@ -12,6 +12,9 @@ mock_provider "aws" {
   mock_resource "aws_lambda_layer_version" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:mock:1" }
   }
+  mock_resource "aws_db_proxy_default_target_group" {
+    defaults = { name = "default" }
+  }
   mock_resource "aws_iam_policy" {
     defaults = { arn = "arn:aws:iam::123456789012:policy/oj-backend" }
   }
@@ -793,4 +796,13 @@ run "reservations_are_checked_against_the_quota_service_quotas_reports" {
   }
 
   expect_failures = [terraform_data.concurrency_budget]
+}
+
+run "workers_reach_the_database_through_the_proxy_over_tls" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for w in values(module.worker) : w.environment.DB_TLS == "true"])
+    error_message = "By default the workers connect through the RDS Proxy, over TLS."
+  }
 }

@@ -61,8 +61,14 @@ def test_large_inputs_are_staged_once_and_signed_per_batch_for_minutes(tmp_path,
         assert len(runner.run(LANGUAGES["c"], compiled, tests, Limits())) == 3
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="oj-submissions")["Contents"]]
     assert len(keys) == 1 and keys[0].startswith("testdata/")
+    # Another worker environment (a fresh runner) finds the object staged and uploads nothing.
+    uploads = []
+    other = LambdaRunner(client, "sandbox", s3, "oj-submissions")
+    monkeypatch.setattr(s3, "upload_file", lambda *a, **k: uploads.append(a))
+    other.run(LANGUAGES["c"], compiled, tests[:1], Limits())
+    assert uploads == []
     urls = [t["input_url"] for request in client.requests for t in request["tests"]]
-    assert len(urls) == 6 and len(client.requests) >= 3
+    assert len(urls) == 7 and len(client.requests) >= 4
     for url in urls:
         query = parse_qs(urlparse(url).query)
         expires = query.get("X-Amz-Expires", query.get("Expires"))

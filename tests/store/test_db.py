@@ -290,3 +290,47 @@ def test_summarize_result_takes_worst_from_tests_when_missing():
     s = repo.summarize_result({"verdict": "WRONG_ANSWER", "score": 3, "tests": [
         {"time_ms": 5, "memory_kb": 100}, {"time_ms": 9, "memory_kb": 50}, "junk"]})
     assert s == {"verdict": "WRONG_ANSWER", "score": 3.0, "time_ms": 9, "memory_kb": 100}
+
+
+class Secrets:
+    """Secrets Manager as the worker sees it: one secret whose value rotation replaces."""
+
+    def __init__(self, value: dict):
+        self.value, self.reads = value, 0
+
+    def get_secret_value(self, SecretId):
+        self.reads += 1
+        return {"SecretString": json.dumps(self.value)}
+
+
+def _as_root(mariadb, *statements: str) -> None:
+    conn = mariadb._root_connect()
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def test_a_rotated_password_is_read_again_from_the_secret(db, mariadb):
+    cfg = db.config
+    user = f"rot{uuid.uuid4().hex[:8]}"
+    _as_root(mariadb, f"CREATE USER '{user}'@'%' IDENTIFIED BY 'first-password'",
+             f"GRANT SELECT ON `{cfg.database}`.* TO '{user}'@'%'")
+    secrets = Secrets({"username": user, "password": "first-password", "host": cfg.host, "port": cfg.port,
+                       "dbname": cfg.database})
+    worker_db = Database.from_env({"DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:db"},
+                                  secrets_client=secrets)
+    with worker_db.transaction() as cur:
+        cur.execute("SELECT CONNECTION_ID() AS id")
+        session = cur.fetchone()["id"]
+    # The managed rotation: a new password on the server and in the secret; the old session is gone.
+    _as_root(mariadb, f"ALTER USER '{user}'@'%' IDENTIFIED BY 'second-password'", f"KILL {int(session)}")
+    secrets.value["password"] = "second-password"
+    with worker_db.transaction() as cur:
+        cur.execute("SELECT 1 AS ok")
+        assert cur.fetchone()["ok"] == 1
+    assert secrets.reads == 2 and worker_db.config.password == "second-password"
+    worker_db.close()
+    _as_root(mariadb, f"DROP USER '{user}'@'%'")
