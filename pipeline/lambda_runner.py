@@ -65,13 +65,18 @@ class LambdaRunner:
         self.bucket = bucket
         self.reply_key = reply_key
         self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
+        self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
 
     def _invoke(self, payload: dict) -> object:
         """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
-        response = self.lambda_client.invoke(
-            FunctionName=self.function_name, InvocationType="RequestResponse",
-            Payload=json.dumps(payload).encode(),
-        )
+        started = time.monotonic()
+        try:
+            response = self.lambda_client.invoke(
+                FunctionName=self.function_name, InvocationType="RequestResponse",
+                Payload=json.dumps(payload).encode(),
+            )
+        finally:
+            self.call_seconds += time.monotonic() - started
         body = response["Payload"].read()
         if response.get("FunctionError"):
             if _error_type(body) in DIED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from judge.engine import JudgeOptions, judge_submission
 from judge.languages import get_language
 from judge.problem import ProblemFormatError
 from judge.runner import Runner
+from pipeline.metrics import record_judged
 from pipeline.problem_cache import ProblemCache
 from pipeline.publish import ResultPublisher
 
@@ -39,8 +41,10 @@ class Worker:
 
     def handle(self, event: dict, remaining_s=None) -> dict:
         """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
+        started = time.monotonic()
         if hasattr(self.runner, "remaining_s"):
             self.runner.remaining_s = remaining_s
+            self.runner.call_seconds = 0.0
         try:
             message = SubmissionMessage.from_dict(event)
         except MessageError as error:
@@ -68,6 +72,8 @@ class Worker:
             return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
         self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
         log.info("judged %s: %s", message.submission_id, result.verdict.value)
+        record_judged(message.language, result.verdict.value, time.monotonic() - started,
+                      getattr(self.runner, "call_seconds", 0.0))
         return {"submission_id": message.submission_id, "verdict": result.verdict.value}
 
     def _source(self, message: SubmissionMessage) -> bytes | None:

@@ -126,3 +126,8 @@ output "backend_role_arn" {
   description = "Role with the backend policy, assumable by backend_role_principals (null when that list is empty)."
   value       = try(aws_iam_role.backend[0].arn, null)
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard: queue depth, judging time, verdicts, cost per submission."
+  value       = aws_cloudwatch_dashboard.judge.dashboard_name
+}

@@ -806,3 +806,19 @@ run "workers_reach_the_database_through_the_proxy_over_tls" {
     error_message = "By default the workers connect through the RDS Proxy, over TLS."
   }
 }
+
+run "a_dashboard_shows_the_judge" {
+  command = apply
+
+  assert {
+    condition = length(jsondecode(aws_cloudwatch_dashboard.judge.dashboard_body).widgets) == 4 && alltrue([
+      for title in ["Queue depth", "Verdicts"] : anytrue([for w in jsondecode(aws_cloudwatch_dashboard.judge.dashboard_body).widgets : w.properties.title == title])
+    ])
+    error_message = "The dashboard shows queue depth, judging time, verdicts and cost per submission."
+  }
+  assert {
+    condition = length([for m in jsondecode(aws_cloudwatch_dashboard.judge.dashboard_body).widgets[3].properties.metrics :
+    m if can(m[0].expression)]) == length(local.languages)
+    error_message = "A cost line per language."
+  }
+}

@@ -61,3 +61,18 @@ def test_out_of_time_ends_failed_with_the_reason_not_a_retry(s3, tmp_path):
     outcome = worker.handle(_event(s3, b"print(1)\n"), remaining_s=lambda: 5.0)
     assert "within the worker's timeout" in outcome["failed"]
     assert published[-1].status == "FAILED" and "wall limit of 3 s" in published[-1].reason
+
+
+def test_every_judged_submission_reports_its_time_and_verdict_as_metrics(s3, tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+    worker, _ = _worker(s3, tmp_path, LocalRunner())
+    capsys.readouterr()
+    worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    by_metric = {m["Name"]: d for d in documents for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"Submissions", "JudgeSeconds", "SandboxSeconds", "WorkerGBSeconds", "Verdicts"} <= by_metric.keys()
+    assert all(d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Judge" for d in documents)
+    assert by_metric["Verdicts"]["Verdict"] == "ACCEPTED" and by_metric["Verdicts"]["Language"] == "python"
+    assert by_metric["WorkerGBSeconds"]["WorkerGBSeconds"] == pytest.approx(by_metric["JudgeSeconds"]["JudgeSeconds"], abs=0.01)
