@@ -124,6 +124,7 @@ module "network" {
   private_route_table_ids = var.private_route_table_ids
   sandbox_route_table_ids = var.sandbox_route_table_ids
   create_vpc_endpoints    = var.create_vpc_endpoints
+  existing_vpc_endpoints  = var.existing_vpc_endpoints
   enable_flow_logs        = var.enable_flow_logs
   s3_endpoint_bucket_arns = [module.bucket.bucket_arn]
   # Large test inputs: presigned GETs of testdata/* signed by the workers, and nothing else.

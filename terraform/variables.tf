@@ -647,3 +647,9 @@ variable "account_concurrency_limit" {
   type        = number
   default     = null
 }
+
+variable "existing_vpc_endpoints" {
+  description = "Services a bring-your-own VPC already has an endpoint for, not to be created again: \"s3\" (a gateway on the private route tables; workers then reach S3 by the region's prefix list, and that endpoint's policy, not this module's, says which buckets) and any of sqs, secretsmanager, lambda (interface endpoints with private DNS; their security groups must admit worker_security_group_id on 443)."
+  type        = set(string)
+  default     = []
+}

@@ -822,3 +822,48 @@ run "a_dashboard_shows_the_judge" {
     error_message = "A cost line per language."
   }
 }
+
+run "bring_your_own_vpc_with_its_endpoints" {
+  command = apply
+
+  override_data {
+    target = module.network.data.aws_subnet.private["subnet-0aaaaaaaaaaaaaaa2"]
+    values = { availability_zone = "eu-west-1a" } # the same AZ as the next one
+  }
+  override_data {
+    target = module.network.data.aws_subnet.private["subnet-0aaaaaaaaaaaaaaa3"]
+    values = { availability_zone = "eu-west-1a" }
+  }
+  override_data {
+    target = module.network.data.aws_subnet.private["subnet-0aaaaaaaaaaaaaaa1"]
+    values = { availability_zone = "eu-west-1b" }
+  }
+  override_data {
+    target = module.network.data.aws_prefix_list.s3[0]
+    values = { id = "pl-6da54004" }
+  }
+
+  variables {
+    create_vpc              = false
+    availability_zones      = []
+    vpc_id                  = "vpc-0123456789abcdef0"
+    private_subnet_ids      = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2", "subnet-0aaaaaaaaaaaaaaa3"]
+    sandbox_subnet_ids      = ["subnet-0bbbbbbbbbbbbbbb1"]
+    private_route_table_ids = ["rtb-0ccccccccccccccc1"]
+    sandbox_route_table_ids = ["rtb-0ddddddddddddddd1"]
+    existing_vpc_endpoints  = ["s3", "sqs"]
+  }
+
+  assert {
+    condition     = toset(module.network.vpc_endpoint_services) == toset(["secretsmanager", "lambda"])
+    error_message = "Endpoints the VPC has already must not be created again (AWS refuses a second S3 gateway on a route table, a second private-DNS endpoint)."
+  }
+  assert {
+    condition     = toset(module.network.interface_endpoint_subnet_ids) == toset(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"])
+    error_message = "An interface endpoint takes one subnet per AZ."
+  }
+  assert {
+    condition     = module.network.s3_prefix_list_id == "pl-6da54004"
+    error_message = "Workers reach S3 through the existing gateway by the region's S3 prefix list."
+  }
+}

@@ -203,7 +203,7 @@ resource "aws_vpc_security_group_egress_rule" "worker_to_s3" {
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  prefix_list_id    = aws_vpc_endpoint.s3[0].prefix_list_id
+  prefix_list_id    = local.s3_prefix_list_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "worker" {
@@ -220,8 +220,29 @@ resource "aws_vpc_security_group_egress_rule" "worker" {
 
 # ---- VPC endpoints ---------------------------------------------------------------------------
 
+# An interface endpoint takes one subnet per AZ: of the private subnets, the first in each AZ.
+data "aws_subnet" "private" {
+  for_each = var.create_vpc || !var.create_vpc_endpoints ? toset([]) : toset(var.private_subnet_ids)
+  id       = each.value
+}
+
+locals {
+  endpoint_subnet_ids = var.create_vpc ? local.private_subnet_ids : [
+    for az in distinct([for id in var.private_subnet_ids : data.aws_subnet.private[id].availability_zone]) :
+    [for id in var.private_subnet_ids : id if data.aws_subnet.private[id].availability_zone == az][0]
+  ]
+  interface_endpoints = var.create_vpc_endpoints ? setsubtract(toset(var.interface_endpoint_services), var.existing_vpc_endpoints) : toset([])
+  s3_prefix_list_id   = try(aws_vpc_endpoint.s3[0].prefix_list_id, data.aws_prefix_list.s3[0].id, null)
+}
+
+# An S3 gateway the VPC has already: the workers reach S3 through it, by the region's S3 prefix list.
+data "aws_prefix_list" "s3" {
+  count = var.create_vpc_endpoints && contains(var.existing_vpc_endpoints, "s3") ? 1 : 0
+  name  = "com.amazonaws.${var.region}.s3"
+}
+
 resource "aws_vpc_endpoint" "s3" {
-  count = var.create_vpc_endpoints ? 1 : 0
+  count = var.create_vpc_endpoints && !contains(var.existing_vpc_endpoints, "s3") ? 1 : 0
 
   vpc_id            = local.vpc_id
   service_name      = "com.amazonaws.${var.region}.s3"
@@ -241,13 +262,13 @@ resource "aws_vpc_endpoint" "s3" {
 }
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each = var.create_vpc_endpoints ? toset(var.interface_endpoint_services) : toset([])
+  for_each = local.interface_endpoints
 
   vpc_id              = local.vpc_id
   service_name        = "com.amazonaws.${var.region}.${each.value}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = local.private_subnet_ids
+  subnet_ids          = local.endpoint_subnet_ids
   security_group_ids  = [aws_security_group.endpoints[0].id]
   tags                = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
 }

@@ -56,12 +56,17 @@ output "endpoint_security_group_id" {
 
 output "s3_prefix_list_id" {
   description = "Prefix list of the S3 gateway endpoint (null without endpoints)."
-  value       = try(aws_vpc_endpoint.s3[0].prefix_list_id, null)
+  value       = local.s3_prefix_list_id
 }
 
 output "vpc_endpoint_services" {
-  description = "AWS services with an endpoint in the VPC."
+  description = "AWS services with an endpoint this module created in the VPC."
   value       = concat([for e in aws_vpc_endpoint.s3 : "s3"], keys(aws_vpc_endpoint.interface))
+}
+
+output "interface_endpoint_subnet_ids" {
+  description = "The subnets the interface endpoints are in: one private subnet per AZ."
+  value       = local.endpoint_subnet_ids
 }
 
 output "private_route_table_ids" {

@@ -78,6 +78,17 @@ variable "interface_endpoint_services" {
   default     = ["sqs", "secretsmanager", "lambda"]
 }
 
+variable "existing_vpc_endpoints" {
+  description = "Services the VPC already has an endpoint for (\"s3\": a gateway on the private route tables; others: an interface endpoint with private DNS), which this module must not create again: AWS refuses a second S3 gateway on a route table and a second private-DNS endpoint for a service."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.existing_vpc_endpoints : contains(["s3", "sqs", "secretsmanager", "lambda"], s)])
+    error_message = "existing_vpc_endpoints may name s3, sqs, secretsmanager and lambda."
+  }
+}
+
 variable "s3_endpoint_bucket_arns" {
   description = "Buckets reachable through the S3 gateway endpoint; empty leaves the endpoint policy open."
   type        = list(string)
