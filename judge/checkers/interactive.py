@@ -125,18 +125,22 @@ def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, 
         to_sub_read, to_sub_write = _pipe()
         to_val_read, to_val_write = _pipe()
         try:
-            process = subprocess.Popen(
-                [*command, str(test.input_path), str(work.answer), f"{work.feedback}{os.sep}", *flags],
-                stdin=to_val_read, stdout=to_sub_write, stderr=log, cwd=work.cwd, start_new_session=True)
+            with hardening.spawn_guard():  # owned before a sandbox sweep in another thread can look
+                process = subprocess.Popen(
+                    [*command, str(test.input_path), str(work.answer), f"{work.feedback}{os.sep}", *flags],
+                    stdin=to_val_read, stdout=to_sub_write, stderr=log, cwd=work.cwd, start_new_session=True)
+                hardening.own(process.pid)
         except OSError as error:
             _close(to_sub_read, to_sub_write, to_val_read, to_val_write)
             return _not_run("the validator did not start"), CheckResult.judge_error(
                 f"cannot start the output validator: {error}")
         _close(to_sub_write)  # the validator's stdout: only it may hold the write end
-        with hardening.owned(process.pid):  # the sandbox's sweeps must spare our validator
+        try:
             return _start_and_supervise(problem, test, validator, work, process, start, submission_spec,
                                         to_sub_read=to_sub_read, to_val_read=to_val_read,
                                         to_val_write=to_val_write)
+        finally:
+            hardening.disown(process.pid)
 
 
 def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,

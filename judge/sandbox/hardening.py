@@ -5,7 +5,8 @@ this process's memory and environment, take over its pipes, and leave processes 
     harden_this_process()   child subreaper (every orphan of a run comes back to us) and
                             non-dumpable (/proc/<us>/{environ,mem,fd} closed to the same uid)
     sweep()                 kill and reap every descendant but the ones the judge still owns
-    owned(pid)              mark a child of ours (a running launcher, a validator) as not swept
+    own(pid) / disown(pid)  mark a child of ours (a running launcher, a validator) as not swept,
+                            started under spawn_guard() so no sweep sees it unmarked
     empty_directory(path)   remove everything in it that we may remove (Lambda's /tmp)
 
 Both prctl flags are per process and survive fork; exec resets "dumpable", which is why the
@@ -21,13 +22,15 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 
 PR_SET_DUMPABLE, PR_GET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 4, 3, 36, 37
 SWEEP_DEADLINE_S = 5.0
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _lock = threading.Lock()
+# Held while a child is started and registered as owned, and while a sweep picks its victims: a
+# child another thread has just started is never taken for a stray.
+_spawning = threading.RLock()
 _owned: set[int] = set()
 _hardened = False
 
@@ -56,16 +59,9 @@ def is_hardened() -> bool:
     return bool(get.value) and _prctl(PR_GET_DUMPABLE) == 0
 
 
-@contextlib.contextmanager
-def owned(pid: int) -> Iterator[None]:
-    """While inside, `pid` (a child the judge started and waits for) and its tree are not swept."""
-    with _lock:
-        _owned.add(pid)
-    try:
-        yield
-    finally:
-        with _lock:
-            _owned.discard(pid)
+def spawn_guard() -> threading.RLock:
+    """`with spawn_guard(): start the child; own(pid)` makes start and registration one step."""
+    return _spawning
 
 
 def own(pid: int) -> None:
@@ -115,13 +111,14 @@ def sweep(deadline_s: float = SWEEP_DEADLINE_S) -> int:
     until = time.monotonic() + deadline_s
     mine = os.getpid()
     while time.monotonic() < until:
-        found = strays()
+        with _spawning:
+            found = strays()
+            for pid in found:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
         if not found:
             break
-        for pid in found:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-            killed.add(pid)
         for pid in _children(mine):
             if pid in killed:
                 with contextlib.suppress(ChildProcessError):

@@ -3,6 +3,7 @@ Observation. See isolation.py for the modes, launcher.c for the watching and swe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import os
@@ -122,7 +123,8 @@ class RunningProgram:
         self._direct = self._iso.same_uid
         self._launcher_fd: int | None = None
         self._launcher_gone = False
-        self._spawn()
+        with hardening.spawn_guard() if self._direct else contextlib.nullcontext():
+            self._spawn()  # and, in direct mode, registered as owned before any sweep can look
         if background:
             self._thread = threading.Thread(
                 target=self._pump_and_finish, name=f"sandbox-{self.pid}", daemon=True
