@@ -171,6 +171,7 @@ module "database" {
   skip_final_snapshot     = var.database_skip_final_snapshot
   create_proxy            = var.create_database_proxy
   kms_key_id              = var.database_kms_key_id
+  log_retention_days      = var.log_retention_days
 }
 
 module "layer" {

@@ -867,3 +867,16 @@ run "bring_your_own_vpc_with_its_endpoints" {
     error_message = "Workers reach S3 through the existing gateway by the region's S3 prefix list."
   }
 }
+
+run "database_logs_are_kept_and_filled" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for name, group in module.database.log_groups : group.retention_in_days == var.log_retention_days]) && toset(keys(module.database.log_groups)) == toset(["error", "slowquery"])
+    error_message = "The exported database logs need log groups with a retention (RDS makes them without one)."
+  }
+  assert {
+    condition     = module.database.parameters["slow_query_log"] == "1" && module.database.parameter_family == "mysql8.4"
+    error_message = "The slow-query export is empty unless slow_query_log is on in the instance's parameter group."
+  }
+}

@@ -117,6 +117,49 @@ resource "aws_db_subnet_group" "this" {
   tags       = var.tags
 }
 
+# The exported logs, made here with a retention before RDS would make them without one; and the
+# parameters that fill the slow-query log (off in RDS's default parameter group).
+locals {
+  log_exports      = ["error", "slowquery"]
+  parameter_family = "mysql${join(".", slice(split(".", var.engine_version), 0, 2))}"
+}
+
+resource "aws_cloudwatch_log_group" "exports" {
+  #checkov:skip=CKV_AWS_338:database logs are operational; retention is the log_retention_days variable
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest by default
+  for_each = var.create ? toset(local.log_exports) : toset([])
+
+  name              = "/aws/rds/instance/${var.name_prefix}-database/${each.value}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_db_parameter_group" "this" {
+  count = var.create ? 1 : 0
+
+  name_prefix = "${var.name_prefix}-database-"
+  family      = local.parameter_family
+  description = "The judge's MySQL: slow queries (over long_query_time) logged for the slowquery export"
+
+  parameter {
+    name  = "slow_query_log"
+    value = "1"
+  }
+  parameter {
+    name  = "long_query_time"
+    value = tostring(var.long_query_time_seconds)
+  }
+  parameter {
+    name  = "log_output"
+    value = "FILE"
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+  tags = var.tags
+}
+
 resource "aws_db_instance" "this" {
   #checkov:skip=CKV_AWS_118:enhanced monitoring needs its own role; CloudWatch metrics and Performance Insights (variable) cover the judge's load
   #checkov:skip=CKV_AWS_353:Performance Insights is not offered on the smallest classes; performance_insights_enabled turns it on
@@ -149,10 +192,11 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot               = true
   auto_minor_version_upgrade          = true
   performance_insights_enabled        = var.performance_insights_enabled
-  enabled_cloudwatch_logs_exports     = ["error", "slowquery"]
+  enabled_cloudwatch_logs_exports     = local.log_exports
+  parameter_group_name                = aws_db_parameter_group.this[0].name
   tags                                = var.tags
 
-  depends_on = [terraform_data.inputs]
+  depends_on = [terraform_data.inputs, aws_cloudwatch_log_group.exports]
 }
 
 # ---- optional RDS Proxy ------------------------------------------------------------------------

@@ -156,3 +156,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "log_retention_days" {
+  description = "Retention of the exported error and slow-query logs."
+  type        = number
+  default     = 30
+}
+
+variable "long_query_time_seconds" {
+  description = "Queries slower than this go to the slow-query log (exported to CloudWatch)."
+  type        = number
+  default     = 1
+}
