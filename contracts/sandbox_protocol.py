@@ -34,8 +34,9 @@ import zlib
 from dataclasses import dataclass, field
 
 from contracts.errors import SandboxProtocolError
+from judge.checkers.base import truncate
 from judge.languages import LANGUAGES
-from judge.runner import Artifact
+from judge.runner import ARTIFACT_LIMIT, COMPILE_OUTPUT_LIMIT, Artifact
 from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome
 
 VERSION = 1
@@ -49,8 +50,8 @@ WIRE_OVERHEAD_BYTES = 512  # an observation's JSON beyond its two encoded stream
 MAX_STDOUT_BYTES = 64 << 20
 MAX_STDERR_BYTES = 1 << 20
 MAX_DETAIL_CHARS = 1000
-MAX_COMPILE_OUTPUT_BYTES = 64 << 10
-MAX_ARTIFACT_BYTES = 48 << 20
+MAX_COMPILE_OUTPUT_BYTES = COMPILE_OUTPUT_LIMIT  # what the engine keeps, here in bytes of UTF-8
+MAX_ARTIFACT_BYTES = ARTIFACT_LIMIT  # the largest program the engine's compile step accepts
 MAX_MS = 24 * 3600 * 1000  # a day: no run of ours takes longer
 MAX_MEMORY_KB = 1 << 30  # a TiB
 MAX_SIGNAL = 64
@@ -167,14 +168,6 @@ def observation_from_wire(data: object, max_stdout: int = MAX_STDOUT_BYTES,
 def wire_size(wire: dict) -> int:
     """What one observation adds to a reply, for batching under MAX_RESPONSE_BYTES."""
     return len(wire["stdout_gz_b64"]) + len(wire["stderr_b64"]) + WIRE_OVERHEAD_BYTES
-
-
-def cap_text(text: str, max_bytes: int = MAX_COMPILE_OUTPUT_BYTES) -> str:
-    """At most `max_bytes` of UTF-8 (not characters: 64 K characters of CJK would be 192 KiB)."""
-    data = text.encode("utf-8", "replace")
-    if len(data) <= max_bytes:
-        return text
-    return data[:max_bytes].decode("utf-8", "ignore") + "\n[truncated]"
 
 
 def limits_to_wire(limits: Limits) -> dict:
@@ -382,7 +375,7 @@ class CompileReply:
         main_class = data.get("main_class")
         if main_class is not None and (not isinstance(main_class, str) or len(main_class) > 255):
             raise SandboxProtocolError("field 'main_class' must be a class name or null")
-        return cls(bool(_field(data, "ok", bool)), cap_text(_field(data, "compile_output", str)),
+        return cls(bool(_field(data, "ok", bool)), truncate(_field(data, "compile_output", str), MAX_COMPILE_OUTPUT_BYTES),
                    artifact_from_wire(artifact) if artifact else None, main_class,
                    observation_from_wire(observation) if observation else None)
 
