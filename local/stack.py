@@ -81,6 +81,8 @@ class LocalStack:
         self.function_python = (
             function_python or os.environ.get("LOCAL_LAMBDA_PYTHON") or default_function_python()
         )
+        # awslambdaric and boto3, /var/runtime in every execution environment (mk/localstack.mk).
+        self.runtime_dir = Path(os.environ.get("LOCAL_LAMBDA_RUNTIME_DIR") or self.venv.parent / "lambda-runtime")
         self.extra_env = dict(extra_env or {})
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -135,6 +137,7 @@ class LocalStack:
                 # Lambda: our executor plugin, the project's Python, code/layers under the state dir.
                 "LAMBDA_RUNTIME_EXECUTOR": "local",
                 "LOCAL_LAMBDA_PYTHON": self.function_python,
+                "LOCAL_LAMBDA_RUNTIME_DIR": str(self.runtime_dir),
                 "LOCAL_LAMBDA_ROOT": str(self.state_dir / "lambda"),
                 # Async retries 1 s, 2 s apart instead of 60 s, 120 s (AWS: about 1 and 2 minutes): retry paths stay testable.
                 "LAMBDA_RETRY_BASE_DELAY": "1",  # config name LAMBDA_RETRY_BASE_DELAY_SECONDS, env name without it

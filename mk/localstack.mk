@@ -7,9 +7,19 @@ LOCALSTACK_PORT ?= 4566
 LOCALSTACK_EXECUTOR := local/localstack/lambda_local_executor
 PYTHON313 ?= $(or $(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13)),$(shell command -v python3.13))
 
+LAMBDA_RUNTIME := .localstack/lambda-runtime
+LAMBDA_RUNTIME_STAMP := $(LAMBDA_RUNTIME)/.installed
+
 .PHONY: localstack-install localstack-up localstack-down
 
-localstack-install: $(LOCALSTACK_STAMP)
+localstack-install: $(LOCALSTACK_STAMP) $(LAMBDA_RUNTIME_STAMP)
+
+# /var/runtime of every local execution environment: AWS's runtime interface client (what the
+# managed python3.12 runtime runs) and the SDK the runtime ships, for the functions' Python 3.12.
+$(LAMBDA_RUNTIME_STAMP): local/localstack/lambda-runtime.txt $(VENV)/.installed
+	rm -rf $(LAMBDA_RUNTIME)
+	$(PY) -m pip install -q --no-compile --target $(LAMBDA_RUNTIME) -r local/localstack/lambda-runtime.txt
+	touch $@
 
 # uv resolves and installs in ~20 s where pip takes minutes; the stamp makes re-runs instant and is
 # invalidated by a change to the pins or to the executor plugin's sources.

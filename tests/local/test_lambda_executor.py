@@ -1,5 +1,8 @@
-"""LocalStack runs our Lambda functions as local processes: sync and async invoke, SQS event source
-mappings, layers and timeouts, all through LocalStack's own Lambda service (real LocalStack)."""
+"""LocalStack runs our Lambda functions in local execution environments as strict as Lambda's: sync
+and async invoke, SQS event source mappings, layers and timeouts through LocalStack's own Lambda
+service (real LocalStack), and what a function sees: uid 993 in its own container, a read-only file
+system without the host's compilers, a sized /tmp that lives as long as the environment, its memory
+size enforced, the Runtime API on loopback and AWS's runtime interface client driving the handler."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ print("module imported")  # init-phase output
 def handler(event, context):
     if "Records" in event:
         return sqs_batch(event)
+    context_holder[:] = [context]
     action = event.get("action", "echo")
     if action == "echo":
         return {
@@ -46,17 +50,85 @@ def handler(event, context):
         raise RuntimeError("deliberate failure " + event.get("tag", ""))
     if action == "sleep":
         child = subprocess.Popen(["sleep", "60"])  # a compiler or a submission, in the judge
-        with open(event["pid_file"], "w") as f:
+        with open("/tmp/pids", "w") as f:
             f.write(f"{os.getpid()} {child.pid}")
         time.sleep(event["seconds"])
         return "woke up"
+    if action == "pids_alive":
+        pids = [int(p) for p in open("/tmp/pids").read().split()]
+        return {"alive": [p for p in pids if os.path.exists(f"/proc/{p}")], "pid": os.getpid()}
+    if action == "probe":
+        return probe(event)
+    if action == "allocate":
+        hog = bytearray(event["mb"] * 1024 * 1024)
+        for i in range(0, len(hog), 4096):
+            hog[i] = 1
+        return len(hog)
+    if action == "big_response":
+        return "x" * event["bytes"]
+    if action == "answer_for_the_runtime":
+        return answer_for_the_runtime(event, context)
     if action == "layer":
-        root = os.environ["JUDGE_LAYER_ROOT"]
+        root = "/opt"
         import layer_module  # from the layer's python/ dir, as /opt/python in AWS
         tool = subprocess.run([os.path.join(root, "gcc", "bin", "hello")], capture_output=True, text=True)
         return {"root": root, "files": sorted(os.listdir(root)), "tool_output": tool.stdout,
                 "layer_module": layer_module.VALUE}
     raise ValueError(f"unknown action {action}")
+
+
+def probe(event):
+    # What the environment lets a function do (each answer a fact the tests check).
+    def attempt(fn):
+        try:
+            return fn()
+        except OSError as exc:
+            return type(exc).__name__
+    def write(path):
+        with open(path, "w") as f:
+            f.write("x")
+        return "written"
+    def run(argv):
+        return subprocess.run(argv, capture_output=True).returncode
+    stat = os.statvfs("/tmp")
+    import shutil
+    return {
+        "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+        "write_task": attempt(lambda: write("/var/task/x")),
+        "write_opt": attempt(lambda: write("/opt/x")),
+        "write_usr": attempt(lambda: write("/usr/x")),
+        "write_tmp": attempt(lambda: write("/tmp/x")),
+        "tmp_mb": stat.f_blocks * stat.f_frsize // (1024 * 1024),
+        "root_listing": sorted(os.listdir("/")),
+        "read_root": attempt(lambda: os.listdir("/root")),
+        "run_gcc": attempt(lambda: run(["/usr/bin/gcc", "--version"])),
+        "which": {tool: shutil.which(tool) for tool in ("gcc", "g++", "cc", "javac", "java", "as", "ld")},
+        "jvm": attempt(lambda: os.listdir("/usr/lib/jvm")),
+        "lib_gcc": attempt(lambda: os.listdir("/usr/lib/gcc")),
+        "init_environ": attempt(lambda: open("/proc/1/environ", "rb").read()),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "kept": attempt(lambda: open("/tmp/kept").read()),
+        "keep": attempt(lambda: write("/tmp/kept")),
+        "context_type": type(context_holder[0]).__module__ if context_holder else None,
+    }
+
+
+context_holder = []
+
+
+def answer_for_the_runtime(event, context):
+    # What a submission can do in Lambda: ask the Runtime API for the running invocation again and
+    # answer it in the function's name before the handler does.
+    import http.client
+    connection = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"], timeout=5)
+    connection.request("GET", "/2018-06-01/runtime/invocation/next")
+    response = connection.getresponse()
+    seen_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+    seen_payload = json.loads(response.read())
+    connection.request("POST", f"/2018-06-01/runtime/invocation/{seen_id}/response",
+                       body=json.dumps({"forged": True, "seen_payload": seen_payload}))
+    forged_status = connection.getresponse().status
+    return {"forged": False, "seen_id": seen_id, "my_id": context.aws_request_id, "forged_status": forged_status}
 
 
 def sqs_batch(event):
@@ -106,6 +178,8 @@ def create_function(
     timeout: int = 10,
     env: dict | None = None,
     layers: list[str] | None = None,
+    memory: int = 256,
+    storage: int = 512,
 ) -> str:
     lam.create_function(
         FunctionName=name,
@@ -113,6 +187,8 @@ def create_function(
         Role=ROLE,
         Handler=handler,
         Timeout=timeout,
+        MemorySize=memory,
+        EphemeralStorage={"Size": storage},
         Code={"ZipFile": FUNCTION_ZIP},
         Environment={"Variables": env or {}},
         Layers=layers or [],
@@ -142,10 +218,25 @@ def receive_all(sqs, queue_url: str, until, timeout: float = 30.0) -> list[dict]
     return seen
 
 
+# What Lambda's python3.12 sets (docs: "Defined runtime environment variables"), LocalStack's
+# standard ones, and the function's own; nothing else may reach the function.
+LAMBDA_VARIABLES = {
+    "_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "LANG",
+    "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "_X_AMZN_TRACE_ID", "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT",
+    "AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_HANDLER",
+    "AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL",
+    "LC_CTYPE",  # Python's C-locale coercion: en_US.UTF-8 is not installed here (README: differences)
+}
+
+
 def test_sync_invoke_returns_payload_in_a_reused_environment(localstack, lam):
     name = create_function(lam, unique("echo"), env={"GREETING": "hello"})
     response, body = invoke(lam, name, {"x": 1})
-    assert response["StatusCode"] == 200 and "FunctionError" not in response
+    assert response["StatusCode"] == 200 and "FunctionError" not in response, body
     assert body["event"] == {"x": 1}
     env = body["env"]
     assert env["GREETING"] == "hello"
@@ -154,15 +245,80 @@ def test_sync_invoke_returns_payload_in_a_reused_environment(localstack, lam):
     assert env["_HANDLER"] == "handler.handler"
     assert env["AWS_ENDPOINT_URL"] == localstack.endpoint_url
     assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert env["LAMBDA_TASK_ROOT"] == "/var/task" and env["LAMBDA_RUNTIME_DIR"] == "/var/runtime"
+    assert env["PATH"] == "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+    assert env["LD_LIBRARY_PATH"].startswith("/var/lang/lib:/lib64:/usr/lib64:/var/runtime")
+    assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
+    assert "HOME" not in env  # Lambda sets none; the function's user has a home it cannot write
+    assert set(env) - {"GREETING"} <= LAMBDA_VARIABLES, set(env) - LAMBDA_VARIABLES
     # The code dir is the cwd and first on sys.path, like /var/task.
-    assert body["cwd"] == env["LAMBDA_TASK_ROOT"] == body["sys_path0"]
-    assert os.path.exists(os.path.join(body["cwd"], "handler.py"))
+    assert body["cwd"] == "/var/task" == body["sys_path0"]
     assert 0 < body["remaining_ms"] <= 10_000
-    # Only the zip is importable: the project's editable install is hidden, as it is absent in AWS.
+    # Only the zip is importable: the project is not installed in the runtime.
     assert body["judge_importable"] is False
     # Warm invocation: same process, new request id.
     _, again = invoke(lam, name, {"x": 2})
     assert again["pid"] == body["pid"] and again["request_id"] != body["request_id"]
+
+
+def test_the_function_runs_as_lambdas_user_in_a_read_only_container_without_compilers(lam):
+    name = create_function(lam, unique("probe"), storage=600)
+    response, seen = invoke(lam, name, {"action": "probe"})
+    assert "FunctionError" not in response, seen
+    assert (seen["uid"], seen["gid"], seen["groups"]) == (993, 990, [])
+    assert seen["write_task"] == seen["write_opt"] == seen["write_usr"] == "OSError" or all(
+        seen[k] in ("PermissionError", "OSError") for k in ("write_task", "write_opt", "write_usr")), seen
+    assert seen["write_tmp"] == "written"
+    assert 590 <= seen["tmp_mb"] <= 600  # /tmp is the function's ephemeral storage size
+    assert "root" not in seen["root_listing"] and "work" not in seen["root_listing"]
+    assert seen["read_root"] == "FileNotFoundError"
+    assert seen["run_gcc"] == "PermissionError"
+    assert seen["which"] == dict.fromkeys(seen["which"])  # no compiler, assembler, linker or JDK on PATH
+    assert seen["jvm"] == [] and seen["lib_gcc"] == []
+    assert seen["init_environ"] == "PermissionError"  # the init (root) holds LocalStack's secrets
+    assert seen["context_type"] == "awslambdaric.lambda_context"  # AWS's runtime interface client
+    assert seen["kept"] == "FileNotFoundError"
+    # /tmp and the process table live as long as the environment: a warm invocation sees both.
+    _, again = invoke(lam, name, {"action": "probe"})
+    assert again["kept"] == "x"
+    assert max(again["processes"]) < 100  # its own pid namespace
+
+
+def test_exceeding_the_memory_size_ends_the_environment_like_lambda(lam):
+    name = create_function(lam, unique("hog"), memory=128)
+    invoke(lam, name, {"action": "probe"})  # leaves /tmp/kept
+    response, body = invoke(lam, name, {"action": "allocate", "mb": 200})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert "Runtime exited with error: signal: killed" in body["errorMessage"]
+    # The environment is gone: the next invocation starts cold, with an empty /tmp.
+    response, seen = invoke(lam, name, {"action": "probe"})
+    assert "FunctionError" not in response, seen
+    assert seen["kept"] == "FileNotFoundError"
+    response, size = invoke(lam, name, {"action": "allocate", "mb": 40})
+    assert size == 40 * 1024 * 1024
+
+
+def test_a_second_next_during_an_invocation_returns_it_and_the_first_answer_wins(lam):
+    name = create_function(lam, unique("runtime-api"))
+    payload = {"action": "answer_for_the_runtime", "secret": uuid.uuid4().hex}
+    response, body = invoke(lam, name, payload)
+    assert "FunctionError" not in response
+    # The emulator's behaviour, which AWS's runtime shares: the running invocation, again.
+    assert body["forged"] is True
+    assert body["seen_payload"] == payload
+    _, echoed = invoke(lam, name, {"action": "echo"})
+    assert echoed["event"] == {"action": "echo"}  # the runtime still serves the next one
+
+
+def test_a_response_over_six_megabytes_is_refused(lam):
+    name = create_function(lam, unique("big"))
+    response, body = invoke(lam, name, {"action": "big_response", "bytes": 7 * 1024 * 1024})
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Function.ResponseSizeTooLarge"
+    response, body = invoke(lam, name, {"action": "big_response", "bytes": 5 * 1024 * 1024})
+    assert "FunctionError" not in response and len(body) == 5 * 1024 * 1024
 
 
 def test_handler_exception_is_a_function_error(lam):
@@ -181,26 +337,22 @@ def test_import_error_is_reported_like_lambda(lam):
     assert body["errorType"] == "Runtime.ImportModuleError"
 
 
-def test_timeout_kills_the_process_and_next_invoke_starts_fresh(lam, tmp_path):
+def test_timeout_kills_the_process_and_next_invoke_starts_fresh(lam):
     name = create_function(lam, unique("slow"), timeout=1)
-    pid_file = tmp_path / "pid"
     started = time.monotonic()
-    response, body = invoke(lam, name, {"action": "sleep", "seconds": 30, "pid_file": str(pid_file)})
+    response, body = invoke(lam, name, {"action": "sleep", "seconds": 30})
     assert time.monotonic() - started < 5
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in body["errorMessage"]
-    pid, child_pid = map(int, pid_file.read_text().split())
-    deadline = time.monotonic() + 3
-    while any(os.path.exists(f"/proc/{p}") for p in (pid, child_pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not os.path.exists(f"/proc/{pid}"), "the timed-out handler process is still running"
-    assert not os.path.exists(f"/proc/{child_pid}"), "a process the handler started survived the timeout"
-    response, body = invoke(lam, name, {"action": "echo"})
-    assert "FunctionError" not in response and body["pid"] != pid
+    # The next invocation is a fresh runtime in the same environment (its /tmp kept): neither the
+    # timed-out handler nor the child it started is alive.
+    response, seen = invoke(lam, name, {"action": "pids_alive"})
+    assert "FunctionError" not in response, seen
+    assert seen["alive"] == [], "a process of the timed-out invocation survived"
 
 
-def test_layer_is_extracted_under_judge_layer_root(lam):
+def test_layers_are_merged_read_only_under_opt(lam):
     layer_zip = make_zip(
         {
             "gcc/bin/hello": ("#!/bin/sh\necho layer tool ran\n", 0o755),

@@ -34,6 +34,7 @@ def extract_zip(archive: str | os.PathLike, target: Path) -> None:
                     shutil.copyfileobj(src, dst, 1 << 20)
                 # Zips made on Windows carry no mode: Lambda then uses 644 (755 if executable-looking).
                 os.chmod(destination, stat.S_IMODE(mode) or 0o644)
+        os.chmod(staging, 0o755)  # mkdtemp's 0700 would hide the code from the function's uid
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

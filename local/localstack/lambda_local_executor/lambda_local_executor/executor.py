@@ -16,9 +16,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
+from functools import cache
 from pathlib import Path
 
 from localstack import config
@@ -33,12 +33,11 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
+from lambda_local_executor import cgroups, container
 from lambda_local_executor.archive import extract_zip, merge_tree_linked
 
 LOG = logging.getLogger(__name__)
 
-RUNTIME_SCRIPT = Path(__file__).with_name("runtime.py")
-STOP_GRACE_SECONDS = 2
 LOG_TAIL_BYTES = 64 * 1024
 _PREPARE_LOCK = threading.Lock()  # one extraction per layer/code dir even with concurrent creates
 
@@ -58,6 +57,36 @@ def function_python() -> str:
             "No Python for functions: set LOCAL_LAMBDA_PYTHON or put python3.12 on PATH"
         )
     return found
+
+
+@cache
+def python_home() -> Path:
+    """The Python 3.12 install (sys.base_prefix) that is /var/lang inside every environment."""
+    out = subprocess.run([function_python(), "-c", "import sys; print(sys.base_prefix)"],
+                         capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def runtime_dir() -> Path:
+    """awslambdaric and boto3 for the functions (make localstack-install): /var/runtime inside."""
+    configured = os.environ.get("LOCAL_LAMBDA_RUNTIME_DIR")
+    if not configured or not (Path(configured) / "awslambdaric").is_dir():
+        raise LambdaRuntimeException(
+            f"No Lambda runtime dir with awslambdaric at {configured!r}: run `make localstack-install`")
+    return Path(configured)
+
+
+def bwrap_path() -> str:
+    found = shutil.which("bwrap")
+    if not found:
+        raise LambdaRuntimeException("bubblewrap (bwrap) is needed for local Lambda environments")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def version_dir(function_version: FunctionVersion) -> Path:
@@ -95,6 +124,9 @@ def _extract_archive(code, target: Path) -> None:
 
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
+    """One execution environment: a bubblewrap container (container.py) in its own cgroup
+    (cgroups.py), with the init (init.py) inside it as root and the function as uid 993."""
+
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
         self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
@@ -102,21 +134,53 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         self.stopping = threading.Event()
         self.env_dir = root_dir() / "environments" / self.id
         self.log_path = self.env_dir / "runtime.log"
+        self.cgroup = cgroups.EnvironmentCgroup(f"{function_version.id.function_name}-{self.id}",
+                                                function_version.config.memory_size or 128)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self, env_vars: dict[str, str]) -> None:
         self.executor_endpoint.start()
-        (self.env_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        self.env_dir.mkdir(parents=True, exist_ok=True)
+        self.cgroup.create()
         listener = socket.create_server(("127.0.0.1", 0))
         self.executor_endpoint.container_port = listener.getsockname()[1]
-        env = self._process_env(env_vars)
-        env["LOCAL_LAMBDA_LISTEN_FD"] = str(listener.fileno())
+        config_ = self.function_version.config
+        storage = config_.ephemeral_storage.size if config_.ephemeral_storage else 512
+        spec = container.ContainerSpec(
+            code=code_dir(self.function_version),
+            layers=layers_dir(self.function_version),
+            python_home=python_home(),
+            runtime=runtime_dir(),
+            control=self.env_dir / "control",
+            cgroup=self.cgroup.memory,
+            tmp_mb=storage,
+        )
+        container.write_control_files(spec)
+        runtime_api = container.RUNTIME_API if spec.isolated_network else f"127.0.0.1:{_free_port()}"
+        init_env = {
+            "PATH": container.LAMBDA_PATH,
+            "LD_LIBRARY_PATH": "/var/lang/lib",
+            "LANG": "C.UTF-8",
+            "LOCAL_LAMBDA_ENDPOINT": env_vars["LOCALSTACK_RUNTIME_ENDPOINT"],
+            "LOCALSTACK_RUNTIME_ID": env_vars["LOCALSTACK_RUNTIME_ID"],
+            "LOCAL_LAMBDA_LISTEN_FD": str(listener.fileno()),
+            "LOCAL_LAMBDA_TIMEOUT": str(env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT", config_.timeout)),
+            "LOCAL_LAMBDA_UID": str(container.FUNCTION_UID),
+            "LOCAL_LAMBDA_GID": str(container.FUNCTION_GID),
+            "LOCAL_LAMBDA_FUNCTION_ENV": json.dumps(
+                container.function_environment(env_vars, self._endpoint_url(), runtime_api)),
+        }
+        # The shell joins the environment's cgroups before it becomes bubblewrap, so every process
+        # of the environment (init, runtime, whatever the handler starts) is counted from the start.
+        join = 'for f in $LOCAL_LAMBDA_CGROUP_PROCS; do echo $$ > "$f"; done; unset LOCAL_LAMBDA_CGROUP_PROCS; exec "$@"'
+        init_env["LOCAL_LAMBDA_CGROUP_PROCS"] = " ".join(str(p) for p in self.cgroup.procs_files())
+        argv = ["/bin/sh", "-c", join, "sh", *container.bwrap_argv(spec, bwrap_path()),
+                "/var/lang/bin/python3.12", "-u", "/var/rapid/init.py"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [function_python(), "-u", str(RUNTIME_SCRIPT), "init"],
-                env=env,
-                cwd=env["LAMBDA_TASK_ROOT"],
+                argv,
+                env=init_env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -133,8 +197,11 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
         self.executor_endpoint.wait_for_startup()
 
+    def _endpoint_url(self) -> str:
+        return f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}"
+
     def _watch(self) -> None:
-        """If the init process dies on its own, fail whatever LocalStack is waiting for at once
+        """If the container dies on its own, fail whatever LocalStack is waiting for at once
         (otherwise a sync invoke would hang until LocalStack's 905 s safety timeout)."""
         code = self.process.wait()
         if self.stopping.is_set():
@@ -156,52 +223,14 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def stop(self) -> None:
         self.stopping.set()
         if self.process and self.process.poll() is None:
-            _signal_group(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            _signal_group(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         try:
             self.executor_endpoint.shutdown()
         except Exception as e:
             LOG.debug("Error while shutting down executor endpoint %s: %s", self.id, e)
-        shutil.rmtree(self.env_dir / "tmp", ignore_errors=True)
-
-    def _process_env(self, env_vars: dict[str, str]) -> dict[str, str]:
-        code = code_dir(self.function_version)
-        layers = layers_dir(self.function_version)
-        venv_bin = os.path.dirname(os.path.abspath(sys.executable))
-        host_path = [p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p != venv_bin]
-        env = {
-            "PATH": os.pathsep.join(host_path),
-            "HOME": os.environ.get("HOME", "/root"),
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-        }
-        if "LOCAL_LAMBDA_HIDE_EDITABLE" in os.environ:  # a stack-wide switch, read by runtime.py
-            env["LOCAL_LAMBDA_HIDE_EDITABLE"] = os.environ["LOCAL_LAMBDA_HIDE_EDITABLE"]
-        # LocalStack's env for the function (standard Lambda variables, then the function's own).
-        env.update({key: str(value) for key, value in env_vars.items()})
-        runtime = self.function_version.config.runtime or "python"
-        env.update(
-            {
-                # Paths that are /var/task, /opt, /tmp in Lambda and are per-function dirs here.
-                "LAMBDA_TASK_ROOT": str(code),
-                "LAMBDA_RUNTIME_DIR": str(RUNTIME_SCRIPT.parent),
-                "JUDGE_LAYER_ROOT": str(layers),
-                "TMPDIR": str(self.env_dir / "tmp"),
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
-                # boto3 in the function reaches LocalStack with no code change.
-                "AWS_ENDPOINT_URL": f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}",
-            }
-        )
-        if (layers / "bin").is_dir():
-            env["PATH"] = f"{layers / 'bin'}{os.pathsep}{env['PATH']}"
-        if (layers / "lib").is_dir():
-            env["LD_LIBRARY_PATH"] = os.pathsep.join(
-                p for p in (str(layers / "lib"), env.get("LD_LIBRARY_PATH", "")) if p
-            )
-        return env
+        self.cgroup.destroy()
+        shutil.rmtree(self.env_dir / "control", ignore_errors=True)
 
     # -- addresses -------------------------------------------------------------------------------
 
@@ -255,6 +284,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
                 staging = Path(tempfile.mkdtemp(prefix=".layers-", dir=layers.parent))
                 for layer in config_.layers:
                     merge_tree_linked(cls._layer_cache(layer), staging)
+                os.chmod(staging, 0o755)  # /opt: readable by the function's uid
                 os.replace(staging, layers)
 
     @staticmethod
@@ -274,6 +304,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def validate_environment(cls) -> bool:
         try:
             python = function_python()
+            runtime_dir()
+            bwrap_path()
+            if not cgroups.available():
+                raise LambdaRuntimeException("local Lambda environments need root and the cgroup v1 memory controller")
         except LambdaRuntimeException as e:
             LOG.warning("%s", e)
             return False

@@ -1,0 +1,84 @@
+"""A cgroup (v1) per execution environment: its memory size enforced, CPU shares that scale with it.
+
+Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB); here that is
+`cpu.shares`, which only bites under contention (Lambda caps, this weighs: see the README). The
+memory limit covers every process of the environment and its tmpfs /tmp pages, and the kernel's
+OOM kill inside it is what the init reports as Runtime.ExitError.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+ROOT = Path(os.environ.get("LOCAL_LAMBDA_CGROUP_ROOT", "/sys/fs/cgroup"))
+PARENT = "lambda-local"
+MB_PER_VCPU = 1769
+
+
+def available() -> bool:
+    return os.geteuid() == 0 and (ROOT / "memory").is_dir() and os.access(ROOT / "memory", os.W_OK)
+
+
+class EnvironmentCgroup:
+    def __init__(self, env_id: str, memory_mb: int) -> None:
+        self.memory = ROOT / "memory" / PARENT / env_id
+        self.cpu = ROOT / "cpu" / PARENT / env_id
+        self.memory_mb = memory_mb
+
+    def create(self) -> None:
+        self.memory.mkdir(parents=True, exist_ok=True)
+        limit = str(self.memory_mb * 1024 * 1024)
+        (self.memory / "memory.limit_in_bytes").write_text(limit)
+        swap_limit = self.memory / "memory.memsw.limit_in_bytes"
+        if swap_limit.exists():  # no swap beyond the memory size either
+            swap_limit.write_text(limit)
+        (self.memory / "memory.swappiness").write_text("0")
+        if self.cpu.parent.parent.is_dir():
+            self.cpu.mkdir(parents=True, exist_ok=True)
+            (self.cpu / "cpu.shares").write_text(str(max(2, self.memory_mb * 1024 // MB_PER_VCPU)))
+
+    def procs_files(self) -> list[Path]:
+        return [d / "cgroup.procs" for d in (self.memory, self.cpu) if d.is_dir()]
+
+    def oom_kills(self) -> int:
+        try:
+            for line in (self.memory / "memory.oom_control").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except OSError:
+            pass
+        return 0
+
+    def destroy(self) -> None:
+        """Remove both groups once their processes are gone (rmdir fails while any is left)."""
+        for directory in (self.memory, self.cpu):
+            for _ in range(50):
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    for pid in _pids(directory):
+                        _kill(pid)
+                    time.sleep(0.05)
+            else:
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _pids(directory: Path) -> list[int]:
+    try:
+        return [int(p) for p in (directory / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
