@@ -7,7 +7,7 @@ tool paths) and say so.
 | variable | default | what |
 |---|---|---|
 | JUDGE_LAYER_ROOT | /opt | where Lambda layers are unpacked (`<root>/gcc/bin/g++`, `<root>/jdk/bin/java`) |
-| JUDGE_CACHE_DIR | ~/.cache/judge | built validators and the sandbox launcher |
+| JUDGE_CACHE_DIR | ~/.cache/judge; /tmp/judge-cache in Lambda or without HOME | built validators and the sandbox launcher |
 | JUDGE_LAUNCHER | (built) | a prebuilt launcher binary, or "python" for the fallback launcher |
 | JUDGE_SANDBOX_MODE | auto | auto, bwrap or direct |
 | JUDGE_SANDBOX_REUSE | 1 | bwrap mode: per-slot holders instead of one bwrap per run |
@@ -62,12 +62,20 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, not {value!r}") from None
 
 
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """~/.cache/judge, except in Lambda: there HOME is unset and the user's home read-only, and
+    only /tmp can be written (it lives as long as the execution environment: a warm cache)."""
+    if env.get("AWS_LAMBDA_FUNCTION_NAME") or not env.get("HOME"):
+        return Path(env.get("TMPDIR") or "/tmp") / "judge-cache"
+    return Path(env["HOME"]) / ".cache" / "judge"
+
+
 def current(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     mode = env.get("JUDGE_SANDBOX_MODE", "").strip().lower() or "auto"
     if mode not in SANDBOX_MODES:
         raise SettingsError(f"JUDGE_SANDBOX_MODE must be auto, bwrap or direct, not {mode!r}")
-    cache_dir = env.get("JUDGE_CACHE_DIR") or str(Path(env.get("HOME") or Path.home()) / ".cache" / "judge")
+    cache_dir = env.get("JUDGE_CACHE_DIR") or str(default_cache_dir(env))
     return Settings(
         layer_root=Path(env.get("JUDGE_LAYER_ROOT") or "/opt"),
         cache_dir=Path(cache_dir),

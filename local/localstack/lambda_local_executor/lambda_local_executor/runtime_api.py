@@ -101,7 +101,10 @@ class RuntimeAPI:
 
 
 def serve(api: RuntimeAPI, host: str, port: int) -> ThreadingHTTPServer:
-    """Start the Runtime API on host:port in a daemon thread."""
+    """Start the Runtime API on host:port in a daemon thread.
+
+    Long because the request handler class is defined inside, closing over the shared state, and
+    each of the API's four routes is a few lines of its own."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
