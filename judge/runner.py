@@ -18,7 +18,7 @@ from typing import Protocol
 from judge import sandbox
 from judge.languages import BINARY_NAME, Language
 from judge.sandbox.api import Limits, Observation, Outcome, RunSpec
-from judge.toolchain import expand, tool_path_env, tool_roots
+from judge.toolchain import expand, tool_env, tool_roots
 
 COMPILE_OUTPUT_LIMIT = 64 * 1024
 ARTIFACT_LIMIT = 48 * 1024 * 1024
@@ -113,7 +113,7 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
         spec = RunSpec(
             argv=argv, workdir=workdir,
             limits=dataclasses.replace(limits, memory_model=language.compile_memory_model),
-            env={"PATH": tool_path_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
+            env={**tool_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
                  **language.compile_env},
             readonly_paths=tool_roots(language.tools),
         )
@@ -144,7 +144,7 @@ def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, li
     limits = run_limits(language, limits)
     return RunSpec(
         argv=run_argv(language, limits, compiled.main_class), workdir=workdir, limits=limits,
-        env={"PATH": tool_path_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp"},
+        env={**tool_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp"},
         stdin_path=stdin_path, readonly_paths=tool_roots(language.tools), **wiring,
     )
 

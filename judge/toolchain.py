@@ -70,6 +70,20 @@ def tool_roots(tools: Iterable[str]) -> tuple[Path, ...]:
     return tuple(sorted(roots))
 
 
+def tool_env(tools: Iterable[str]) -> dict[str, str]:
+    """The environment a compile or run needs for these tools: PATH, and the interpreter's own
+    library directory when it is a shared-libpython build (Lambda's /var/lang/bin/python3.12 finds
+    libpython only through LD_LIBRARY_PATH=/var/lang/lib, which a program's clean environment lacks)."""
+    tools = tuple(tools)
+    env = {"PATH": tool_path_env(tools)}
+    if "python" in tools:
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        libdir = Path(sys.base_prefix) / "lib"
+        if (libdir / f"libpython{version}.so.1.0").exists():
+            env["LD_LIBRARY_PATH"] = str(libdir)
+    return env
+
+
 def tool_path_env(tools: Iterable[str]) -> str:
     """PATH for compiles and runs: the tools' directories, then the system's."""
     dirs: list[str] = []

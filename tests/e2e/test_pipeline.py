@@ -162,10 +162,11 @@ def _processes(predicate) -> list[int]:
 
 
 def _handler_processes(function_name: str) -> list[int]:
-    """The local executor's process that runs a function's handler (not its runtime init)."""
+    """The process that runs a function's handler: the Python runtime (awslambdaric, started by
+    /var/rapid/bootstrap.py) of one of its execution environments, not their init."""
     marker = f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode()
-    return _processes(lambda environ, argv: marker in environ and b"function" in argv
-                      and any(arg.endswith(b"runtime.py") for arg in argv))
+    return _processes(lambda environ, argv: marker in environ
+                      and any(arg.endswith(b"bootstrap.py") for arg in argv))
 
 
 def test_worker_killed_mid_judging_is_retried_and_ends_judged(api, stack):

@@ -7,6 +7,7 @@ size enforced, the Runtime API on loopback and AWS's runtime interface client dr
 from __future__ import annotations
 
 import io
+import socket
 import json
 import os
 import time
@@ -436,3 +437,84 @@ def test_sqs_event_source_mapping_redelivers_only_reported_failures(lam, sqs):
     bodies = sorted(s["body"] for s in seen)
     assert bodies == ["fail-1", "fail-1", "ok-1", "ok-2"]
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+NETWORK_HANDLER = r"""
+import json
+import os
+import socket
+import urllib.request
+
+import boto3
+
+
+def handler(event, context):
+    def status(url, method="GET", headers=None):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=headers or {}), timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()[:200]
+        except OSError as e:
+            return type(e).__name__, str(e)
+
+    def connect(host, port):
+        try:
+            socket.create_connection((host, port), timeout=3).close()
+            return "connected"
+        except OSError as e:
+            return type(e).__name__
+
+    try:
+        boto3.client("sqs").list_queues()
+        sqs = "allowed"
+    except Exception as e:
+        sqs = type(e).__name__
+    return {
+        "presigned_get": status(event["get_url"]),
+        "tampered_get": status(event["get_url"].replace("X-Amz-Signature=", "X-Amz-Signature=0")),
+        "header_signed": status(event["plain_url"], headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x"}),
+        "sqs": sqs,
+        "database": connect("127.0.0.1", event["db_port"]),
+        "other_port": connect("127.0.0.1", event["other_port"]),
+        "runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"],
+    }
+"""
+
+
+def test_a_function_whose_security_group_allows_only_s3_reaches_only_presigned_s3(localstack, lam):
+    """The sandboxes' security group (egress: the S3 endpoint's prefix list only), as Terraform makes
+    it: LocalStack's other services, MariaDB and any other host port are out of reach; a presigned
+    object URL works, and LocalStack checks its signature."""
+    ec2, s3 = localstack.client("ec2"), localstack.client("s3")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=unique("sandbox"), Description="s3 only", VpcId=vpc)["GroupId"]
+    ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    prefix_list = ec2.create_managed_prefix_list(PrefixListName=unique("s3"), MaxEntries=1, AddressFamily="IPv4",
+                                                 Entries=[{"Cidr": "10.10.0.0/16"}])["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": prefix_list}]}])
+    bucket = unique("data")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="testdata/1.in", Body=b"1 2\n")
+    name = unique("sandboxed")
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="handler.handler", Timeout=30,
+        Code={"ZipFile": make_zip({"handler.py": (NETWORK_HANDLER, 0o644)})},
+        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
+    other = socket.create_server(("127.0.0.1", 0))
+    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "testdata/1.in"}, ExpiresIn=120)
+    db_port = int(os.environ.get("E2E_DB_PORT", other.getsockname()[1]))
+    response, seen = invoke(lam, name, {"get_url": get_url, "plain_url": f"{localstack.endpoint_url}/{bucket}/testdata/1.in",
+                                        "db_port": db_port, "other_port": other.getsockname()[1]})
+    other.close()
+    assert "FunctionError" not in response, seen
+    assert seen["presigned_get"] == [200, "1 2\n"]
+    assert seen["tampered_get"][0] == 403  # LocalStack validates presigned signatures
+    assert seen["header_signed"][0] == 403 and "only presigned" in seen["header_signed"][1]
+    assert seen["sqs"] != "allowed"
+    assert seen["database"] == seen["other_port"] == "ConnectionRefusedError"
+    assert seen["runtime_api"] == "127.0.0.1:9001"  # its own loopback, as in Lambda

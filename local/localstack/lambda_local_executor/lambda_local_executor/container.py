@@ -35,6 +35,8 @@ LAMBDA_PATH = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 LAMBDA_LD_LIBRARY_PATH = "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
 
 
+SOCKETS = "/run/lambda-local/sockets"
+
 # Variables LocalStack adds for its own runtime-init that AWS does not set.
 LOCALSTACK_ONLY = {"EDGE_PORT", "AWS_LAMBDA_FUNCTION_TIMEOUT"}
 
@@ -48,7 +50,7 @@ class ContainerSpec:
     control: Path  # per environment: passwd, hidden-file placeholder
     cgroup: Path | None  # the environment's memory cgroup, shown read-only to the init
     tmp_mb: int
-    isolated_network: bool = False
+    isolated_network: bool = False  # loopback only; the executor's relays under /run/lambda-local/sockets
     extra_binds: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (host, inside), read-only
 
 
@@ -100,9 +102,12 @@ def bwrap_argv(spec: ContainerSpec, bwrap: str = "bwrap") -> list[str]:
              "--ro-bind", str(spec.runtime), "/var/runtime",
              "--ro-bind", str(INIT_DIR), "/var/rapid",
              "--size", str(spec.tmp_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp"]
+    # /run/lambda-local is the init's (0700 root): the cgroup's counters and the network relays.
+    argv += ["--perms", "0700", "--dir", "/run/lambda-local"]
     if spec.cgroup is not None:
-        argv += ["--perms", "0700", "--dir", "/run/lambda-local",
-                 "--ro-bind", str(spec.cgroup), "/run/lambda-local/cgroup"]
+        argv += ["--ro-bind", str(spec.cgroup), "/run/lambda-local/cgroup"]
+    if spec.isolated_network:
+        argv += ["--bind", str(spec.control / "sockets"), SOCKETS]
     for host, inside in spec.extra_binds:
         argv += ["--ro-bind", host, inside]
     # The init's environment is the one the executor starts bwrap with (never argv: pid 1's command

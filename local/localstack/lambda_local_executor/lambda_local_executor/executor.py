@@ -33,7 +33,9 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from lambda_local_executor import cgroups, container
+from localstack.aws.connect import connect_to
+
+from lambda_local_executor import cgroups, container, network
 from lambda_local_executor.archive import extract_zip, merge_tree_linked
 
 LOG = logging.getLogger(__name__)
@@ -155,6 +157,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             control=self.env_dir / "control",
             cgroup=self.cgroup.memory,
             tmp_mb=storage,
+            isolated_network=self.network_mode() == network.S3_ONLY,
         )
         container.write_control_files(spec)
         runtime_api = container.RUNTIME_API if spec.isolated_network else f"127.0.0.1:{_free_port()}"
@@ -171,6 +174,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "LOCAL_LAMBDA_FUNCTION_ENV": json.dumps(
                 container.function_environment(env_vars, self._endpoint_url(), runtime_api)),
         }
+        if spec.isolated_network:
+            init_env.update(self._start_relays(spec, env_vars["LOCALSTACK_RUNTIME_ENDPOINT"]))
         # The shell joins the environment's cgroups before it becomes bubblewrap, so every process
         # of the environment (init, runtime, whatever the handler starts) is counted from the start.
         join = 'for f in $LOCAL_LAMBDA_CGROUP_PROCS; do echo $$ > "$f"; done; unset LOCAL_LAMBDA_CGROUP_PROCS; exec "$@"'
@@ -196,6 +201,25 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         )
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
         self.executor_endpoint.wait_for_startup()
+
+    def network_mode(self) -> str:
+        """What the function's security groups let it reach (network.py)."""
+        vpc = self.function_version.config.vpc_config
+        if not vpc or not vpc.security_group_ids:
+            return network.SHARED
+        ec2 = connect_to(region_name=self.function_version.id.region,
+                         aws_access_key_id=self.function_version.id.account).ec2
+        groups = ec2.describe_security_groups(GroupIds=vpc.security_group_ids)["SecurityGroups"]
+        return network.mode_for(groups)
+
+    def _start_relays(self, spec: container.ContainerSpec, endpoint: str) -> dict[str, str]:
+        sockets = spec.control / "sockets"
+        sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        host, port = self.get_endpoint_from_executor(), config.GATEWAY_LISTEN[0].port
+        self.relays = [network.UnixRelay(sockets / "endpoint.sock", network.to_tcp(host, port)),
+                       network.UnixRelay(sockets / "s3.sock", network.presigned_s3_only(host, port))]
+        return {"LOCAL_LAMBDA_ENDPOINT_SOCKET": f"{container.SOCKETS}/endpoint.sock",
+                "LOCAL_LAMBDA_FORWARD": f"{host}:{port}={container.SOCKETS}/s3.sock"}
 
     def _endpoint_url(self) -> str:
         return f"http://{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}"
@@ -229,6 +253,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self.executor_endpoint.shutdown()
         except Exception as e:
             LOG.debug("Error while shutting down executor endpoint %s: %s", self.id, e)
+        for relay in getattr(self, "relays", []):
+            relay.close()
         self.cgroup.destroy()
         shutil.rmtree(self.env_dir / "control", ignore_errors=True)
 

@@ -43,11 +43,69 @@ def _post(path: str, body: bytes) -> None:
 
     parts = urlsplit(os.environ["LOCAL_LAMBDA_ENDPOINT"])
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    relay = os.environ.get("LOCAL_LAMBDA_ENDPOINT_SOCKET")
+    if relay:  # an isolated network: LocalStack only through the executor's relay
+        connection.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.sock.settimeout(30)
+        connection.sock.connect(relay)
     try:
         connection.request("POST", parts.path + path, body=body, headers={"Content-Type": "application/json"})
         connection.getresponse().read()
     finally:
         connection.close()
+
+
+def forward_loopback(spec: str) -> None:
+    """`host:port=/unix/socket,...`: listen on each loopback address and pipe every connection to
+    its Unix socket (the executor's relay outside this network namespace)."""
+    for entry in filter(None, spec.split(",")):
+        address, _, path = entry.partition("=")
+        host, _, port = address.rpartition(":")
+        listener = socket.create_server((host, int(port)))
+        threading.Thread(target=_accept_forever, args=(listener, path), daemon=True).start()
+
+
+def _accept_forever(listener: socket.socket, path: str) -> None:
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=_pipe_to_unix, args=(conn, path), daemon=True).start()
+
+
+def _pipe_to_unix(conn: socket.socket, path: str) -> None:
+    upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        upstream.connect(path)
+
+        def back() -> None:
+            try:
+                while data := upstream.recv(1 << 16):
+                    conn.sendall(data)
+            except OSError:
+                pass
+            finally:
+                _close_write(conn)
+
+        reader = threading.Thread(target=back, daemon=True)
+        reader.start()
+        try:
+            while data := conn.recv(1 << 16):
+                upstream.sendall(data)
+        except OSError:
+            pass
+        _close_write(upstream)
+        reader.join()
+    except OSError:
+        pass
+    finally:
+        upstream.close()
+        conn.close()
+
+
+def _close_write(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
 
 
 def _cgroup_value(name: str, key: str | None = None) -> int:
@@ -256,6 +314,7 @@ def _exit_text(code: int | None) -> str:
 
 def main() -> None:
     runtime_id = os.environ["LOCALSTACK_RUNTIME_ID"]
+    forward_loopback(os.environ.get("LOCAL_LAMBDA_FORWARD", ""))
     environment = Environment()
 
     def shutdown(*_args) -> None:
