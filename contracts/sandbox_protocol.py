@@ -353,6 +353,16 @@ def _reply(data: object) -> dict:
     return data
 
 
+ISOLATION_MODES = ("bwrap", "direct")  # judge.sandbox.isolation_mode() of the sandbox function
+
+
+def _isolation(data: dict) -> str | None:
+    isolation = data.get("isolation")
+    if isolation is not None and isolation not in ISOLATION_MODES:
+        raise SandboxProtocolError(f"field 'isolation' must be one of {ISOLATION_MODES} or null")
+    return isolation
+
+
 @dataclass
 class CompileReply:
     ok: bool
@@ -360,11 +370,12 @@ class CompileReply:
     artifact: Artifact | None
     main_class: str | None = None
     observation: Observation | None = None  # the compiler's run (None when nothing ran)
+    isolation: str | None = None  # the sandbox mode the compiler ran in
 
     def to_wire(self) -> dict:
         return {"version": VERSION, "ok": self.ok, "compile_output": self.compile_output,
                 "artifact_b64": artifact_to_wire(self.artifact) if self.artifact else None,
-                "main_class": self.main_class,
+                "main_class": self.main_class, "isolation": self.isolation,
                 "observation": observation_to_wire(self.observation) if self.observation else None}
 
     @classmethod
@@ -377,7 +388,7 @@ class CompileReply:
             raise SandboxProtocolError("field 'main_class' must be a class name or null")
         return cls(bool(_field(data, "ok", bool)), truncate(_field(data, "compile_output", str), MAX_COMPILE_OUTPUT_BYTES),
                    artifact_from_wire(artifact) if artifact else None, main_class,
-                   observation_from_wire(observation) if observation else None)
+                   observation_from_wire(observation) if observation else None, _isolation(data))
 
 
 @dataclass
@@ -386,6 +397,7 @@ class RunReply:
     take the reply past `budget` (the first always fits: a reply is never empty)."""
 
     observations: list[Observation] = field(default_factory=list)
+    isolation: str | None = None  # the sandbox mode the programs ran in
     budget: int = MAX_RESPONSE_BYTES
     _wire: list[dict] = field(default_factory=list, repr=False)
     _used: int = 0
@@ -401,15 +413,16 @@ class RunReply:
         return True
 
     def to_wire(self) -> dict:
-        return {"version": VERSION, "observations": self._wire}
+        return {"version": VERSION, "observations": self._wire, "isolation": self.isolation}
 
     @classmethod
     def from_wire(cls, data: object, max_stdout: int = MAX_STDOUT_BYTES, max_stderr: int = MAX_STDERR_BYTES,
                   max_items: int | None = None) -> RunReply:
-        items = _field(_reply(data), "observations", list)
+        data = _reply(data)
+        items = _field(data, "observations", list)
         if max_items is not None and len(items) > max_items:
             raise SandboxProtocolError(f"{len(items)} observations for {max_items} tests")
-        return cls([observation_from_wire(item, max_stdout, max_stderr) for item in items])
+        return cls([observation_from_wire(item, max_stdout, max_stderr) for item in items], _isolation(data))
 
 
 @dataclass

@@ -102,6 +102,7 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     )
     _progress(options, "compiling")
     compiled = runner.compile(language, source)
+    result.judge["sandbox"] = runner_description(runner)  # a remote runner knows its mode now
     result.compile_output = compiled.output
     if not compiled.ok:
         if compiled.failure_is_judge_error():

@@ -66,6 +66,11 @@ class LambdaRunner:
         self.reply_key = reply_key
         self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
+        self.isolation: str | None = None  # the sandbox mode the function last reported
+
+    def describe(self) -> str:
+        """The result's `judge.sandbox`: where the code ran and in which mode (`lambda/direct`)."""
+        return f"lambda/{self.isolation}" if self.isolation else "lambda"
 
     def _invoke(self, payload: dict) -> object:
         """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
@@ -97,6 +102,7 @@ class LambdaRunner:
             reply = CompileReply.from_wire(data)
         except SandboxProtocolError as error:
             raise SandboxInvokeError(str(error)) from None
+        self.isolation = reply.isolation or self.isolation
         return CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
 
     def _payload(self, test: TestInput) -> TestPayload:
@@ -165,10 +171,11 @@ class LambdaRunner:
         data = self._invoke(request.to_wire(batch, artifact_wire, nonce=new_nonce()))
         took_ms = (time.monotonic() - started) * 1000
         try:
-            done = RunReply.from_wire(data, max_stdout=limits.output_mib << 20,
-                                      max_stderr=limits.stderr_kib << 10, max_items=len(batch)).observations
+            reply = RunReply.from_wire(data, max_stdout=limits.output_mib << 20,
+                                       max_stderr=limits.stderr_kib << 10, max_items=len(batch))
         except SandboxProtocolError as error:
             raise Interference(str(error)) from None
+        done, self.isolation = reply.observations, reply.isolation or self.isolation
         if not done:
             raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
         claimed = sum(observation.wall_ms for observation in done)

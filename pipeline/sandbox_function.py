@@ -73,7 +73,7 @@ def _handle(event: object) -> dict:
     if isinstance(request, CompileRequest):
         compiled = compile_in_sandbox(language, request.source)
         reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
-                             compiled.observation).to_wire()
+                             compiled.observation, sandbox.isolation_mode()).to_wire()
     elif isinstance(request, RunRequest):
         reply = _run_batch(request, language).to_wire()
     else:
@@ -94,7 +94,7 @@ def scrub_between_invocations() -> None:
 def _run_batch(request: RunRequest, language) -> RunReply:
     compiled = CompileOutcome(True, "", request.artifact, main_class=request.main_class)
     runner = LocalRunner()
-    reply = RunReply()
+    reply = RunReply(isolation=sandbox.isolation_mode())
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inputs-") as tmp:
         # Every input is in hand before any submitted code runs: nothing a run leaves behind can

@@ -68,13 +68,15 @@ def test_every_request_round_trips_through_its_wire_form():
 
 def test_replies_round_trip_and_a_run_reply_stays_under_its_budget():
     compiled = CompileReply(True, "warning", Artifact({"main": (0o755, b"x")}), None,
-                            Observation(Outcome.OK, 0, None, 5, 9, 100))
+                            Observation(Outcome.OK, 0, None, 5, 9, 100), isolation="direct")
     assert CompileReply.from_wire(compiled.to_wire()) == compiled
     reply = RunReply(budget=4000)
     big = Observation(Outcome.OK, 0, None, 1, 1, 1, stdout=os.urandom(1500))  # does not compress
     assert reply.add(big)  # the first always fits
     assert not reply.add(big)
     assert RunReply.from_wire(reply.to_wire()).observations == [big]
+    reply.isolation = "bwrap"
+    assert RunReply.from_wire(reply.to_wire()).isolation == "bwrap"
 
 
 @pytest.mark.parametrize("request_, reason", [
@@ -97,6 +99,7 @@ def test_bad_sandbox_requests_are_refused_with_a_reason(request_, reason):
     ({"version": 1, "error": "unknown language 'x'"}, "rejected the request: unknown language"),
     ({"version": 3, "ok": True}, "reply version"),
     ("text", "JSON object"),
+    ({"version": 1, "ok": True, "compile_output": "", "isolation": "none, trust me"}, "isolation"),
 ])
 def test_bad_replies_are_refused_with_a_reason(reply, reason):
     with pytest.raises(SandboxProtocolError, match=reason):

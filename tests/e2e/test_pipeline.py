@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from contracts.messages import SubmissionMessage, s3_code_path
+from store.repositories import get_submission
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +66,10 @@ def test_source_and_row_and_message_follow_the_contract(api, stack):
                                         Key=f"submissions/{submission_id}/Main.py")
     assert obj["ServerSideEncryption"] in ("AES256", "aws:kms")
     assert api.wait(submission_id)["verdict"] == "ACCEPTED"
+    with stack.db.transaction() as cur:
+        result = get_submission(cur, submission_id)["result_json"]
+    # The sandbox function ran it in direct mode: one uid, no namespaces, as in Lambda.
+    assert result["judge"]["sandbox"] == "lambda/direct", result["judge"]
 
 
 def test_bad_requests_get_clear_4xx(api):

@@ -22,6 +22,7 @@ from contracts.sandbox_protocol import (
 )
 from judge.languages import LANGUAGES
 from judge.runner import TestInput
+from judge import sandbox
 from judge.sandbox.api import Limits, Outcome
 from pipeline import lambda_runner, sandbox_function
 from pipeline.lambda_runner import LambdaRunner
@@ -104,6 +105,13 @@ def test_lambda_runner_batches_to_fit_the_payload_limit(tmp_path, monkeypatch):
     assert [o.stdout for o in observations] == [Path(t.input_path).read_bytes() for t in tests]
     assert len(client.calls) > 2  # one compile and several run batches
     assert all(len(json.dumps(call)) < 4000 + len(artifact_to_wire(compiled.artifact)) + 2048 for call in client.calls)
+
+
+def test_the_result_names_the_mode_the_sandbox_function_ran_the_code_in():
+    runner = LambdaRunner(InProcessLambda(), "sandbox")
+    assert runner.describe() == "lambda"  # nothing reported yet
+    runner.compile(LANGUAGES["c"], ECHO_C)
+    assert runner.describe() == f"lambda/{sandbox.isolation_mode()}"
 
 
 KEY = b"k" * 40
