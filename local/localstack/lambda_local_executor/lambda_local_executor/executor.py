@@ -23,6 +23,7 @@ from pathlib import Path
 
 from localstack import config
 from localstack.aws.api.lambda_ import PackageType
+from localstack.aws.connect import connect_to
 from localstack.services.lambda_.invocation.executor_endpoint import (
     ExecutorEndpoint,
     StatusErrorException,
@@ -32,8 +33,6 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     LambdaRuntimeException,
     RuntimeExecutor,
 )
-
-from localstack.aws.connect import connect_to
 
 from lambda_local_executor import cgroups, container, network
 from lambda_local_executor.archive import extract_zip, merge_tree_linked
