@@ -227,6 +227,12 @@ def test_fifty_submissions_at_once_all_end_judged(api, stack):
         ("java", "problems/aplusb/submissions/accepted/sum_java.java"),
         ("python", "problems/aplusb/submissions/wrong_answer/off_by_one.py"),
     ]
+    # One warm Python A+B first (the second of two in a row: every function it meets is warm).
+    warm = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        assert api.wait(api.submit_file("aplusb", "python", sources[0][1]))["verdict"] == "ACCEPTED"
+        warm.append(time.monotonic() - t0)
     started, billed_before = {}, _billed_gb_seconds(stack)
 
     def submit(i: int) -> str:
@@ -251,7 +257,7 @@ def test_fifty_submissions_at_once_all_end_judged(api, stack):
     assert not pending, f"{len(pending)} submissions not judged in time"
     values = sorted(latencies.values())
     p50, p95 = statistics.median(values), values[int(0.95 * (len(values) - 1))]
-    report = {"submissions": len(values), "p50_s": round(p50, 2), "p95_s": round(p95, 2), "max_s": round(values[-1], 2),
+    report = {"warm_python_aplusb_s": round(warm[-1], 2), "submissions": len(values), "p50_s": round(p50, 2), "p95_s": round(p95, 2), "max_s": round(values[-1], 2),
               "lambda_per_function": _difference(_billed_gb_seconds(stack), billed_before)}
     out = Path(os.environ.get("E2E_REPORT_DIR", stack.state_dir)) / "latency.json"
     out.write_text(json.dumps(report))

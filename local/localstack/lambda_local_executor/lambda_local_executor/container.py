@@ -66,6 +66,14 @@ def hidden_tools(usr_bin: str = "/usr/bin") -> list[str]:
     return sorted(found)
 
 
+def sockets_dir(control: Path) -> Path:
+    """Where the relays' Unix sockets live on the host: a short path (a socket path has at most
+    107 bytes, and the state directory can be deep), private to root."""
+    import hashlib
+
+    return Path("/tmp/lambda-local-sockets") / hashlib.sha256(str(control).encode()).hexdigest()[:16]
+
+
 def write_control_files(spec: ContainerSpec) -> None:
     spec.control.mkdir(parents=True, exist_ok=True)
     (spec.control / "passwd").write_text(
@@ -107,7 +115,7 @@ def bwrap_argv(spec: ContainerSpec, bwrap: str = "bwrap") -> list[str]:
     if spec.cgroup is not None:
         argv += ["--ro-bind", str(spec.cgroup), "/run/lambda-local/cgroup"]
     if spec.isolated_network:
-        argv += ["--bind", str(spec.control / "sockets"), SOCKETS]
+        argv += ["--bind", str(sockets_dir(spec.control)), SOCKETS]
     for host, inside in spec.extra_binds:
         argv += ["--ro-bind", host, inside]
     # The init's environment is the one the executor starts bwrap with (never argv: pid 1's command

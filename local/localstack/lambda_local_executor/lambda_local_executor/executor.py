@@ -212,8 +212,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         return network.mode_for(groups)
 
     def _start_relays(self, spec: container.ContainerSpec, endpoint: str) -> dict[str, str]:
-        sockets = spec.control / "sockets"
-        sockets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sockets = container.sockets_dir(spec.control)
+        sockets.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sockets.mkdir(mode=0o700, exist_ok=True)
         host, port = self.get_endpoint_from_executor(), config.GATEWAY_LISTEN[0].port
         self.relays = [network.UnixRelay(sockets / "endpoint.sock", network.to_tcp(host, port)),
                        network.UnixRelay(sockets / "s3.sock", network.presigned_s3_only(host, port))]
@@ -255,6 +256,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         for relay in getattr(self, "relays", []):
             relay.close()
         self.cgroup.destroy()
+        shutil.rmtree(container.sockets_dir(self.env_dir / "control"), ignore_errors=True)
         shutil.rmtree(self.env_dir / "control", ignore_errors=True)
 
     # -- addresses -------------------------------------------------------------------------------
