@@ -141,6 +141,9 @@ class LocalStack:
                 "LOCAL_LAMBDA_ROOT": str(self.state_dir / "lambda"),
                 # Async retries 1 s, 2 s apart instead of 60 s, 120 s (AWS: about 1 and 2 minutes): retry paths stay testable.
                 "LAMBDA_RETRY_BASE_DELAY": "1",  # config name LAMBDA_RETRY_BASE_DELAY_SECONDS, env name without it
+                # S3 checks presigned URLs as AWS does (LocalStack's default, 1, only logs a bad
+                # signature or an expired URL and serves it): a URL our code signs wrongly fails here too.
+                "S3_SKIP_SIGNATURE_VALIDATION": "0",
             }
         )
         env.update(self.extra_env)

@@ -7,7 +7,9 @@
 - Presigned URLs are fetched by the sandbox through its S3 gateway endpoint, which serves only the
   regional S3 names: they are signed with SigV4 for `<bucket>.s3.<region>.amazonaws.com`, never the
   global `s3.amazonaws.com` (or SigV2) the SDK may pick. A local endpoint (AWS_ENDPOINT_URL, the
-  LocalStack stack) is kept as it is.
+  LocalStack stack) is kept as it is, path-style, and signed with SigV4 too: the SDK presigns S3
+  URLs with SigV2 unless told otherwise, and LocalStack, which checks presigned URLs as S3 does
+  (local/stack.py), refuses SigV2 URLs signed with a session token, which is what a function has.
 """
 
 from __future__ import annotations

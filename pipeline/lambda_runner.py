@@ -143,12 +143,12 @@ class LambdaRunner:
         observations: list[Observation] = []
         while pending:
             fits = self._tests_per_call(limits)
-            batch = [self._payload(test) for test in _next_batch(pending, len(artifact_wire) + 1024, fits)]
+            tests_now = _next_batch(pending, len(artifact_wire) + 1024, fits)
             try:
-                done = self._run_batch(request, batch, artifact_wire)
+                done = self._run_batch(request, [self._payload(test) for test in tests_now], artifact_wire)
             except Interference as error:
-                log.warning("sandbox interference in a batch of %d: %s", len(batch), error)
-                done = self._attribute(request, batch, artifact_wire)
+                log.warning("sandbox interference in a batch of %d: %s", len(tests_now), error)
+                done = self._attribute(request, tests_now, artifact_wire)
             observations.extend(done)
             pending = pending[len(done):]
         return observations
@@ -183,13 +183,15 @@ class LambdaRunner:
             raise Interference(f"sandbox reply claims {claimed} ms of runs in a call of {took_ms:.0f} ms")
         return done
 
-    def _attribute(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
+    def _attribute(self, request: RunRequest, tests: list[TestInput], artifact_wire: str) -> list[Observation]:
         """Find the tests that interfere: the batch again, one test per call. A test that interferes
-        on its own is that test's RUNTIME_ERROR; the others' results stand."""
+        on its own is that test's RUNTIME_ERROR; the others' results stand. Each call gets its input
+        URL signed anew: the batch's URLs may have expired during the calls before it (each can last
+        the sandbox's timeout, as long as a URL lives)."""
         observations = []
-        for test in batch:
+        for test in tests:
             try:
-                observations.extend(self._run_batch(request, [test], artifact_wire))
+                observations.extend(self._run_batch(request, [self._payload(test)], artifact_wire))
             except Interference as again:
                 observations.append(Observation(Outcome.RUNTIME_ERROR, None, None, 0, 0, 0,
                                                 detail=f"the program interfered with its sandbox ({_short(again)})"))

@@ -262,3 +262,27 @@ def test_fifty_submissions_at_once_all_end_judged(api, stack):
     out = Path(os.environ.get("E2E_REPORT_DIR", stack.state_dir)) / "latency.json"
     out.write_text(json.dumps(report))
     print(f"\n50 submissions: submit-to-verdict p50 {p50:.2f} s, p95 {p95:.2f} s (report {out}): {report}")
+
+
+def test_inputs_too_large_to_inline_go_by_presigned_url_and_are_judged(api, stack, tmp_path):
+    """A 2 MB input travels as a URL the worker presigns and the sandbox fetches; LocalStack checks
+    its signature (S3_SKIP_SIGNATURE_VALIDATION=0), so a URL signed wrongly fails here as in AWS."""
+    from backend import admin
+    from pipeline.lambda_runner import INLINE_INPUT_LIMIT
+
+    package = tmp_path / "bigsum"
+    (package / "data" / "sample").mkdir(parents=True)
+    (package / "data" / "secret").mkdir(parents=True)
+    (package / "problem.yaml").write_text("name: Big sum\nlimits:\n  time_limit: 2\n  memory: 256\n")
+    numbers = [(i * 7919) % 1_000_003 for i in range(300_000)]
+    big = "".join(f"{n}\n" for n in numbers).encode()
+    assert 2 * INLINE_INPUT_LIMIT <= len(big) < 3 * INLINE_INPUT_LIMIT
+    for folder, name, data in (("sample", "1", b"1\n2\n"), ("secret", "01-big", big),
+                               ("secret", "02-big-too", big + b"5\n")):
+        (package / "data" / folder / f"{name}.in").write_bytes(data)
+        (package / "data" / folder / f"{name}.ans").write_text(f"{sum(map(int, data.split()))}\n")
+    admin.import_problem(stack.db, package, problem_id="bigsum")
+    body = api.wait(api.submit("bigsum", "python", "import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))\n")
+                    .json()["submission_id"])
+    assert (body["status"], body["verdict"]) == ("JUDGED", "ACCEPTED"), body
+    assert len(body["tests"]) == 3

@@ -75,3 +75,54 @@ def test_large_inputs_are_staged_once_and_signed_per_batch_for_minutes(tmp_path,
         assert expires is not None
         if "X-Amz-Expires" in query:
             assert int(expires[0]) == PRESIGNED_URL_TTL_S <= 300
+
+
+class DiesOnBatches(Recorder):
+    """A sandbox whose runtime dies whenever a call holds more than one test (interference)."""
+
+    def __init__(self, events):
+        super().__init__()
+        self.events = events
+
+    def invoke(self, FunctionName, InvocationType, Payload):
+        urls = [t["input_url"] for t in json.loads(Payload)["tests"]]
+        self.events.append(("call", urls))
+        if len(urls) > 1:
+            body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": "signal: killed"}).encode()
+
+            class Body:
+                def read(self):
+                    return body
+
+            return {"Payload": Body(), "FunctionError": "Unhandled"}
+        return super().invoke(FunctionName, InvocationType, Payload)
+
+
+def test_tests_run_again_one_by_one_get_urls_signed_for_their_own_call(tmp_path, s3, monkeypatch):
+    """Each call of the one-by-one rerun can last the sandbox's timeout: a URL signed for the batch
+    would have expired by the later ones."""
+    monkeypatch.setattr(lambda_runner, "INLINE_INPUT_LIMIT", 10)
+    events = []
+    sign = s3.generate_presigned_url
+
+    def signing(*args, **kwargs):
+        url = sign(*args, **kwargs)
+        events.append(("sign", url))
+        return url
+
+    monkeypatch.setattr(s3, "generate_presigned_url", signing)
+    tests = []
+    for i in range(3):
+        (tmp_path / f"{i}.in").write_bytes(b"%d" % i * 100)
+        tests.append(TestInput(str(i), tmp_path / f"{i}.in"))
+    runner = LambdaRunner(DiesOnBatches(events), "sandbox", s3, "oj-submissions")
+    compiled = CompileOutcome(True, "", Artifact({"main": (0o755, b"bin")}))
+    assert len(runner.run(LANGUAGES["c"], compiled, tests, Limits())) == 3
+    assert [len(urls) for kind, urls in events if kind == "call"] == [3, 1, 1, 1]
+    signed_since_last_call = set()
+    for kind, value in events:
+        if kind == "sign":
+            signed_since_last_call.add(value)
+        else:
+            assert set(value) <= signed_since_last_call, "a call carried a URL signed before an earlier call"
+            signed_since_last_call = set()
