@@ -25,6 +25,7 @@ from judge import settings, toolchain
 
 SOURCE = Path(__file__).with_name("launcher.c")
 _lock = threading.Lock()
+SEALED_FD_FLOOR = 100
 
 
 def source_hash() -> str:
@@ -114,7 +115,12 @@ def sealed_launcher(path: str) -> str:
         view = view[os.write(fd, view):]
     fcntl.fcntl(fd, fcntl.F_ADD_SEALS,
                 fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
-    return f"/proc/self/fd/{fd}"
+    # Far above the fds a spawn places (0-4 and the holder's): a low number (3 in a process with
+    # few files open, as a Lambda runtime may be) would be overwritten by the run's own pipes
+    # before the exec, which then runs a pipe (EACCES).
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, SEALED_FD_FLOOR)
+    os.close(fd)
+    return f"/proc/self/fd/{high}"
 
 
 def _python_launcher() -> tuple[str, ...]:

@@ -93,6 +93,19 @@ def test_a_rewritten_launcher_on_disk_is_not_what_runs_next(tmp_path):
     assert obs.outcome == Outcome.OK and obs.stdout == b"still watched\n", obs
 
 
+def test_the_sealed_launcher_fd_is_never_one_a_spawn_overwrites(tmp_path):
+    """A process with few files open (a Lambda runtime) gets its memfd as fd 3, which the spawn's
+    own pipes (0-4, the holder's 5) would replace before the exec: it must live far above them."""
+    from judge.sandbox import launcher_build
+
+    binary = tmp_path / "launcher-copy"
+    binary.write_bytes(b"\x7fELF not really")
+    sealed = launcher_build.sealed_launcher(str(binary))
+    if sealed == str(binary):
+        return  # no sealable memfds here: the file itself runs
+    assert int(sealed.rsplit("/", 1)[1]) >= launcher_build.SEALED_FD_FLOOR > 5
+
+
 def test_an_include_of_an_absolute_path_reads_nothing_of_the_judge():
     """`#include "/proc/<judge>/environ"` would echo the judge's environment into the compile
     output; the judge is unreadable (direct mode) or invisible (bwrap), and the output is capped."""
