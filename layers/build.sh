@@ -127,7 +127,8 @@ gcc_pch() {
   case "$header" in "$root"/*) ;; *) echo "bits/stdc++.h is not the layer's: $header" >&2; exit 1 ;; esac
   # GCC 12 does not write bit-identical PCH files twice (a few hash words differ between runs), so
   # the PCH is cached by what determines it: same compiler, header and flags → same bytes, same zip.
-  key=$({ cat "$root/bin/g++"; "$root/bin/g++" --version; echo "$PCH_FLAGS"; cat "$header"; sha256sum "$root/libexec/cc1plus"; } | sha256sum | cut -c1-16)
+  # (nothing of the temporary build directory's name may go into the key)
+  key=$({ cat "$root/bin/g++"; "$root/bin/g++" --version; echo "$PCH_FLAGS"; cat "$header"; sha256sum <"$root/libexec/cc1plus"; } | sha256sum | cut -c1-16)
   cache=$out/.pch-cache/stdc++-$key.gch
   if [ ! -f "$cache" ]; then
     mkdir -p "$out/.pch-cache"
