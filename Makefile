@@ -39,7 +39,7 @@ clean:
 # Everything, from a fresh machine: system packages, both virtualenvs, function zips and local layers,
 # then every suite (unit, sandbox, adversarial, problem packages, backend, Terraform, end-to-end).
 PORT ?= 8080
-STACK_DEPS := install localstack-install mariadb-install package layers-local tf-rc
+STACK_DEPS := install localstack-install mariadb-install package layers tf-rc
 
 test: $(STACK_DEPS)
 	mkdir -p $(STATE_DIR)/reports

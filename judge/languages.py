@@ -108,7 +108,8 @@ LANGUAGES: dict[str, Language] = {
             display_name="C17 (gcc -O2)",
             extensions=(".c",),
             source_name="Main.c",
-            compile=("<gcc>", "-std=c17", "-O2", "-pipe", "-o", "{binary}", "{source}", "-lm"),
+            # Static: the binary runs without the GCC layer's loader and glibc (and in any mount namespace).
+            compile=("<gcc>", "-std=c17", "-O2", "-pipe", "-static", "-o", "{binary}", "{source}", "-lm"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("gcc",),
@@ -119,7 +120,8 @@ LANGUAGES: dict[str, Language] = {
             display_name="C++20 (g++ -O2, gnu++20)",
             extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),
             source_name="Main.cpp",
-            compile=("<g++>", "-std=gnu++20", "-O2", "-pipe", "-o", "{binary}", "{source}"),
+            # -std/-O2 as the layer's precompiled bits/stdc++.h (PCH_FLAGS in layers/build.sh); static as C.
+            compile=("<g++>", "-std=gnu++20", "-O2", "-pipe", "-static", "-o", "{binary}", "{source}"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("g++",),

@@ -1,7 +1,7 @@
 # Terraform, packaging and layers: everything checked offline on this machine.
 #   make tf-check        fmt, README tables, validate, terraform test, example plan, checkov, size check
 #   make package         build/functions/<name>.zip (deterministic)
-#   make layers-local    build/layers/{gcc,jdk}.zip from this host's toolchains
+#   make layers          build/layers/{gcc,jdk}.zip from this host's Debian packages, checked
 TF ?= terraform
 TF_DIR := terraform
 TF_WORK := .tf
@@ -23,7 +23,7 @@ TF_OFFLINE_OPTS = -var 'aws_provider_options={skip_credentials_validation=true,s
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV_VENV := $(TF_WORK)/checkov-venv
 
-.PHONY: tf-rc tf-init tf-docs tf-docs-check tf-fmt tf-fmt-fix tf-validate tf-test tf-plan-example checkov tf-check layers-local size-check
+.PHONY: tf-rc tf-init tf-docs tf-docs-check tf-fmt tf-fmt-fix tf-validate tf-test tf-plan-example checkov tf-check layers layers-local size-check FORCE
 
 $(TF_RC): mk/terraform.mk
 	@mkdir -p $(TF_WORK)/plugin-cache
@@ -97,12 +97,28 @@ tf-check: tf-fmt tf-docs-check tf-validate tf-test tf-plan-example checkov size-
 
 package:
 	$(or $(wildcard $(PY)),$(PYTHON312)) tools/package_functions.py --out $(BUILD_DIR)/functions
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/check_layers.py --build-dir $(BUILD_DIR) --if-built
 
-# Rebuilt only when the build script changes (the host's toolchains rarely do: `make -B layers-local`).
-layers-local: $(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/jdk.zip
+# The toolchain layers from this host's Debian packages (layers/build.sh), checked for what Lambda's
+# loader would refuse and for the size limit (tools/check_layers.py). Rebuilt only when the build
+# script or the packages they are made of change (the .packages stamp keeps its date otherwise).
+LAYER_PACKAGES := cpp-12 gcc-12 g++-12 binutils-x86-64-linux-gnu libbinutils libgcc-12-dev libstdc++-12-dev \
+  libc6 libc6-dev linux-libc-dev libisl23 libmpc3 libmpfr6 libgmp10 zlib1g libzstd1 libjansson4 libctf0 \
+  libsframe0 libstdc++6 libgcc-s1 openjdk-17-jdk-headless openjdk-17-jre-headless
+layers: $(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/jdk.zip
+	$(or $(wildcard $(PY)),$(PYTHON312)) tools/check_layers.py --build-dir $(BUILD_DIR)
 
-$(BUILD_DIR)/layers/%.zip: layers/build_local.sh tools/detzip.py
-	PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build_local.sh $(BUILD_DIR)/layers $*
+layers-local: layers
+
+$(BUILD_DIR)/layers/.packages: FORCE
+	@mkdir -p $(@D)
+	@dpkg-query -W -f '$${Package} $${Version}\n' $(LAYER_PACKAGES) 2>/dev/null | sort >$@.new || true
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(BUILD_DIR)/layers/%.zip: layers/build.sh tools/detzip.py $(BUILD_DIR)/layers/.packages | $(VENV)/.installed
+	PATH=$(abspath $(VENV))/bin:$$PATH PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build.sh $(BUILD_DIR)/layers $*
+
+FORCE:
 
 # Each function with its layers must stay under Lambda's 250 MB unzipped limit.
 size-check:

@@ -31,8 +31,12 @@ locals {
     for key, w in local.workers : { for lang in w.languages : lang => "${var.name_prefix}-worker_${key}" }
   ]...)
 
-  layer_names = toset(flatten([for w in values(local.workers) : w.layers]))
-  layer_arns  = { for name in local.layer_names : name => try(var.layer_arns[name], module.layer[name].arn) }
+  # A sandbox gets its languages' toolchains; every worker the toolchains of the languages custom
+  # validators are written in (C/C++, compiled in the worker), and no more: the worker runs no
+  # submission, and GCC with the JDK would not fit Lambda's 250 MB. Shared with tools/check_lambda_size.py.
+  validator_layers = jsondecode(file("${path.module}/validator_layers.json"))
+  layer_names      = toset(concat(flatten([for w in values(local.workers) : w.layers]), local.validator_layers))
+  layer_arns       = { for name in local.layer_names : name => try(var.layer_arns[name], module.layer[name].arn) }
 
   # Workers reach the database by its security group, or by the existing database's group or CIDR.
   db_egress_target = var.create_database ? {
@@ -221,7 +225,7 @@ module "worker" {
   memory_size            = var.worker_memory_mb
   timeout                = var.worker_timeout_seconds
   ephemeral_storage_size = 2048
-  layers                 = [for l in each.value.layers : local.layer_arns[l]] # custom checkers are compiled here
+  layers                 = [for l in local.validator_layers : local.layer_arns[l]] # custom validators are compiled here
   reserved_concurrency   = var.worker_reserved_concurrency
   tracing_enabled        = var.tracing_enabled
   log_retention_days     = var.log_retention_days

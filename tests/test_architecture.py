@@ -72,6 +72,15 @@ def test_every_list_of_languages_is_the_table():
         assert set(worker["layers"]) == needed, f"worker {key}: layers must be its languages' toolchains"
 
 
+def test_every_worker_gets_the_toolchains_of_the_validator_languages():
+    """Custom validators are compiled in the worker: terraform/validator_layers.json is their layers."""
+    from judge.checkers.custom_validator import _COMPILED
+    from judge.languages import LANGUAGES
+
+    validator_layers = json.loads((ROOT / "terraform" / "validator_layers.json").read_text())
+    assert set(validator_layers) == {layer for name in _COMPILED for layer in LANGUAGES[name].layers}
+
+
 def test_no_code_branches_on_a_language_name():
     """A language's quirks are fields of the table (main-class finder, OOM marker, memory model)."""
     branch = re.compile(r"""(language|lang)(\.name)?\s*(==|!=|in)\s*\(?["']""")

@@ -1,6 +1,7 @@
 """Check that every function with its layers stays under Lambda's 250 MB unzipped limit.
 
-Which layers a function uses comes from terraform/workers.json, the table Terraform deploys from.
+Which layers a function uses comes from terraform/workers.json, the table Terraform deploys from, and
+terraform/validator_layers.json (what every worker gets: the toolchains of custom validators).
 Zips not built yet are reported and skipped (--require makes them an error).
 
     python tools/check_lambda_size.py [--build-dir build] [--require]
@@ -23,9 +24,10 @@ LIMIT = 262_144_000  # bytes: function code plus all its layers, unzipped (Lambd
 def deployments() -> dict[str, tuple[str, list[str]]]:
     """Deployed function → (its zip name, its layer names)."""
     workers = json.loads((ROOT / "terraform" / "workers.json").read_text())
+    validator_layers = json.loads((ROOT / "terraform" / "validator_layers.json").read_text())
     table: dict[str, tuple[str, list[str]]] = {"dispatcher": ("dispatcher", [])}
     for key, worker in workers.items():
-        table[f"worker_{key}"] = ("worker", worker["layers"])
+        table[f"worker_{key}"] = ("worker", validator_layers)  # as terraform/main.tf
         table[f"sandbox_{key}"] = ("sandbox", worker["layers"])
     return table
 
