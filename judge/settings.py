@@ -15,6 +15,7 @@ tool paths) and say so.
 | JUDGE_SANDBOX_UID, _GID | 64000 | first uid of the per-run slots, and their gid (as root) |
 | JUDGE_SANDBOX_SLOTS | 256 | how many uid slots |
 | JUDGE_LANGUAGES | (none) | the languages a worker or sandbox function serves, comma separated |
+| JUDGE_FRESH_ENVIRONMENT | 0 | sandbox function: end the execution environment after every invocation (a cold start each) |
 | JUDGE_SCRUB_TMP | on in Lambda (not root) | sandbox function, direct mode: empty the temp directory around each invocation |
 """
 
@@ -45,6 +46,7 @@ class Settings:
     sandbox_slots: int
     languages: tuple[str, ...]
     scrub_tmp: bool
+    fresh_environment: bool
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -90,4 +92,5 @@ def current(env: Mapping[str, str] | None = None) -> Settings:
         # Lambda's /tmp belongs to one execution environment; elsewhere (root, or no Lambda) it may
         # be a shared host directory, so it is emptied only when asked.
         scrub_tmp=_flag(env, "JUDGE_SCRUB_TMP", bool(env.get("LAMBDA_TASK_ROOT")) and os.geteuid() != 0),
+        fresh_environment=_flag(env, "JUDGE_FRESH_ENVIRONMENT", False),
     )

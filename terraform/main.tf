@@ -205,8 +205,9 @@ module "sandbox" {
   tracing_enabled        = false # the X-Ray write permission would be one more thing the submission could use
   log_retention_days     = var.log_retention_days
   environment = {
-    JUDGE_LANGUAGES   = join(",", each.value.languages)
-    SANDBOX_REPLY_KEY = terraform_data.sandbox_reply_key.output
+    JUDGE_LANGUAGES         = join(",", each.value.languages)
+    SANDBOX_REPLY_KEY       = terraform_data.sandbox_reply_key.output
+    JUDGE_FRESH_ENVIRONMENT = var.sandbox_fresh_environment ? "1" : "0"
   }
   vpc_config = {
     subnet_ids         = module.network.sandbox_subnet_ids

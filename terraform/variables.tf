@@ -305,6 +305,12 @@ variable "testdata_cache_dir" {
   default     = "/tmp/testdata"
 }
 
+variable "sandbox_fresh_environment" {
+  description = "End each sandbox execution environment after one invocation, so every compile and every batch of runs starts in a fresh one (no process, file or memory of an earlier submission can exist). Costs a cold start per sandbox call: see the README for the measured figure."
+  type        = bool
+  default     = false
+}
+
 variable "sandbox_timeout_seconds" {
   description = "Sandbox timeout: one compile or one batch of runs."
   type        = number

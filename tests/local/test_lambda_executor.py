@@ -1,7 +1,7 @@
 """LocalStack runs our Lambda functions in local execution environments as strict as Lambda's: sync
 and async invoke, SQS event source mappings, layers and timeouts through LocalStack's own Lambda
-service (real LocalStack), and what a function sees: uid 993 in its own container, a read-only file
-system without the host's compilers, a sized /tmp that lives as long as the environment, its memory
+service (real LocalStack), and what a function sees: Lambda's unprivileged user in its own
+container, a read-only file system without the host's compilers, a sized /tmp that lives as long as the environment, its memory
 size enforced, the Runtime API on loopback and AWS's runtime interface client driving the handler."""
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def probe(event):
     import shutil
     return {
         "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+        "user": __import__("pwd").getpwuid(os.getuid()).pw_name,
         "write_task": attempt(lambda: write("/var/task/x")),
         "write_opt": attempt(lambda: write("/opt/x")),
         "write_usr": attempt(lambda: write("/usr/x")),
@@ -267,7 +268,10 @@ def test_the_function_runs_as_lambdas_user_in_a_read_only_container_without_comp
     name = create_function(lam, unique("probe"), storage=600)
     response, seen = invoke(lam, name, {"action": "probe"})
     assert "FunctionError" not in response, seen
-    assert (seen["uid"], seen["gid"], seen["groups"]) == (993, 990, [])
+    # Lambda's user and group: sbx_user1051, gid 990, no supplementary groups; an unprivileged uid
+    # of this environment's own (container.UID_RANGE: one kernel counts every environment's tasks).
+    assert 40000 <= seen["uid"] < 50000 and (seen["gid"], seen["groups"]) == (990, [])
+    assert seen["user"] == "sbx_user1051"
     assert seen["write_task"] == seen["write_opt"] == seen["write_usr"] == "OSError" or all(
         seen[k] in ("PermissionError", "OSError") for k in ("write_task", "write_opt", "write_usr")), seen
     assert seen["write_tmp"] == "written"

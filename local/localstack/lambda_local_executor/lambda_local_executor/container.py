@@ -8,7 +8,8 @@ bubblewrap (we are root) builds it from an allow-list, so nothing of the host is
 - /tmp a fresh tmpfs of the function's ephemeral storage size, kept for the environment's life;
 - its own pid, mount, ipc and uts namespaces, and its own network namespace when the function may
   reach nothing but what the executor relays (network.py);
-- an /etc/passwd naming the function's user (sbx_user1051, uid 993, gid 990, as in Lambda).
+- an /etc/passwd naming the function's user sbx_user1051 (gid 990 as in Lambda; the uid is one of
+  the environment's own, see UID_RANGE).
 The init runs as root inside it; the runtime and everything it starts run as the function's uid.
 """
 
@@ -19,7 +20,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FUNCTION_UID, FUNCTION_GID, FUNCTION_USER = 993, 990, "sbx_user1051"
+FUNCTION_UID, FUNCTION_GID, FUNCTION_USER = 993, 990, "sbx_user1051"  # Lambda's
+# Here every environment shares one kernel, and RLIMIT_NPROC counts a uid's tasks across all of
+# them: with one uid for all, fifty busy environments would make each other's forks fail, which
+# cannot happen in Lambda (a microVM each). So each environment gets a uid of its own from this
+# range, named sbx_user1051 in its /etc/passwd; gid 990 as in Lambda.
+UID_RANGE = range(40000, 50000)
 RUNTIME_API = "127.0.0.1:9001"  # where Lambda serves it; a free port when the network is shared
 INIT_DIR = Path(__file__).parent  # init.py, runtime_api.py, bootstrap.py: /var/rapid inside
 
@@ -50,6 +56,7 @@ class ContainerSpec:
     control: Path  # per environment: passwd, hidden-file placeholder
     cgroup: Path | None  # the environment's memory cgroup, shown read-only to the init
     tmp_mb: int
+    uid: int = FUNCTION_UID
     isolated_network: bool = False  # loopback only; the executor's relays under /run/lambda-local/sockets
     extra_binds: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (host, inside), read-only
 
@@ -66,6 +73,26 @@ def hidden_tools(usr_bin: str = "/usr/bin") -> list[str]:
     return sorted(found)
 
 
+class UidPool:
+    """Hands out a uid per live environment (UID_RANGE), returned when the environment stops."""
+
+    def __init__(self, uids: range = UID_RANGE) -> None:
+        import threading
+
+        self._free = list(reversed(uids))
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            if not self._free:
+                raise RuntimeError("no free uid for another execution environment")
+            return self._free.pop()
+
+    def give_back(self, uid: int) -> None:
+        with self._lock:
+            self._free.append(uid)
+
+
 def sockets_dir(control: Path) -> Path:
     """Where the relays' Unix sockets live on the host: a short path (a socket path has at most
     107 bytes, and the state directory can be deep), private to root."""
@@ -78,7 +105,7 @@ def write_control_files(spec: ContainerSpec) -> None:
     spec.control.mkdir(parents=True, exist_ok=True)
     (spec.control / "passwd").write_text(
         "root:x:0:0:root:/root:/sbin/nologin\n"
-        f"{FUNCTION_USER}:x:{FUNCTION_UID}:{FUNCTION_GID}::/home/{FUNCTION_USER}:/sbin/nologin\n"
+        f"{FUNCTION_USER}:x:{spec.uid}:{FUNCTION_GID}::/home/{FUNCTION_USER}:/sbin/nologin\n"
     )
     (spec.control / "group").write_text(f"root:x:0:\n{FUNCTION_USER}:x:{FUNCTION_GID}:\n")
     (spec.control / "hidden").write_bytes(b"")

@@ -41,6 +41,7 @@ LOG = logging.getLogger(__name__)
 
 LOG_TAIL_BYTES = 64 * 1024
 _PREPARE_LOCK = threading.Lock()  # one extraction per layer/code dir even with concurrent creates
+_UIDS = container.UidPool()
 
 
 def root_dir() -> Path:
@@ -126,7 +127,7 @@ def _extract_archive(code, target: Path) -> None:
 
 class LocalProcessRuntimeExecutor(RuntimeExecutor):
     """One execution environment: a bubblewrap container (container.py) in its own cgroup
-    (cgroups.py), with the init (init.py) inside it as root and the function as uid 993."""
+    (cgroups.py), with the init (init.py) inside it as root and the function as its unprivileged user."""
 
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
@@ -156,6 +157,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             control=self.env_dir / "control",
             cgroup=self.cgroup.memory,
             tmp_mb=storage,
+            uid=self._take_uid(),
             isolated_network=self.network_mode() == network.S3_ONLY,
         )
         container.write_control_files(spec)
@@ -168,7 +170,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             "LOCALSTACK_RUNTIME_ID": env_vars["LOCALSTACK_RUNTIME_ID"],
             "LOCAL_LAMBDA_LISTEN_FD": str(listener.fileno()),
             "LOCAL_LAMBDA_TIMEOUT": str(env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT", config_.timeout)),
-            "LOCAL_LAMBDA_UID": str(container.FUNCTION_UID),
+            "LOCAL_LAMBDA_UID": str(spec.uid),
             "LOCAL_LAMBDA_GID": str(container.FUNCTION_GID),
             "LOCAL_LAMBDA_FUNCTION_ENV": json.dumps(
                 container.function_environment(env_vars, self._endpoint_url(), runtime_api)),
@@ -200,6 +202,10 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         )
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
         self.executor_endpoint.wait_for_startup()
+
+    def _take_uid(self) -> int:
+        self.uid = _UIDS.take()
+        return self.uid
 
     def network_mode(self) -> str:
         """What the function's security groups let it reach (network.py)."""
@@ -256,6 +262,9 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         for relay in getattr(self, "relays", []):
             relay.close()
         self.cgroup.destroy()
+        if getattr(self, "uid", None) is not None:
+            _UIDS.give_back(self.uid)  # every process of it is gone with the cgroup
+            self.uid = None
         shutil.rmtree(container.sockets_dir(self.env_dir / "control"), ignore_errors=True)
         shutil.rmtree(self.env_dir / "control", ignore_errors=True)
 

@@ -164,6 +164,7 @@ class Environment:
         self.log_lock = threading.Lock()
         self.log_chunks: list[str] = []
         self.busy = threading.Lock()  # LocalStack sends one invocation at a time per environment
+        self.init_ms: float | None = None  # the last init phase, reported with the invocation after it
 
     # -- the runtime process ----------------------------------------------------------------------
 
@@ -173,6 +174,7 @@ class Environment:
     def spawn(self) -> bytes | None:
         """Start the runtime and run its init phase; the error payload if it failed, else None."""
         self.api.reset()
+        started = time.monotonic()
         self.proc = subprocess.Popen(
             [PYTHON, BOOTSTRAP],
             cwd=TASK_ROOT,
@@ -191,6 +193,7 @@ class Environment:
             if self.api.init_error is not None or self.proc.poll() is not None or time.monotonic() > deadline:
                 return self._init_failure()
             self.api.runtime_ready.wait(POLL_S)
+        self.init_ms = (time.monotonic() - started) * 1000
         return None
 
     def _init_failure(self) -> bytes:
@@ -254,7 +257,9 @@ class Environment:
         while self.alive() and not self.api.waiting.is_set() and time.monotonic() < deadline:
             time.sleep(POLL_S / 4)
         if self.proc is not None and not self.alive():
+            # The runtime exited between invocations: in Lambda that environment is gone.
             kill_all_function_processes()
+            empty_tmp()
 
     def _environment_ended(self, request_id: str, how: str) -> tuple[bool, bytes]:
         """The runtime died (or the environment ran out of memory): in Lambda the environment is
@@ -279,6 +284,9 @@ class Environment:
                     _post(f"/invocations/{request_id}/error", error)
                     return
             init_output = self.take_logs()
+            init_ms, self.init_ms = self.init_ms, None
+            if init_ms is not None:  # Lambda's line for a cold start
+                init_output = f"INIT_START Runtime Version: python:3.12 (local)\n{init_output}"
             started = time.monotonic()
             is_error, body = self.invoke(request)
             duration_ms = (time.monotonic() - started) * 1000
@@ -289,7 +297,9 @@ class Environment:
                 + f"END RequestId: {request_id}\n"
                 f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
                 f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.memory_size} MB\t"
-                f"Max Memory Used: {peak_memory_mb()} MB\t\n"
+                f"Max Memory Used: {peak_memory_mb()} MB\t"
+                + (f"Init Duration: {init_ms:.2f} ms\t" if init_ms is not None else "")
+                + "\n"
             )
             _post(f"/invocations/{request_id}/logs", json.dumps({"logs": logs}).encode())
             _post(f"/invocations/{request_id}/{'error' if is_error else 'response'}", body)

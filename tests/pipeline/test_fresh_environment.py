@@ -1,0 +1,42 @@
+"""JUDGE_FRESH_ENVIRONMENT: the runtime exits once its answer is posted, never before."""
+
+import sys
+import types
+
+import pytest
+
+from pipeline import fresh_environment
+
+
+class Exited(Exception):
+    pass
+
+
+def test_the_runtime_exits_when_it_asks_for_a_second_invocation(monkeypatch):
+    calls = []
+
+    class LambdaRuntimeClient:
+        def wait_next_invocation(self):
+            calls.append("next")
+            return f"invocation {len(calls)}"
+
+    module = types.ModuleType("awslambdaric.lambda_runtime_client")
+    module.LambdaRuntimeClient = LambdaRuntimeClient
+    monkeypatch.setitem(sys.modules, "awslambdaric", types.ModuleType("awslambdaric"))
+    monkeypatch.setitem(sys.modules, "awslambdaric.lambda_runtime_client", module)
+
+    def exit_(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(fresh_environment.os, "_exit", exit_)
+    assert fresh_environment.end_after_each_invocation()
+    client = LambdaRuntimeClient()
+    assert client.wait_next_invocation() == "invocation 1"  # the first invocation is served
+    with pytest.raises(Exited):
+        client.wait_next_invocation()  # after its answer: the environment ends
+    assert calls == ["next"]
+
+
+def test_without_awslambdaric_the_environment_stays_warm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "awslambdaric", None)
+    assert fresh_environment.end_after_each_invocation() is False
