@@ -7,9 +7,9 @@ size enforced, the Runtime API on loopback and AWS's runtime interface client dr
 from __future__ import annotations
 
 import io
-import socket
 import json
 import os
+import socket
 import time
 import uuid
 import zipfile

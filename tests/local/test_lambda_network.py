@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "local" / "localstack" / "lambda_local_executor"))
 
-from lambda_local_executor import network  # noqa: E402
+from lambda_local_executor import network
 
 PRESIGNED = ("GET /bucket/testdata/1.in?X-Amz-Algorithm=AWS4-HMAC-SHA256"
              "&X-Amz-Credential=AKID%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261201T000000Z"

@@ -20,9 +20,9 @@ from contracts.sandbox_protocol import (
     observation_from_wire,
     open_sealed,
 )
+from judge import sandbox
 from judge.languages import LANGUAGES
 from judge.runner import TestInput
-from judge import sandbox
 from judge.sandbox.api import Limits, Outcome
 from pipeline import lambda_runner, sandbox_function
 from pipeline.lambda_runner import LambdaRunner
