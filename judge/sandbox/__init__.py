@@ -40,9 +40,19 @@ tests/judge/sandbox/test_other_modes.py runs those files as an unprivileged uid)
     tests/pipeline/test_sandbox_warm.py::test_nothing_of_one_invocation_reaches_the_next;
   - use the network the function has: HTTPS to the sandboxes' own S3 endpoint only (GetObject of
     testdata/* presigned by a worker, usable only through that endpoint, for two minutes), and DNS
-    for AWS's and the VPC's names only (the DNS firewall answers NXDOMAIN to the rest). That is
-    configuration, checked by terraform/tests/judge.tftest.hcl (run "sandboxes_are_isolated") but
-    not exercised here: LocalStack neither filters DNS nor enforces bucket policies.
+    for AWS's and the VPC's names only (the DNS firewall answers NXDOMAIN to the rest). The
+    configuration is checked by terraform/tests/judge.tftest.hcl (run "sandboxes_are_isolated"); the
+    local Lambda environments give a function with those security groups nothing but presigned S3
+    object requests, signature-checked (tests/local/test_lambda_executor.py::
+    test_a_function_whose_security_group_allows_only_s3_reaches_only_presigned_s3), and a submission
+    there reaches no database, API or other service: tests/e2e/test_attacks.py. DNS filtering and
+    bucket policies are not exercised (LocalStack enforces neither).
+Through the deployed pipeline in those environments (direct mode, as in Lambda), tests/e2e/
+test_attacks.py also proves that a probing submission reads no secret or memory of another process
+and cannot write the code or layers, that a reply forged through the Runtime API is only the
+forger's RUNTIME_ERROR, and that a process left behind never meets the next submission. For the
+most careful operators, JUDGE_FRESH_ENVIRONMENT=1 (Terraform: sandbox_fresh_environment) ends the
+execution environment after every invocation: tests/e2e/test_fresh_environment.py.
 It cannot exceed its CPU, wall, memory, output, file-size, open-file limits, fork more than its
 task budget (RLIMIT_NPROC = the uid's current tasks + the limit, plus count-and-kill), keep a
 process alive after the run, or see the expected answers: the worker checks, holds the credentials,
