@@ -16,6 +16,10 @@ from pathlib import Path
 ROOT = Path(os.environ.get("LOCAL_LAMBDA_CGROUP_ROOT", "/sys/fs/cgroup"))
 PARENT = "lambda-local"
 MB_PER_VCPU = 1769
+# The parent of all environments competes with this machine's other processes (LocalStack,
+# MariaDB, the API) as one entity; weighted like that many busy processes, so that functions are
+# not starved by the emulator that in AWS would not share their CPUs at all.
+PARENT_CPU_SHARES = 16 * 1024
 
 
 def available() -> bool:
@@ -38,6 +42,7 @@ class EnvironmentCgroup:
         (self.memory / "memory.swappiness").write_text("0")
         if self.cpu.parent.parent.is_dir():
             self.cpu.mkdir(parents=True, exist_ok=True)
+            (self.cpu.parent / "cpu.shares").write_text(str(PARENT_CPU_SHARES))
             (self.cpu / "cpu.shares").write_text(str(max(2, self.memory_mb * 1024 // MB_PER_VCPU)))
 
     def procs_files(self) -> list[Path]:

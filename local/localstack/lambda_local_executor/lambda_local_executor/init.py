@@ -241,6 +241,7 @@ class Environment:
             if time.monotonic() > deadline:
                 kill_all_function_processes()
                 self.proc.wait()
+                self.proc = None  # a fresh runtime next, in the same environment (/tmp kept)
                 return True, json.dumps({
                     "errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {request_id} Error: Task timed out after {self.timeout:.2f} seconds",
