@@ -304,8 +304,13 @@ run "sandboxes_are_isolated" {
     error_message = "The sandbox security group's only egress must be TCP 443 to the sandbox S3 endpoint's prefix list."
   }
   assert {
-    condition     = alltrue([for s in values(module.sandbox) : toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES", "SANDBOX_REPLY_KEY"])])
-    error_message = "Sandboxes get JUDGE_LANGUAGES and their reply key, and nothing else in their environment."
+    condition = alltrue([for s in values(module.sandbox) :
+    toset(keys(s.environment)) == toset(["JUDGE_LANGUAGES", "SANDBOX_REPLY_KEY", "JUDGE_FRESH_ENVIRONMENT"])])
+    error_message = "Sandboxes get JUDGE_LANGUAGES, their reply key and the fresh-environment switch, and nothing else in their environment."
+  }
+  assert {
+    condition     = alltrue([for s in values(module.sandbox) : s.environment.JUDGE_FRESH_ENVIRONMENT == "0"])
+    error_message = "Sandbox environments stay warm by default (sandbox_fresh_environment = false)."
   }
   assert {
     # The worker opens only what its own sandbox sealed: one key at both ends, 256 bits of hex.
@@ -878,5 +883,16 @@ run "database_logs_are_kept_and_filled" {
   assert {
     condition     = module.database.parameters["slow_query_log"] == "1" && module.database.parameter_family == "mysql8.4"
     error_message = "The slow-query export is empty unless slow_query_log is on in the instance's parameter group."
+  }
+}
+
+run "sandbox_fresh_environment" {
+  command = apply
+  variables {
+    sandbox_fresh_environment = true
+  }
+  assert {
+    condition     = alltrue([for s in values(module.sandbox) : s.environment.JUDGE_FRESH_ENVIRONMENT == "1"])
+    error_message = "sandbox_fresh_environment = true must reach every sandbox function as JUDGE_FRESH_ENVIRONMENT=1."
   }
 }

@@ -161,20 +161,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             isolated_network=self.network_mode() == network.S3_ONLY,
         )
         container.write_control_files(spec)
-        runtime_api = container.RUNTIME_API if spec.isolated_network else f"127.0.0.1:{_free_port()}"
-        init_env = {
-            "PATH": container.LAMBDA_PATH,
-            "LD_LIBRARY_PATH": "/var/lang/lib",
-            "LANG": "C.UTF-8",
-            "LOCAL_LAMBDA_ENDPOINT": env_vars["LOCALSTACK_RUNTIME_ENDPOINT"],
-            "LOCALSTACK_RUNTIME_ID": env_vars["LOCALSTACK_RUNTIME_ID"],
-            "LOCAL_LAMBDA_LISTEN_FD": str(listener.fileno()),
-            "LOCAL_LAMBDA_TIMEOUT": str(env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT", config_.timeout)),
-            "LOCAL_LAMBDA_UID": str(spec.uid),
-            "LOCAL_LAMBDA_GID": str(container.FUNCTION_GID),
-            "LOCAL_LAMBDA_FUNCTION_ENV": json.dumps(
-                container.function_environment(env_vars, self._endpoint_url(), runtime_api)),
-        }
+        init_env = self._init_env(spec, env_vars, listener.fileno())
         if spec.isolated_network:
             init_env.update(self._start_relays(spec, env_vars["LOCALSTACK_RUNTIME_ENDPOINT"]))
         # The shell joins the environment's cgroups before it becomes bubblewrap, so every process
@@ -202,6 +189,24 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
         )
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
         self.executor_endpoint.wait_for_startup()
+
+    def _init_env(self, spec: container.ContainerSpec, env_vars: dict[str, str], listen_fd: int) -> dict[str, str]:
+        """The init's own environment (never seen by the function, which gets the JSON inside)."""
+        runtime_api = container.RUNTIME_API if spec.isolated_network else f"127.0.0.1:{_free_port()}"
+        timeout = env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT", self.function_version.config.timeout)
+        return {
+            "PATH": container.LAMBDA_PATH,
+            "LD_LIBRARY_PATH": "/var/lang/lib",
+            "LANG": "C.UTF-8",
+            "LOCAL_LAMBDA_ENDPOINT": env_vars["LOCALSTACK_RUNTIME_ENDPOINT"],
+            "LOCALSTACK_RUNTIME_ID": env_vars["LOCALSTACK_RUNTIME_ID"],
+            "LOCAL_LAMBDA_LISTEN_FD": str(listen_fd),
+            "LOCAL_LAMBDA_TIMEOUT": str(timeout),
+            "LOCAL_LAMBDA_UID": str(spec.uid),
+            "LOCAL_LAMBDA_GID": str(container.FUNCTION_GID),
+            "LOCAL_LAMBDA_FUNCTION_ENV": json.dumps(
+                container.function_environment(env_vars, self._endpoint_url(), runtime_api)),
+        }
 
     def _take_uid(self) -> int:
         self.uid = _UIDS.take()
