@@ -27,6 +27,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import network  # the relay rules and the byte pipe, shared with the executor (same directory)
 import runtime_api
 
 PYTHON = "/var/lang/bin/python3.12"
@@ -75,37 +76,12 @@ def _pipe_to_unix(conn: socket.socket, path: str) -> None:
     upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         upstream.connect(path)
-
-        def back() -> None:
-            try:
-                while data := upstream.recv(1 << 16):
-                    conn.sendall(data)
-            except OSError:
-                pass
-            finally:
-                _close_write(conn)
-
-        reader = threading.Thread(target=back, daemon=True)
-        reader.start()
-        try:
-            while data := conn.recv(1 << 16):
-                upstream.sendall(data)
-        except OSError:
-            pass
-        _close_write(upstream)
-        reader.join()
+        network.pipe(conn, upstream)
     except OSError:
         pass
     finally:
         upstream.close()
         conn.close()
-
-
-def _close_write(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
 
 
 def _cgroup_value(name: str, key: str | None = None) -> int:
