@@ -105,10 +105,20 @@ class DevStack:
         self._threads.clear()
         if self.db is not None:
             self.db.close()
-        if self.localstack is not None:
-            self.localstack.stop()
-        if self.mariadb is not None:
-            self.mariadb.stop()
+        # A second Ctrl-C while LocalStack winds down must not leave MariaDB running: each service
+        # is stopped whatever happened to the one before, and the interrupt is raised after.
+        interrupted: BaseException | None = None
+        for service in (self.localstack, self.mariadb):
+            if service is None:
+                continue
+            try:
+                service.stop()
+            except BaseException as error:  # KeyboardInterrupt included
+                interrupted = interrupted or error
+                if not isinstance(error, KeyboardInterrupt):
+                    logging.getLogger(__name__).exception("stopping %s failed", type(service).__name__)
+        if isinstance(interrupted, KeyboardInterrupt):
+            raise interrupted
 
     def __enter__(self) -> DevStack:
         return self.start()
