@@ -3,7 +3,8 @@
 Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB); here that is
 `cpu.shares`, which only bites under contention (Lambda caps, this weighs: see the README). The
 memory limit covers every process of the environment and its tmpfs /tmp pages, and the kernel's
-OOM kill inside it is what the init reports as Runtime.ExitError.
+OOM kill inside it is what the init (which reads the group's counters itself) reports as
+Runtime.ExitError.
 """
 
 from __future__ import annotations
@@ -47,16 +48,6 @@ class EnvironmentCgroup:
 
     def procs_files(self) -> list[Path]:
         return [d / "cgroup.procs" for d in (self.memory, self.cpu) if d.is_dir()]
-
-    def oom_kills(self) -> int:
-        try:
-            for line in (self.memory / "memory.oom_control").read_text().splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        except OSError:
-            pass
-        return 0
 
     def destroy(self) -> None:
         """Remove both groups once their processes are gone (rmdir fails while any is left)."""

@@ -49,10 +49,7 @@ def refusal(head: bytes) -> str | None:
         return "malformed request"
     if method not in PRESIGNED_METHODS:
         return f"method {method} is not a presigned object request"
-    headers = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
+    headers = _headers(header_lines)
     if "authorization" in headers:
         return "only presigned URLs reach S3 from here"
     if not headers.get("content-length", "0").isdigit():
@@ -72,12 +69,17 @@ def refusal(head: bytes) -> str | None:
     return None
 
 
+def _headers(lines: list[str]) -> dict[str, str]:
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
 def content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip() or 0)
-    return 0
+    """The body length `refusal` checked: read by the same parser, so the two never disagree."""
+    return int(_headers(head.decode("latin-1").split("\r\n")[1:]).get("content-length") or 0)
 
 
 class UnixRelay:
