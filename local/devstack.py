@@ -29,16 +29,16 @@ class DevStackError(RuntimeError):
     pass
 
 
-def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db_user: str,
-                 db_password: str, build_dir: Path, name_prefix: str) -> dict:
-    """The variables that point the production root module at LocalStack and the local MariaDB.
-    Only what LocalStack community cannot provide is switched off (RDS, VPC endpoints, X-Ray)."""
+# Every AWS service the root module's resources and data sources call.
+AWS_SERVICES = ("cloudwatch", "ec2", "iam", "lambda", "logs", "rds", "s3", "secretsmanager", "sns", "sqs", "sts")
+
+
+def local_tfvars(db_host: str, db_port: int, db_name: str, db_user: str, db_password: str, build_dir: Path,
+                 name_prefix: str) -> dict:
+    """The variables that point the production root module at the local MariaDB. Only what LocalStack
+    community cannot provide is switched off (RDS, VPC endpoints, X-Ray)."""
     return {
-        "region": "us-east-1",
         "name_prefix": name_prefix,
-        "aws_endpoint_url": endpoint_url,
-        "aws_provider_options": {"skip_credentials_validation": True, "skip_requesting_account_id": True,
-                                 "skip_metadata_api_check": True, "s3_use_path_style": True},
         "build_dir": str(build_dir),
         "create_database": False,
         "existing_database": {"host": db_host, "port": db_port, "name": db_name, "cidr_block": "127.0.0.1/32"},
@@ -52,6 +52,25 @@ def local_tfvars(endpoint_url: str, db_host: str, db_port: int, db_name: str, db
         # Short enough for tests to see retries and redrives; the rules (6x) still hold.
         "worker_max_retry_attempts": 2,
         "submissions_bucket_name": f"{name_prefix}-submissions-local",
+    }
+
+
+def local_root_config(endpoint_url: str, variables: dict, work_dir: Path) -> dict:
+    """A root configuration (Terraform's JSON syntax) that calls the production module as any caller
+    would, with a provider of its own pointed at LocalStack: the module itself configures no provider."""
+    return {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "~> 5.60"}}},
+        "provider": {"aws": {
+            "region": "us-east-1",
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            "s3_use_path_style": True,
+            "endpoints": [{service: endpoint_url for service in AWS_SERVICES}],
+        }},
+        "module": {"judge": {"source": os.path.relpath(TERRAFORM_DIR, work_dir), **variables}},
+        # Every output of the module, under one name (some are secret, so the whole object is).
+        "output": {"judge": {"value": "${module.judge}", "sensitive": True}},
     }
 
 
@@ -155,24 +174,20 @@ class DevStack:
             raise DevStackError("terraform is not on PATH")
         work = self.state_dir / "terraform"
         work.mkdir(parents=True, exist_ok=True)
-        variables = local_tfvars(self.localstack.endpoint_url, self.mariadb.host, self.mariadb.port,
-                                 self.mariadb.database, self.mariadb.user, self.mariadb.password,
-                                 REPO_ROOT / "build", self.name_prefix)
-        (work / "local.auto.tfvars.json").write_text(json.dumps(variables, indent=2))
+        variables = local_tfvars(self.mariadb.host, self.mariadb.port, self.mariadb.database, self.mariadb.user,
+                                 self.mariadb.password, REPO_ROOT / "build", self.name_prefix)
+        config = local_root_config(self.localstack.endpoint_url, variables, work)
+        (work / "main.tf.json").write_text(json.dumps(config, indent=2))
         env = {**os.environ, **self.aws_env(), "TF_DATA_DIR": str(work / "data"), "TF_IN_AUTOMATION": "1",
                "TF_INPUT": "0"}
-        state = ["-state", str(work / "terraform.tfstate")]
-        var_file = ["-var-file", str(work / "local.auto.tfvars.json")]
-        self._terraform(env, "init", "-input=false", "-no-color")
-        self._terraform(env, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=8",
-                        *state, *var_file)
-        out = self._terraform(env, "output", "-json", "-no-color", *state)
-        return {name: value["value"] for name, value in json.loads(out).items()}
+        self._terraform(work, env, "init", "-input=false", "-no-color")
+        self._terraform(work, env, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=8")
+        out = self._terraform(work, env, "output", "-json", "-no-color")
+        return json.loads(out)["judge"]["value"]
 
-    def _terraform(self, env: dict, *args: str) -> str:
-        log_path = self.state_dir / "terraform" / f"{args[0]}.log"
-        result = subprocess.run(["terraform", f"-chdir={TERRAFORM_DIR}", *args], env=env, capture_output=True,
-                                text=True)
+    def _terraform(self, work: Path, env: dict, *args: str) -> str:
+        log_path = work / f"{args[0]}.log"
+        result = subprocess.run(["terraform", f"-chdir={work}", *args], env=env, capture_output=True, text=True)
         log_path.write_text(result.stdout + result.stderr)
         if result.returncode != 0:
             raise DevStackError(f"terraform {args[0]} failed (log {log_path}):\n{(result.stdout + result.stderr)[-4000:]}")

@@ -11,21 +11,21 @@ locals {
   queue_widget = {
     type = "metric", width = 12, height = 6
     properties = {
-      title   = "Queue depth", region = var.region, stat = "Maximum", period = 60
+      title   = "Queue depth", region = local.region, stat = "Maximum", period = 60
       metrics = [for q in ["submission", "completion", "worker-failure"] : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", module.queues.queues[q].name]]
     }
   }
   latency_widget = {
     type = "metric", width = 12, height = 6
     properties = {
-      title   = "Judging time per submission (p50, p95), seconds", region = var.region, period = 300
+      title   = "Judging time per submission (p50, p95), seconds", region = local.region, period = 300
       metrics = [for pair in setproduct(local.languages, ["p50", "p95"]) : ["Judge", "JudgeSeconds", "Language", pair[0], { stat = pair[1], label = "${pair[0]} ${pair[1]}" }]]
     }
   }
   verdict_widget = {
     type = "metric", width = 12, height = 6
     properties = {
-      title = "Verdicts", region = var.region, stat = "Sum", period = 300, view = "bar"
+      title = "Verdicts", region = local.region, stat = "Sum", period = 300, view = "bar"
       metrics = [for pair in setproduct(local.languages, ["ACCEPTED", "WRONG_ANSWER", "TIME_LIMIT_EXCEEDED", "MEMORY_LIMIT_EXCEEDED", "RUNTIME_ERROR", "COMPILATION_ERROR", "OUTPUT_LIMIT_EXCEEDED", "JUDGE_ERROR"]) :
       ["Judge", "Verdicts", "Language", pair[0], "Verdict", pair[1]]]
     }
@@ -34,7 +34,7 @@ locals {
   cost_widget = {
     type = "metric", width = 12, height = 6
     properties = {
-      title = "Compute cost per 1,000 submissions (USD, list price)", region = var.region, period = 3600, stat = "Sum"
+      title = "Compute cost per 1,000 submissions (USD, list price)", region = local.region, period = 3600, stat = "Sum"
       # Per language: three hidden series (ids w, s, n + index) and the expression over them.
       metrics = concat(
         [for i, l in local.cost_lines : ["Judge", "WorkerGBSeconds", "Language", l.language, { id = "w${i}", visible = false }]],

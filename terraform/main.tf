@@ -1,7 +1,12 @@
 # Wiring only: each concern lives in modules/. Flow: intake → submission queue → dispatcher →
 # worker_<lang> (async) → sandbox_<lang> (sync) → completion queue → backend consumer.
 
+# The provider's region: this module configures no provider (the caller does, default_tags included).
+data "aws_region" "current" {}
+
 locals {
+  region = data.aws_region.current.name
+
   # Customer-managed keys reach the roles that use them (an AWS-managed alias needs no grant):
   # queues for everything that sends or receives, the bucket for the workers' reads, uploads and
   # presigned GETs (S3 checks the signer), the database secret for the workers.
@@ -118,10 +123,12 @@ module "network" {
   source = "./modules/network"
 
   name_prefix             = var.name_prefix
-  region                  = var.region
+  region                  = local.region
   create_vpc              = var.create_vpc
   vpc_cidr                = var.vpc_cidr
   availability_zones      = var.availability_zones
+  availability_zone_count = var.availability_zone_count
+  excluded_zone_ids       = var.excluded_zone_ids
   vpc_id                  = var.vpc_id
   private_subnet_ids      = var.private_subnet_ids
   sandbox_subnet_ids      = var.sandbox_subnet_ids

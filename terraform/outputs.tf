@@ -107,6 +107,11 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
+output "availability_zones" {
+  description = "AZs of the created VPC's subnets, given or chosen (empty for a bring-your-own VPC)."
+  value       = module.network.availability_zones
+}
+
 output "worker_security_group_id" {
   description = "Security group of the workers: admit it on 443 at the backend when the webhook is used."
   value       = module.network.worker_security_group_id

@@ -1,15 +1,5 @@
 # ---- where to deploy -------------------------------------------------------------------------
 
-variable "region" {
-  description = "AWS region."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "region must look like eu-west-1."
-  }
-}
-
 variable "name_prefix" {
   description = "Prefix of every name; functions are <prefix>-<role> (e.g. oj-worker_cpp)."
   type        = string
@@ -19,45 +9,6 @@ variable "name_prefix" {
     condition     = can(regex("^[a-z][a-z0-9-]{0,19}$", var.name_prefix))
     error_message = "name_prefix must be 1-20 lowercase letters, digits or '-', starting with a letter."
   }
-}
-
-variable "tags" {
-  description = "Tags on every resource (provider default_tags)."
-  type        = map(string)
-  default     = {}
-}
-
-variable "aws_endpoint_url" {
-  description = "One endpoint for every AWS service (LocalStack: http://127.0.0.1:4566); null talks to AWS."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
-    error_message = "aws_endpoint_url must be an http(s) URL."
-  }
-}
-
-variable "aws_endpoints" {
-  description = "Per-service endpoint overrides (keys: cloudwatch, ec2, iam, lambda, logs, rds, s3, secretsmanager, sqs, sts)."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition     = alltrue([for k in keys(var.aws_endpoints) : contains(["cloudwatch", "ec2", "iam", "lambda", "logs", "rds", "s3", "secretsmanager", "sqs", "sts"], k)])
-    error_message = "aws_endpoints keys must be services this configuration uses: cloudwatch, ec2, iam, lambda, logs, rds, s3, secretsmanager, sqs, sts."
-  }
-}
-
-variable "aws_provider_options" {
-  description = "Provider checks to skip for emulators and offline plans; all false against AWS."
-  type = object({
-    skip_credentials_validation = optional(bool, false)
-    skip_requesting_account_id  = optional(bool, false)
-    skip_metadata_api_check     = optional(bool, false)
-    s3_use_path_style           = optional(bool, false)
-  })
-  default = {}
 }
 
 # ---- code and toolchains ---------------------------------------------------------------------
@@ -387,14 +338,31 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zones" {
-  description = "At least two AZs for the created subnets."
+  description = "AZs of the created subnets (at least two); empty chooses availability_zone_count of the zones that are available without opting in and offer Lambda and every interface endpoint service."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = !var.create_vpc || length(var.availability_zones) >= 2
-    error_message = "create_vpc needs at least two availability_zones."
+    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) >= 2
+    error_message = "Give at least two availability_zones, or none to have them chosen."
   }
+}
+
+variable "availability_zone_count" {
+  description = "How many AZs to choose when availability_zones is empty; each adds two subnets and one interface-endpoint ENI per service (about $7.30 a month each)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.availability_zone_count >= 2
+    error_message = "availability_zone_count must be at least 2."
+  }
+}
+
+variable "excluded_zone_ids" {
+  description = "AZ IDs (e.g. use1-az3) never to choose when availability_zones is empty."
+  type        = set(string)
+  default     = []
 }
 
 variable "vpc_id" {

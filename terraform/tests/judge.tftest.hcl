@@ -2,6 +2,17 @@
 # `command = apply` gives ARNs and ids (fake) values, so policies can be compared with them.
 
 mock_provider "aws" {
+  # The module configures no provider: its region is the caller's.
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  # AZs to choose from when none are given: three usable, each service offered in all three.
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
+  }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = { availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
   # The provider validates ARN arguments even when mocked: give the ARNs it checks a valid shape.
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
@@ -95,7 +106,6 @@ override_resource {
 }
 
 variables {
-  region             = "eu-west-1"
   availability_zones = ["eu-west-1a", "eu-west-1b"]
 }
 
@@ -446,18 +456,12 @@ run "dispatcher_concurrency_covers_the_mapping" {
   expect_failures = [var.dispatcher_reserved_concurrency]
 }
 
-# The variables a LocalStack apply uses: same module, emulator endpoints, MariaDB instead of RDS.
+# The variables a LocalStack apply uses (local/devstack.py gives the provider the emulator's
+# endpoints): same module, MariaDB instead of RDS.
 run "localstack_shaped_variables" {
   command = apply
 
   variables {
-    aws_endpoint_url = "http://127.0.0.1:4566"
-    aws_provider_options = {
-      skip_credentials_validation = true
-      skip_requesting_account_id  = true
-      skip_metadata_api_check     = true
-      s3_use_path_style           = true
-    }
     create_database      = false
     existing_database    = { host = "127.0.0.1", port = 3307, name = "judge", cidr_block = "127.0.0.1/32" }
     database_credentials = { username = "judge", password = "local-only" }
@@ -895,4 +899,64 @@ run "sandbox_fresh_environment" {
     condition     = alltrue([for s in values(module.sandbox) : s.environment.JUDGE_FRESH_ENVIRONMENT == "1"])
     error_message = "sandbox_fresh_environment = true must reach every sandbox function as JUDGE_FRESH_ENVIRONMENT=1."
   }
+}
+
+# No AZs given: two are chosen among the usable zones that every interface endpoint service is
+# offered in; a zone without Lambda's endpoint is never chosen.
+run "availability_zones_chosen_from_the_region" {
+  command = apply
+
+  variables {
+    availability_zones = []
+  }
+
+  override_data {
+    target = module.network.data.aws_vpc_endpoint_service.offered["lambda"]
+    values = { availability_zones = ["eu-west-1b", "eu-west-1c"] }
+  }
+
+  assert {
+    condition     = module.network.availability_zones == tolist(["eu-west-1b", "eu-west-1c"])
+    error_message = "The chosen AZs must be offered by every interface endpoint service (eu-west-1a lacks Lambda's)."
+  }
+  assert {
+    condition     = length(module.network.private_subnet_ids) == 2 && length(module.network.interface_endpoint_subnet_ids) == 2
+    error_message = "One private subnet per chosen AZ, and the interface endpoints in each."
+  }
+}
+
+run "availability_zone_count_three" {
+  command = apply
+
+  variables {
+    availability_zones      = []
+    availability_zone_count = 3
+  }
+
+  assert {
+    condition     = module.network.availability_zones == tolist(["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    error_message = "availability_zone_count = 3 must choose three zones."
+  }
+}
+
+# Fewer than two zones offer everything: the plan stops with the reason, before any resource.
+run "too_few_zones_offer_the_endpoint_services" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    name_prefix        = "oj"
+    region             = "eu-west-1"
+    availability_zones = []
+  }
+
+  override_data {
+    target = data.aws_vpc_endpoint_service.offered["sqs"]
+    values = { availability_zones = ["eu-west-1c"] }
+  }
+
+  expect_failures = [aws_vpc.this]
 }

@@ -1,8 +1,45 @@
-"""The dev stack's stop: every service stops, even when the stop of one is interrupted."""
+"""The dev stack: the root configuration it applies to LocalStack, and its stop (every service stops,
+even when the stop of one is interrupted)."""
+
+import json
+import os
 
 import pytest
 
-from local.devstack import DevStack
+from local.devstack import AWS_SERVICES, TERRAFORM_DIR, DevStack, local_root_config, local_tfvars
+
+
+def test_the_local_root_configuration_calls_the_module_with_a_provider_of_its_own(tmp_path):
+    work = tmp_path / "terraform"
+    variables = local_tfvars("127.0.0.1", 3307, "judge", "judge", "pw", tmp_path / "build", "oj")
+    config = json.loads(json.dumps(local_root_config("http://127.0.0.1:4566", variables, work)))
+    module = config["module"]["judge"]
+    assert (work / module["source"]).resolve() == TERRAFORM_DIR.resolve()
+    assert module["source"].startswith("../")  # a local module path, linked rather than copied by init
+    assert module["existing_database"]["port"] == 3307 and "region" not in module
+    provider = config["provider"]["aws"]
+    assert provider["endpoints"] == [{service: "http://127.0.0.1:4566" for service in AWS_SERVICES}]
+    assert provider["s3_use_path_style"] and provider["skip_requesting_account_id"]
+    assert config["output"]["judge"]["value"] == "${module.judge}"
+
+
+def test_every_service_the_module_calls_has_a_local_endpoint():
+    """A resource type of a service without an endpoint would reach the real AWS from `make run`."""
+    prefixes = {"cloudwatch": "cloudwatch", "cloudwatch_log": "logs", "db": "rds", "iam": "iam", "lambda": "lambda",
+                "s3": "s3", "secretsmanager": "secretsmanager", "sns": "sns", "sqs": "sqs", "vpc": "ec2",
+                "subnet": "ec2", "security_group": "ec2", "route": "ec2", "default": "ec2", "flow_log": "ec2",
+                "region": None, "servicequotas": "servicequotas", "route53_resolver": "route53resolver",
+                "availability_zones": "ec2", "prefix_list": "ec2", "iam_policy_document": None}
+    used = set()
+    for tf in [*TERRAFORM_DIR.glob("*.tf"), *TERRAFORM_DIR.glob("modules/*/*.tf")]:
+        for line in tf.read_text().splitlines():
+            if line.startswith(("resource \"aws_", "data \"aws_")):
+                kind = line.split('"')[1].removeprefix("aws_")
+                service = next((s for p, s in sorted(prefixes.items(), key=lambda i: -len(i[0]))
+                                if kind.startswith(p)), "unknown:" + kind)
+                used.add(service)
+    # Resolver and Service Quotas are reached only with settings the local stack does not use.
+    assert used - {None, "servicequotas", "route53resolver"} <= set(AWS_SERVICES), used
 
 
 class Service:

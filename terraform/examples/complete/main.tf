@@ -1,21 +1,28 @@
-# A production deployment in one region: created VPC in three AZs, RDS MySQL behind an RDS Proxy,
-# alarms to an existing SNS topic, layers uploaded through an artifacts bucket. Planned offline by
-# `make tf-plan-example`.
+# A production deployment in one region: created VPC in three AZs chosen from the region's, RDS MySQL
+# behind an RDS Proxy, alarms to an existing SNS topic, layers uploaded through an artifacts bucket.
+# Planned against a mocked provider by `make tf-plan-example` (tests/example.tftest.hcl).
+
+# The caller configures the provider; the module has none, so it can be called from any configuration.
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "online-judge"
+      Environment = "production"
+      Owner       = "platform-team"
+    }
+  }
+}
 
 module "judge" {
   source = "../../"
 
-  region               = var.region
-  aws_provider_options = var.aws_provider_options
-  name_prefix          = "judge"
-  tags = {
-    Project     = "online-judge"
-    Environment = "production"
-    Owner       = "platform-team"
-  }
+  name_prefix = "judge"
 
-  availability_zones = ["${var.region}a", "${var.region}b", "${var.region}c"]
-  vpc_cidr           = "10.40.0.0/16"
+  # Three AZs of this region that offer Lambda and every interface endpoint the functions use.
+  availability_zone_count = 3
+  vpc_cidr                = "10.40.0.0/16"
 
   # The intake API and the completion consumer run in ECS in this VPC.
   backend_security_group_ids = { api = "sg-0a1b2c3d4e5f60718" }

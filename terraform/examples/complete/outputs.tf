@@ -32,3 +32,8 @@ output "function_names" {
   description = "Every function by role."
   value       = module.judge.function_names
 }
+
+output "availability_zones" {
+  description = "The AZs chosen for the VPC's subnets."
+  value       = module.judge.availability_zones
+}

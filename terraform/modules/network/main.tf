@@ -8,10 +8,40 @@ locals {
   sandbox_subnet_ids = var.create_vpc ? aws_subnet.sandbox[*].id : var.sandbox_subnet_ids
   private_rt_ids     = var.create_vpc ? [aws_route_table.private[0].id] : var.private_route_table_ids
   sandbox_rt_ids     = var.create_vpc ? [aws_route_table.sandbox[0].id] : var.sandbox_route_table_ids
-  az_count           = length(var.availability_zones)
+  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : local.chosen_zones
+  az_count           = length(local.availability_zones)
 
   # The sandboxes' own S3 gateway endpoint (and their only egress rule) exist together or not at all.
   sandbox_s3 = var.create_vpc_endpoints && length(var.sandbox_s3_get_object_arns) > 0
+}
+
+# AZ letters are the account's own names, and Lambda and the interface endpoints are not offered in
+# every zone: choose among the zones that are available without opting in (no Local or Wavelength
+# Zones) and that every interface endpoint service, Lambda's included, is offered in.
+data "aws_availability_zones" "usable" {
+  count = var.create_vpc && length(var.availability_zones) == 0 ? 1 : 0
+
+  state            = "available"
+  exclude_zone_ids = var.excluded_zone_ids
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+data "aws_vpc_endpoint_service" "offered" {
+  for_each = var.create_vpc && length(var.availability_zones) == 0 ? toset(var.interface_endpoint_services) : toset([])
+
+  service      = each.value
+  service_type = "Interface"
+}
+
+locals {
+  offered_zones = sort(tolist(setintersection(
+    toset(try(data.aws_availability_zones.usable[0].names, [])),
+    [for service in data.aws_vpc_endpoint_service.offered : toset(service.availability_zones)]...
+  )))
+  chosen_zones = slice(local.offered_zones, 0, min(var.availability_zone_count, length(local.offered_zones)))
 }
 
 resource "aws_vpc" "this" {
@@ -25,7 +55,7 @@ resource "aws_vpc" "this" {
   lifecycle {
     precondition {
       condition     = local.az_count >= 2
-      error_message = "create_vpc needs at least two availability_zones."
+      error_message = "create_vpc needs at least two availability zones: give availability_zones, or check that two zones of this region offer Lambda and the interface endpoint services (excluded_zone_ids: ${jsonencode(var.excluded_zone_ids)})."
     }
   }
 }
@@ -41,18 +71,18 @@ resource "aws_subnet" "private" {
   count = var.create_vpc ? local.az_count : 0
 
   vpc_id            = aws_vpc.this[0].id
-  availability_zone = var.availability_zones[count.index]
+  availability_zone = local.availability_zones[count.index]
   cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
-  tags              = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zones[count.index]}" })
+  tags              = merge(var.tags, { Name = "${var.name_prefix}-private-${local.availability_zones[count.index]}" })
 }
 
 resource "aws_subnet" "sandbox" {
   count = var.create_vpc ? local.az_count : 0
 
   vpc_id            = aws_vpc.this[0].id
-  availability_zone = var.availability_zones[count.index]
+  availability_zone = local.availability_zones[count.index]
   cidr_block        = cidrsubnet(var.vpc_cidr, 4, 8 + count.index)
-  tags              = merge(var.tags, { Name = "${var.name_prefix}-sandbox-${var.availability_zones[count.index]}" })
+  tags              = merge(var.tags, { Name = "${var.name_prefix}-sandbox-${local.availability_zones[count.index]}" })
 }
 
 resource "aws_route_table" "private" {

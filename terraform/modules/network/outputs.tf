@@ -103,3 +103,8 @@ output "dns_firewall_rule_group_id" {
   description = "The DNS firewall's rule group (null when dns_firewall = false)."
   value       = try(aws_route53_resolver_firewall_rule_group.this[0].id, null)
 }
+
+output "availability_zones" {
+  description = "AZs of the created subnets, given or chosen (empty for a bring-your-own VPC)."
+  value       = var.create_vpc ? local.availability_zones : []
+}

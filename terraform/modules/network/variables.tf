@@ -26,14 +26,31 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zones" {
-  description = "Availability zones of the created subnets (at least two)."
+  description = "Availability zones of the created subnets (at least two); empty chooses availability_zone_count of them from the zones that offer every interface endpoint service."
   type        = list(string)
   default     = []
 
   validation {
     condition     = length(var.availability_zones) == 0 || length(var.availability_zones) >= 2
-    error_message = "Give at least two availability zones (or none to bring your own VPC)."
+    error_message = "Give at least two availability zones (or none to have them chosen)."
   }
+}
+
+variable "availability_zone_count" {
+  description = "How many AZs to choose when availability_zones is empty (each adds two subnets and one ENI per interface endpoint)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.availability_zone_count >= 2
+    error_message = "availability_zone_count must be at least 2."
+  }
+}
+
+variable "excluded_zone_ids" {
+  description = "AZ IDs (e.g. use1-az3) never to choose, for zones the account cannot use."
+  type        = set(string)
+  default     = []
 }
 
 variable "vpc_id" {
