@@ -24,17 +24,19 @@ DEFAULT_SANDBOX_TIMEOUT_S = 120.0
 @dataclass(frozen=True)
 class WorstCase:
     compile_s: float
-    per_test_s: float
-    tests: int
+    per_test_s: float  # per run: a test of a multi-pass problem is up to validation_passes runs
+    runs: int
 
     @property
     def total_s(self) -> float:
-        return self.compile_s + CALL_MARGIN_S + self.tests * self.per_test_s
+        return self.compile_s + CALL_MARGIN_S + self.runs * self.per_test_s
 
 
 def worst_case(problem: Problem) -> WorstCase:
     limits = limits_for(problem, JudgeOptions())
-    return WorstCase(COMPILE_LIMITS.wall_time_s, limits.wall_time_s + PER_RUN_OVERHEAD_S, len(problem.test_cases()))
+    passes = problem.limits.validation_passes if problem.is_multi_pass else 1
+    return WorstCase(COMPILE_LIMITS.wall_time_s, limits.wall_time_s + PER_RUN_OVERHEAD_S,
+                     len(problem.test_cases()) * passes)
 
 
 def batch_capacity(wall_time_s: float, call_budget_s: float) -> int:
@@ -53,7 +55,7 @@ def misfit(problem: Problem, worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
         return (f"one test may run {case.per_test_s - PER_RUN_OVERHEAD_S:g} s (wall limit), which does not fit "
                 f"one sandbox call of {sandbox_timeout_s:g} s; lower the time limit or raise sandbox_timeout_seconds")
     if case.total_s > worker_timeout_s:
-        return (f"{case.tests} tests at a wall limit of {case.per_test_s - PER_RUN_OVERHEAD_S:g} s may take "
+        return (f"{case.runs} runs at a wall limit of {case.per_test_s - PER_RUN_OVERHEAD_S:g} s may take "
                 f"{case.total_s:.0f} s, over the worker timeout of {worker_timeout_s:g} s; lower the time limit, "
                 f"use fewer tests or raise worker_timeout_seconds")
     return None

@@ -92,32 +92,37 @@ def _print_result(result: SubmissionResult) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from judge.runner import LocalRunner
-    from judge.verify import ExpectationError, verify_problem
+    from judge.verify import verify_problem
 
     problem = _load_problem(args.problem)
     progress = Progress()
     try:
         report = verify_problem(problem, LocalRunner(), progress, args.time_limit)
-    except ExpectationError as error:
+    finally:
         progress.done()
-        return _fail(str(error))
-    progress.done()
     root = problem.root / "submissions"
     if args.json:
         print(json.dumps({
             "problem": report.problem, "ok": report.ok, "time_limit_s": report.time_limit_s,
-            "time_limit_source": report.time_limit_source,
+            "time_limit_source": report.time_limit_source, "warnings": report.warnings,
             "submissions": [check.to_json(root) for check in report.checks],
         }, indent=2))
     else:
         print(f"{report.problem}: time limit {report.time_limit_s:g} s ({report.time_limit_source})")
+        for warning in report.warnings:
+            print(f"  warning: {warning}")
         for check in report.checks:
+            name = str(check.path.relative_to(root))
+            if not check.verified:
+                print(f"  skip {name:<48} not verified: {check.message}")
+                continue
             mark = "ok  " if check.matched else "FAIL"
-            print(f"  {mark} {str(check.path.relative_to(root)):<48} {check.result.verdict.value:<22}"
-                  f" {check.result.time_ms:>6} ms  {check.message}")
-        if not report.checks:
+            print(f"  {mark} {name:<48} {check.result.verdict.value:<22} {check.result.time_ms:>6} ms  {check.message}")
+        if not report.verified:
             print("  no submissions to verify")
-        print("verified" if report.ok else "MISMATCH")
+        counts = f"{sum(c.matched for c in report.verified)} of {len(report.verified)} verified"
+        skipped = len(report.checks) - len(report.verified)
+        print(("verified" if report.ok else "MISMATCH") + f": {counts}" + (f", {skipped} not verified" if skipped else ""))
     return 0 if report.ok else EXIT_MISMATCH
 
 

@@ -6,11 +6,14 @@ execution environment); the checker, which holds the answers, runs here.
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from judge import __version__
-from judge.checkers import checker_for
+from judge.checkers import OutputChecker, checker_for
 from judge.languages import Language
 from judge.problem import Problem, TestCase
 from judge.result import FEEDBACK_LIMIT, SubmissionResult, TestResult
@@ -114,6 +117,8 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     tests = problem.test_cases()
     if problem.is_interactive:
         results = _run_interactive(problem, language, compiled, runner, tests, limits, options)
+    elif problem.is_multi_pass:
+        results = _run_multi_pass(problem, language, compiled, runner, tests, limits, options)
     else:
         results = _run_and_check(problem, language, compiled, runner, tests, limits, options)
     result.tests = results
@@ -148,6 +153,54 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
             if _stops_after(problem, options, results[-1].verdict):
                 return results
     return results
+
+
+def _run_multi_pass(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner,
+                    tests: list[TestCase], limits: Limits, options: JudgeOptions) -> list[TestResult]:
+    checker = checker_for(problem)
+    results: list[TestResult] = []
+    for index, test in enumerate(tests, 1):
+        _progress(options, f"running {test.name} ({index}/{len(tests)})")
+        results.append(_passes(problem, language, compiled, runner, test, limits, checker))
+        if _stops_after(problem, options, results[-1].verdict):
+            break
+    return results
+
+
+def _passes(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner, test: TestCase,
+            limits: Limits, checker: OutputChecker) -> TestResult:
+    """One test of a multi-pass problem: run, validate, and while the validator accepts and leaves
+    `nextpass.in` in the feedback directory, run again on it (same answer, same feedback directory).
+
+    Each pass has the whole time and memory limit, as in DOMjudge and problemtools; the test's time is
+    its slowest pass (problemtools). A failed pass ends the test with its verdict; asking for a pass
+    beyond `limits.validation_passes` is the validator's fault, a JUDGE_ERROR (both tools)."""
+    passes = problem.limits.validation_passes
+    with tempfile.TemporaryDirectory(prefix="judge-passes-") as scratch:
+        feedback = Path(scratch) / "feedback"
+        feedback.mkdir()
+        input_path, slowest = Path(test.input_path), None
+        for number in range(1, passes + 1):
+            [observation] = runner.run(language, compiled, [TestInput(test.name, input_path)], limits)
+            if slowest is None or observation.cpu_ms >= slowest.cpu_ms:
+                slowest = observation
+            where = f"pass {number} of at most {passes}"
+            verdict = verdict_of_run(language, observation, limits)
+            if verdict is not None:
+                return _test_result(test, slowest, verdict, feedback=where)
+            check = checker.check(test, observation.stdout, problem.output_validator_flags(test),
+                                  input_path=input_path, feedback_dir=feedback)
+            next_input = feedback / "nextpass.in"
+            if check.verdict != Verdict.ACCEPTED or not next_input.is_file():
+                return _test_result(test, slowest, check.verdict, check.score, where + (f": {check.feedback}" if check.feedback else ""))
+            if number == passes:
+                return _test_result(test, slowest, Verdict.JUDGE_ERROR, feedback=(
+                    f"the output validator asked for pass {passes + 1} (nextpass.in), but "
+                    f"limits.validation_passes is {passes}"))
+            # A fresh name per pass: a remote runner may cache staged inputs by path.
+            input_path = Path(scratch) / f"pass{number + 1}-{uuid.uuid4().hex}.in"
+            next_input.replace(input_path)
+    raise AssertionError("unreachable: the loop returns on its last pass")
 
 
 def _run_interactive(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner,

@@ -45,6 +45,8 @@ class Language:
     main_class_finder: Callable[[str], str] | None = None
     # A clean-looking exit that is really a memory limit (the JVM turns a full heap into exit 1).
     oom_marker: bytes | None = None
+    # Why a source cannot be built as one file here (a compile error with that reason), or None.
+    source_problem: Callable[[str], str | None] | None = None
 
     def main_class_of(self, source: str) -> str | None:
         return self.main_class_finder(source) if self.main_class_finder else None
@@ -74,6 +76,16 @@ def java_main_class(source: str) -> str:
         if re.search(r"\bstatic\b[^;{(]*\bvoid\s+main\s*\(", body):
             return match.group(1)
     return "Main"
+
+
+def java_source_problem(source: str) -> str | None:
+    """A `package` declaration puts the class in a folder `java` would have to be started from by its
+    qualified name; the judge runs one class from the top folder, so it is refused with the fix."""
+    without_comments = re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
+    declared = re.search(r"^\s*package\s+([\w.]+)\s*;", without_comments, flags=re.M)
+    if declared:
+        return f"package declarations are not supported: remove `package {declared.group(1)};`"
+    return None
 
 
 _HELLO_C = '#include <stdio.h>\nint main(void){char s[64];if(scanf("%63s",s)!=1)return 1;printf("hello %s\\n",s);return 0;}\n'
@@ -143,6 +155,7 @@ LANGUAGES: dict[str, Language] = {
             compile_memory_model=MemoryModel.RSS_POLLING,  # javac is a JVM too
             main_class_finder=java_main_class,
             oom_marker=b"java.lang.OutOfMemoryError",
+            source_problem=java_source_problem,
         ),
     )
 }

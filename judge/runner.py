@@ -103,6 +103,8 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
         return CompileOutcome(False, "source is not valid UTF-8", None)
     if "\x00" in text:
         return CompileOutcome(False, "source contains a NUL byte", None)
+    if language.source_problem and (problem := language.source_problem(text)):
+        return CompileOutcome(False, problem, None)
     main_class = language.main_class_of(text)
     source_name = language.source_file_name(text, main_class)
     with sandbox.fresh_workdir() as workdir:

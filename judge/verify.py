@@ -1,8 +1,17 @@
 """`judge verify`: every submission a problem package ships must get the verdict it claims.
 
-Expected verdicts come from the submission's folder (problemtools' names, plus a few of ours) or from
-a DOMjudge `@EXPECTED_RESULTS@:` line in the source, which overrides the folder. Scoring problems may
-also state `@EXPECTED_SCORE@: <number>`.
+What a submission claims is read as DOMjudge and problemtools read it, so that their packages verify
+here as they do there:
+- its folder: problemtools' five (accepted, partially_accepted, wrong_answer, run_time_error,
+  time_limit_exceeded), DOMjudge's (compiler_error, no_output, output_limit) and a few of ours;
+- a DOMjudge tag in the source, `@EXPECTED_RESULTS@: ` or `@EXPECTED_SCORE@: ` (case-insensitive, the
+  rest of the line, a comma list of DOMjudge's names or their aliases). A tag that includes the
+  folder's verdict narrows it to the folder's; otherwise the tag wins. A non-numeric
+  `@EXPECTED_SCORE@` is a results list, a numeric one the expected score.
+A submission whose claim cannot be read (a folder neither tool judges and no tag, CHECK-MANUALLY, a
+tag twice, an unknown name), a multi-file submission and Python 2 are reported as not verified, each
+with its reason; they never stop the others. Kattis and DOMjudge have no memory-limit verdict (a
+program over the limit is a run-time error there), so RUNTIME_ERROR is met by MEMORY_LIMIT_EXCEEDED.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ FOLDER_VERDICTS: dict[str, set[Verdict]] = {
     "run_time_error": {Verdict.RUNTIME_ERROR},
     "runtime_error": {Verdict.RUNTIME_ERROR},
     "memory_limit_exceeded": {Verdict.MEMORY_LIMIT_EXCEEDED},
+    "no_output": {Verdict.WRONG_ANSWER},
     "output_limit": {Verdict.OUTPUT_LIMIT_EXCEEDED},
     "output_limit_exceeded": {Verdict.OUTPUT_LIMIT_EXCEEDED},
     "compiler_error": {Verdict.COMPILATION_ERROR},
@@ -35,53 +45,69 @@ FOLDER_VERDICTS: dict[str, set[Verdict]] = {
     "judge_error": {Verdict.JUDGE_ERROR},
 }
 
-# DOMjudge's result names, as written in @EXPECTED_RESULTS@ lines.
+# DOMjudge's result names and the aliases it maps onto them (PROBLEM_RESULT_REMAP), plus ours.
 DOMJUDGE_VERDICTS = {
     "CORRECT": Verdict.ACCEPTED, "ACCEPTED": Verdict.ACCEPTED,
-    "WRONG-ANSWER": Verdict.WRONG_ANSWER, "WRONG_ANSWER": Verdict.WRONG_ANSWER, "NO-OUTPUT": Verdict.WRONG_ANSWER,
+    "WRONG-ANSWER": Verdict.WRONG_ANSWER, "WRONG_ANSWER": Verdict.WRONG_ANSWER,
+    "NO-OUTPUT": Verdict.WRONG_ANSWER, "NO_OUTPUT": Verdict.WRONG_ANSWER,
     "TIMELIMIT": Verdict.TIME_LIMIT_EXCEEDED, "TIME_LIMIT_EXCEEDED": Verdict.TIME_LIMIT_EXCEEDED,
     "RUN-ERROR": Verdict.RUNTIME_ERROR, "RUN_TIME_ERROR": Verdict.RUNTIME_ERROR,
     "RUNTIME_ERROR": Verdict.RUNTIME_ERROR,
-    "COMPILER-ERROR": Verdict.COMPILATION_ERROR, "COMPILATION_ERROR": Verdict.COMPILATION_ERROR,
-    "OUTPUT-LIMIT": Verdict.OUTPUT_LIMIT_EXCEEDED, "OUTPUT_LIMIT_EXCEEDED": Verdict.OUTPUT_LIMIT_EXCEEDED,
+    "COMPILER-ERROR": Verdict.COMPILATION_ERROR, "COMPILER_ERROR": Verdict.COMPILATION_ERROR,
+    "COMPILATION_ERROR": Verdict.COMPILATION_ERROR,
+    "OUTPUT-LIMIT": Verdict.OUTPUT_LIMIT_EXCEEDED, "OUTPUT_LIMIT": Verdict.OUTPUT_LIMIT_EXCEEDED,
+    "OUTPUT_LIMIT_EXCEEDED": Verdict.OUTPUT_LIMIT_EXCEEDED,
     "MEMORY-LIMIT": Verdict.MEMORY_LIMIT_EXCEEDED, "MEMORY_LIMIT_EXCEEDED": Verdict.MEMORY_LIMIT_EXCEEDED,
 }
+MANUAL = "CHECK-MANUALLY"  # DOMjudge: no judging result can equal it; a human decides
 
-_EXPECTED_RESULTS = re.compile(r"@EXPECTED_RESULTS@:\s*([A-Za-z_,\- ]+)")
-_EXPECTED_SCORE = re.compile(r"@EXPECTED_SCORE@:\s*([0-9.eE+-]+)")
+# DOMjudge matches the marker with its colon and space, case-insensitively, and takes the rest of the line.
+_TAG = re.compile(r"@EXPECTED_(RESULTS|SCORE)@: ([^\r\n]*)", re.IGNORECASE)
+_COMMENT_END = re.compile(r"\s*(\*/|-->|\}|\"\"\"|\'\'\')\s*$")
+_PYTHON2 = re.compile(rb"\A#![^\n]*\bpython2")
 
 # Without a time limit in the package, derive one as problemtools does.
 TIME_MULTIPLIER, DERIVING_TIME_LIMIT_S = 2.0, 10.0
 
 
-class ExpectationError(ValueError):
-    pass
+class Unverifiable(ValueError):
+    """What this one submission claims cannot be read or checked here; the reason says why."""
+
+
+# Kept for callers of the old name: an unreadable expectation is now one submission's problem.
+ExpectationError = Unverifiable
 
 
 @dataclass
 class Expectation:
     verdicts: set[Verdict]
     score: float | None = None
-    source: str = "folder"  # where it came from: the folder or an @EXPECTED_RESULTS@ line
+    source: str = "folder"  # where it came from: the folder or a DOMjudge tag
 
 
 @dataclass
 class SubmissionCheck:
     path: Path
-    expected: Expectation
-    result: SubmissionResult
+    expected: Expectation | None  # None: not verified (see `message`)
+    result: SubmissionResult | None
     matched: bool
     message: str = ""
 
+    @property
+    def verified(self) -> bool:
+        return self.expected is not None and self.result is not None
+
     def to_json(self, root: Path) -> dict:
+        result = self.result
         return {
             "submission": str(self.path.relative_to(root)),
-            "expected": sorted(v.value for v in self.expected.verdicts),
-            "expected_score": self.expected.score,
-            "verdict": self.result.verdict.value,
-            "score": self.result.score,
-            "time_ms": self.result.time_ms,
-            "memory_kb": self.result.memory_kb,
+            "verified": self.verified,
+            "expected": sorted(v.value for v in self.expected.verdicts) if self.expected else None,
+            "expected_score": self.expected.score if self.expected else None,
+            "verdict": result.verdict.value if result else None,
+            "score": result.score if result else None,
+            "time_ms": result.time_ms if result else None,
+            "memory_kb": result.memory_kb if result else None,
             "matched": self.matched,
             "message": self.message,
         }
@@ -93,47 +119,94 @@ class VerifyReport:
     time_limit_s: float
     time_limit_source: str
     checks: list[SubmissionCheck] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> list[SubmissionCheck]:
+        return [check for check in self.checks if check.verified]
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(check.matched for check in self.checks)
+        return bool(self.verified) and all(check.matched for check in self.verified)
+
+
+def _names(value: str, path: Path) -> set[Verdict]:
+    names = [name.strip().upper() for name in _COMMENT_END.sub("", value).split(",") if name.strip()]
+    if not names:
+        raise Unverifiable(f"{path}: an empty expected-results tag")
+    if MANUAL in names:
+        raise Unverifiable(f"{path}: expects {MANUAL} (a human decides; DOMjudge never verifies it)")
+    unknown = [name for name in names if name not in DOMJUDGE_VERDICTS]
+    if unknown:
+        raise Unverifiable(f"{path}: unknown result name(s) in its tag: {', '.join(unknown)}")
+    return {DOMJUDGE_VERDICTS[name] for name in names}
+
+
+def _tags(text: str, path: Path) -> tuple[set[Verdict] | None, float | None]:
+    """(results, score) from the source's DOMjudge tags, refused where DOMjudge refuses them."""
+    results: list[str] = []
+    scores: list[float] = []
+    for kind, value in _TAG.findall(text):
+        value = _COMMENT_END.sub("", value).strip()
+        if kind.upper() == "SCORE":
+            try:
+                scores.append(float(value))
+                continue
+            except ValueError:
+                pass  # DOMjudge: a non-numeric @EXPECTED_SCORE@ is a list of results
+        results.append(value)
+    if len(results) > 1 or len(scores) > 1:
+        raise Unverifiable(f"{path}: more than one expected-results or expected-score tag (DOMjudge refuses it)")
+    return (_names(results[0], path) if results else None), (scores[0] if scores else None)
 
 
 def expectation_for(path: Path, submissions_root: Path) -> Expectation:
-    text = path.read_text(errors="replace")
-    score_match = _EXPECTED_SCORE.search(text)
-    score = float(score_match.group(1)) if score_match else None
-    results = _EXPECTED_RESULTS.search(text)
-    if results:
-        names = [name.strip().upper() for name in results.group(1).split(",") if name.strip()]
-        unknown = [name for name in names if name not in DOMJUDGE_VERDICTS]
-        if unknown:
-            raise ExpectationError(f"{path}: unknown result(s) in @EXPECTED_RESULTS@: {', '.join(unknown)}")
-        return Expectation({DOMJUDGE_VERDICTS[name] for name in names}, score, "@EXPECTED_RESULTS@")
     folder = path.relative_to(submissions_root).parts[0]
-    if folder not in FOLDER_VERDICTS:
-        raise ExpectationError(
-            f"{path}: folder {folder!r} names no verdict and the source has no @EXPECTED_RESULTS@ line")
-    return Expectation(set(FOLDER_VERDICTS[folder]), score)
+    tagged, score = _tags(path.read_text(errors="replace"), path)
+    from_folder = FOLDER_VERDICTS.get(folder)
+    if tagged is not None:
+        if from_folder and from_folder & tagged:
+            return Expectation(set(from_folder), score, "folder, within its tag")  # DOMjudge narrows it
+        return Expectation(tagged, score, "tag")
+    if from_folder is None:
+        raise Unverifiable(f"{path}: folder {folder!r} names no verdict (neither tool judges it) and the "
+                           "source has no @EXPECTED_RESULTS@ tag")
+    return Expectation(set(from_folder), score)
 
 
-def list_submissions(problem: Problem) -> list[Path]:
+@dataclass
+class _Entry:
+    path: Path
+    skip: str = ""  # why it is not judged
+
+
+def list_submissions(problem: Problem) -> list[_Entry]:
+    """Each `submissions/<folder>/<entry>`: a source file in a language this judge runs, or a reason."""
     root = problem.root / "submissions"
     if not root.is_dir():
         return []
-    found = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
+    found: list[_Entry] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+            if path.is_dir():
+                found.append(_Entry(path, "a multi-file submission (this judge runs one source file)"))
+                continue
             try:
-                language_for_path(path)
+                language = language_for_path(path)
             except UnknownLanguage:
-                continue  # READMEs and helper files
-            found.append(path)
+                continue  # READMEs, helper files and languages this judge does not run
+            if language.name == "python" and _PYTHON2.match(path.read_bytes()[:200]):
+                found.append(_Entry(path, "Python 2 (this judge runs Python 3)"))
+                continue
+            found.append(_Entry(path))
     return found
 
 
 def _matches(problem: Problem, expected: Expectation, result: SubmissionResult, folder: str) -> tuple[bool, str]:
+    """(matched, message); a message on a match is a warning, as problemtools gives it."""
     if result.verdict not in expected.verdicts:
+        if Verdict.RUNTIME_ERROR in expected.verdicts and result.verdict == Verdict.MEMORY_LIMIT_EXCEEDED:
+            return True, "memory limit, a run-time error in Kattis and DOMjudge"
         wanted = " or ".join(sorted(v.value for v in expected.verdicts))
         return False, f"expected {wanted}, got {result.verdict.value}" + (f" ({result.reason})" if result.reason else "")
     if problem.is_scoring and result.verdict == Verdict.ACCEPTED:
@@ -141,35 +214,52 @@ def _matches(problem: Problem, expected: Expectation, result: SubmissionResult, 
         if expected.score is not None and not math.isclose(result.score or 0.0, expected.score, abs_tol=1e-6):
             return False, f"expected score {expected.score:g}, got {result.score:g}"
         if expected.score is None and folder == "accepted" and not math.isclose(result.score or 0.0, best):
-            return False, f"accepted submission scored {result.score:g} of {best:g}"
+            return True, f"warning: accepted submission scored {result.score:g} of {best:g}"
         if expected.score is None and folder == "partially_accepted" and math.isclose(result.score or 0.0, best):
-            return False, f"partially accepted submission got the full score {best:g}"
+            return True, f"warning: partially accepted submission got the full score {best:g}"
     return True, ""
 
 
 def verify_problem(problem: Problem, runner: Runner, progress: Callable[[str], None] | None = None,
                    time_limit_s: float | None = None) -> VerifyReport:
-    submissions = list_submissions(problem)
+    """Long because it keeps problemtools' order: time the accepted ones when the package gives no
+    limit, then judge everything, each submission on its own line whatever the others do."""
     root = problem.root / "submissions"
-    expectations = {path: expectation_for(path, root) for path in submissions}
+    expectations: dict[Path, Expectation] = {}
+    skipped: dict[Path, str] = {}
+    entries = list_submissions(problem)
+    for entry in entries:
+        if entry.skip:
+            skipped[entry.path] = entry.skip
+            continue
+        try:
+            expectations[entry.path] = expectation_for(entry.path, root)
+        except Unverifiable as error:
+            skipped[entry.path] = str(error).removeprefix(f"{entry.path}: ")
     limit, source = time_limit_s, "command line"
     results: dict[Path, SubmissionResult] = {}
     if limit is None and problem.limits.time_limit_s:
         limit, source = problem.limits.time_limit_s, "package"
     if limit is None:
-        # problemtools: the slowest accepted submission times the multiplier, rounded up to a second.
-        accepted = [p for p in submissions if expectations[p].verdicts == {Verdict.ACCEPTED}]
+        # problemtools: the slowest accepted submission times the multiplier, rounded up to the
+        # time resolution (a second unless the package says otherwise).
+        accepted = [p for p, e in expectations.items() if e.verdicts == {Verdict.ACCEPTED}]
         for path in accepted:
             results[path] = _judge(problem, path, runner, DERIVING_TIME_LIMIT_S, progress)
         slowest = max((r.time_ms for r in results.values()), default=0) / 1000
         multiplier = problem.limits.time_multiplier or TIME_MULTIPLIER
-        limit, source = float(max(1, math.ceil(slowest * multiplier))), "derived from accepted submissions"
+        resolution = problem.limits.time_resolution_s or 1.0  # limits.time_resolution (2023-07)
+        steps = max(1, math.ceil(round(slowest * multiplier / resolution, 9)))
+        limit, source = round(steps * resolution, 9), "derived from accepted submissions"
         results = {p: r for p, r in results.items() if r.time_ms / 1000 <= limit}  # re-judge the rest
-    report = VerifyReport(problem.name, limit, source)
-    for index, path in enumerate(submissions, 1):
-        label = f"[{index}/{len(submissions)}] {path.relative_to(root)}"
+    report = VerifyReport(problem.name, limit, source, warnings=list(problem.warnings))
+    for index, entry in enumerate(entries, 1):
+        path = entry.path
+        if path in skipped:
+            report.checks.append(SubmissionCheck(path, None, None, False, skipped[path]))
+            continue
         if progress:
-            progress(label)
+            progress(f"[{index}/{len(entries)}] {path.relative_to(root)}")
         result = results.get(path) or _judge(problem, path, runner, limit, None)
         matched, message = _matches(problem, expectations[path], result, path.relative_to(root).parts[0])
         report.checks.append(SubmissionCheck(path, expectations[path], result, matched, message))

@@ -233,7 +233,10 @@ class CustomValidator:
         # The format wants feedback_dir to end with a separator: validators append file names to it.
         return [*self.command(), str(input_path), str(answer_path), f"{feedback_dir}{os.sep}", *flags]
 
-    def check(self, test: TestCase, team_output: bytes, flags: Sequence[str] | None = None) -> CheckResult:
+    def check(self, test: TestCase, team_output: bytes, flags: Sequence[str] | None = None, *,
+              input_path: Path | None = None, feedback_dir: Path | None = None) -> CheckResult:
+        """Validate one run. Multi-pass problems give the pass's own input and a feedback directory
+        that lives across the passes of one test (where the validator leaves nextpass.in)."""
         if flags is None:
             flags = test.output_validator_flags
         try:
@@ -241,14 +244,14 @@ class CustomValidator:
         except ValidatorBuildError as error:
             return CheckResult.judge_error(str(error))
         with tempfile.TemporaryDirectory(prefix="judge-validate-") as scratch:
-            work = Workspace(Path(scratch), test)
+            work = Workspace(Path(scratch), test, feedback_dir)
             output_file = work.root / "team_output"
             output_file.write_bytes(team_output)
             timeout = self.problem.limits.validation_time_s
             with open(output_file, "rb") as stdin, open(work.log, "wb") as log:
                 try:
                     process = subprocess.Popen(
-                        self.argv(test.input_path, work.answer, work.feedback, flags),
+                        self.argv(input_path or test.input_path, work.answer, work.feedback, flags),
                         stdin=stdin, stdout=log, stderr=log, cwd=work.cwd, start_new_session=True)
                 except OSError as error:
                     return CheckResult.judge_error(f"cannot start the output validator: {error}")
@@ -309,13 +312,13 @@ class CustomValidator:
 class Workspace:
     """A scratch directory per validator run: cwd, feedback dir, log, and an answer file."""
 
-    def __init__(self, root: Path, test: TestCase):
+    def __init__(self, root: Path, test: TestCase, feedback: Path | None = None):
         self.root = root
         self.cwd = root / "cwd"
-        self.feedback = root / "feedback"
+        self.feedback = feedback or root / "feedback"
         self.log = root / "validator.log"
         self.cwd.mkdir()
-        self.feedback.mkdir()
+        self.feedback.mkdir(exist_ok=feedback is not None)
         if test.answer_path is not None:
             self.answer = Path(test.answer_path)
         else:

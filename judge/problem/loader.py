@@ -30,7 +30,7 @@ _VERSIONS = {"legacy": LEGACY, "legacy-icpc": LEGACY, "2023-07-draft": V2023_07,
              "draft": V2023_07}
 _TYPES = {"pass-fail", "scoring", "multi-pass", "interactive", "submit-answer"}
 _INCOMPATIBLE = [("pass-fail", "scoring"), ("multi-pass", "submit-answer"), ("interactive", "submit-answer")]
-_UNSUPPORTED_TYPES = {"multi-pass", "submit-answer"}
+_UNSUPPORTED_TYPES = {"submit-answer"}
 _GROUP_FILES = ("testdata.yaml", "test_group.yaml")
 _LEGACY_GRADING_KEYS = {"on_reject", "grading", "grader_flags", "accept_score", "reject_score", "range"}
 _JUDGED_GROUPS = ("sample", "secret")  # data/invalid_input etc. are for package checking, not judging
@@ -114,6 +114,7 @@ class _Loader:
         self.config = config
         self.yaml_path = root / "problem.yaml"
         self.group_configs: dict[Path, dict] = {}
+        self.warnings: list[str] = []  # judged anyway, as DOMjudge or problemtools would, but worth knowing
 
     def where(self, field: str) -> str:
         return f"{self.yaml_path}: {field}"
@@ -126,13 +127,18 @@ class _Loader:
         self.version = version
 
         types = self._types()
-        custom, custom_score, interactive_validation = self._validation()
+        custom, custom_score, interactive_validation, multi_pass_validation = self._validation()
         is_interactive = "interactive" in types or interactive_validation
+        is_multi_pass = "multi-pass" in types or multi_pass_validation
         is_scoring = "scoring" in types
+        if is_interactive and is_multi_pass:
+            raise ProblemFormatError(self.where(
+                "interactive multi-pass problems are not supported by this judge (multi-pass alone and "
+                "interactive alone are)"))
         validator = self._output_validator()
         if version == V2023_07 and validator is not None:
             custom = True  # 2023-07: the presence of output_validator/ is what makes validation custom
-        if is_interactive:
+        if is_interactive or is_multi_pass:
             custom = True
         if custom and validator is None:
             raise ProblemFormatError(self.where(
@@ -157,6 +163,7 @@ class _Loader:
             format_version=version,
             is_scoring=is_scoring,
             is_interactive=is_interactive,
+            is_multi_pass=is_multi_pass,
             limits=self._limits(),
             validator_flags=validator_flags,
             custom_validation=custom,
@@ -166,6 +173,7 @@ class _Loader:
             grading_style=self._grading_style(),
             objective=objective,
             uuid=str(self.config["uuid"]) if self.config.get("uuid") is not None else None,
+            warnings=self.warnings,
         )
 
     # problem.yaml ------------------------------------------------------------------------------
@@ -200,13 +208,12 @@ class _Loader:
             raise ProblemFormatError(self.where(f"type: {', '.join(sorted(unsupported))} is not supported by this judge"))
         return types
 
-    def _validation(self) -> tuple[bool, bool, bool]:
-        """(custom, custom score, interactive) from legacy `validation`."""
+    def _validation(self) -> tuple[bool, bool, bool, bool]:
+        """(custom, custom score, interactive, multi-pass) from legacy `validation` (DOMjudge reads
+        `custom multi-pass` there; problemtools only the 2023-07 type)."""
         raw = self.config.get("validation", "default")
         if isinstance(raw, dict):  # an intermediate draft spelled it as a map of booleans
-            if raw.get("multipass"):
-                raise ProblemFormatError(self.where("validation.multipass: not supported by this judge"))
-            return True, bool(raw.get("scoring")), bool(raw.get("interaction"))
+            return True, bool(raw.get("scoring")), bool(raw.get("interaction")), bool(raw.get("multipass"))
         if not isinstance(raw, str) or not raw.split():
             raise ProblemFormatError(self.where(f"validation: expected a string, got {raw!r}"))
         words = raw.split()
@@ -214,13 +221,13 @@ class _Loader:
         if head == "default":
             if extras:
                 raise ProblemFormatError(self.where(f"validation: 'default' takes no options, got {raw!r}"))
-            return False, False, False
+            return False, False, False, False
         if head != "custom":
             raise ProblemFormatError(self.where(f"validation: must start with default or custom, got {raw!r}"))
-        unknown = extras - {"score", "interactive"}
+        unknown = extras - {"score", "interactive", "multi-pass"}
         if unknown:
             raise ProblemFormatError(self.where(f"validation: unknown option(s) {sorted(unknown)}"))
-        return True, "score" in extras, "interactive" in extras
+        return True, "score" in extras, "interactive" in extras, "multi-pass" in extras
 
     def _limits(self) -> ProblemLimits:
         limits = self.config.get("limits") or {}
@@ -256,6 +263,7 @@ class _Loader:
             ("validation_time", "validation_time_s", False),
             ("validation_memory", "validation_memory_mib", True),
             ("validation_output", "validation_output_mib", True),
+            ("validation_passes", "validation_passes", True),
         ]:
             if (value := number(key, integer=integer)) is not None:
                 values[field] = value
@@ -308,8 +316,6 @@ class _Loader:
         data = self.root / "data"
         if not data.is_dir():
             raise ProblemFormatError(f"{data}: missing (test data lives in data/sample and data/secret)")
-        if not (data / "secret").is_dir():
-            raise ProblemFormatError(f"{data / 'secret'}: missing (a package needs secret test data)")
         self.interactive = interactive
         self.problem_flags = problem_flags
         root_settings, has_config = self._group_settings(data, GroupSettings(), "data")
@@ -324,8 +330,12 @@ class _Loader:
                 if not path.is_dir():
                     raise ProblemFormatError(f"{path}: must be a directory")
                 root.items.append(self._group(path, name, root))
-        if not any(True for _ in root.find("secret").all_cases()):
-            raise ProblemFormatError(f"{data / 'secret'}: no test cases (no .in files)")
+        secret, sample = root.find("secret"), root.find("sample")
+        if secret is None or not any(True for _ in secret.all_cases()):
+            if sample is None or not any(True for _ in sample.all_cases()):
+                raise ProblemFormatError(f"{data}: no test cases (no .in files in data/secret or data/sample)")
+            # DOMjudge judges every test case it imports; with no secret data, that is the samples.
+            self.warnings.append(f"{data / 'secret'}: no test cases; judged on data/sample alone, as DOMjudge does")
         return root
 
     def _group(self, path: Path, name: str, parent: TestGroup) -> TestGroup:

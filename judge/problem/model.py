@@ -39,6 +39,7 @@ class ProblemLimits:
     validation_time_s: float = 60
     validation_memory_mib: int = 2048
     validation_output_mib: int = 8
+    validation_passes: int = 2  # multi-pass: most runs per test case (the 2023-07 default; DOMjudge's too)
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class Problem:
     grading_style: str = LEGACY  # which aggregation rules apply: LEGACY (graders) or V2023_07 (scoring:)
     objective: str = "max"  # legacy grading.objective
     uuid: str | None = None
+    is_multi_pass: bool = False  # the validator may ask for another run on its nextpass.in
+    warnings: list[str] = field(default_factory=list)  # what was judged leniently, for the setter
 
     @property
     def is_pass_fail(self) -> bool:

@@ -21,5 +21,14 @@ def test_a_problem_that_cannot_fit_is_refused_with_the_reason(tmp_path):
     one_test = misfit(_problem(tmp_path, 60, 1))  # wall 121 s: no sandbox call of 120 s holds it
     assert one_test and "sandbox_timeout_seconds" in one_test
     many = misfit(_problem(tmp_path, 5, 60))  # 60 x 11.5 s over a 300 s worker
-    assert many and "worker timeout" in many and "60 tests" in many
+    assert many and "worker timeout" in many and "60 runs" in many
     assert misfit(_problem(tmp_path, 5, 60), worker_timeout_s=900) is None
+
+
+def test_a_multi_pass_problem_counts_every_pass_it_allows(tmp_path):
+    """Each pass has the whole limit: 10 tests of up to 26 passes at 3 s are 260 runs, not 10."""
+    files = {"problem.yaml": "name: p\nvalidation: custom multi-pass\nlimits:\n  time_limit: 1\n  validation_passes: 26\n",
+             **cases("secret", [str(i) for i in range(10)]), "output_validators/v/v.py": "import sys\nsys.exit(42)\n"}
+    problem = load_problem(write_package(tmp_path / "mp", files))
+    reason = misfit(problem)
+    assert reason and "260 runs" in reason

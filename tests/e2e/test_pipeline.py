@@ -286,3 +286,30 @@ def test_inputs_too_large_to_inline_go_by_presigned_url_and_are_judged(api, stac
                     .json()["submission_id"])
     assert (body["status"], body["verdict"]) == ("JUDGED", "ACCEPTED"), body
     assert len(body["tests"]) == 3
+
+
+def test_multi_pass_problems_get_the_verdicts_judge_verify_gives(api, stack, tmp_path):
+    """Each pass is one more sandbox call on the validator's nextpass.in; the validator and the answer
+    stay in the worker. The verdicts are those of the engine run locally (`judge verify`)."""
+    from backend import admin
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.languages import LANGUAGES
+    from judge.problem import load_problem
+    from judge.runner import LocalRunner
+    from tests.judge.problem.packages import doubling_package
+
+    package = doubling_package(tmp_path / "doubling", passes=4)
+    admin.import_problem(stack.db, package, problem_id="doubling")
+    sources = {
+        "accepted": "print(2 * int(input()))\n",
+        "wrong in pass 3": "k = int(input())\nprint(2 * k if k < 3 else 0)\n",
+        "crash in pass 2": "k = int(input())\nassert k < 2\nprint(2 * k)\n",
+    }
+    ids = {name: api.submit("doubling", "python", source).json()["submission_id"] for name, source in sources.items()}
+    problem = load_problem(package)
+    for name, source in sources.items():
+        body = api.wait(ids[name])
+        local = judge_submission(problem, LANGUAGES["python"], source.encode(), LocalRunner(), JudgeOptions())
+        assert body["status"] == "JUDGED", (name, body)
+        assert (body["verdict"], body["tests"][0]["feedback"]) == (local.verdict.value, local.tests[0].feedback), name
+    assert api.wait(ids["accepted"])["verdict"] == "ACCEPTED"

@@ -7,6 +7,7 @@ from judge.languages import (
     UnknownLanguage,
     get_language,
     java_main_class,
+    java_source_problem,
     language_for_path,
 )
 from judge.toolchain import expand
@@ -84,3 +85,15 @@ def test_quirks_are_fields_of_the_table():
 def test_expand_splices_a_list_into_several_arguments():
     argv = expand(LANGUAGES["cpp"].compile, source=["a.cpp", "b.cpp"], binary="v")
     assert argv[-2:] == ["a.cpp", "b.cpp"] and "-o" in argv
+
+
+def test_a_java_package_declaration_is_a_compile_error_with_the_fix():
+    """DOMjudge's test-package.java expects CORRECT or COMPILER-ERROR; running `Main` from the top folder
+    while javac put it in bin/ would be a confusing RUNTIME_ERROR."""
+    from judge.runner import LocalRunner
+
+    source = "// package not.this;\npackage bin;\npublic class Main { public static void main(String[] a) { } }\n"
+    compiled = LocalRunner().compile(LANGUAGES["java"], source.encode())
+    assert not compiled.ok and not compiled.failure_is_judge_error()
+    assert compiled.output == "package declarations are not supported: remove `package bin;`"
+    assert java_source_problem("/* package x; */ class Main { String packageName = \"package y;\"; }") is None

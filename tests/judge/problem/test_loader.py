@@ -190,8 +190,11 @@ def test_symlinked_group_outside_the_package_is_refused(tmp_path):
     ({"problem.yaml": "type: golf\n"}, r"problem\.yaml: type: unknown \['golf'\]"),
     ({"problem.yaml": "problem_format_version: 2023-07-draft\nname: x\ntype: [pass-fail, scoring]\n"},
      r"type: pass-fail and scoring cannot be combined"),
-    ({"problem.yaml": "problem_format_version: 2023-07-draft\nname: x\ntype: multi-pass\n"},
-     r"type: multi-pass is not supported"),
+    ({"problem.yaml": "problem_format_version: 2023-07-draft\nname: x\ntype: submit-answer\n"},
+     r"type: submit-answer is not supported"),
+    ({"problem.yaml": "problem_format_version: 2023-07-draft\nname: x\ntype: [multi-pass, interactive]\n"},
+     r"interactive multi-pass problems are not supported"),
+    ({"problem.yaml": "validation: custom multi-pass\n"}, r"validation: a custom .* needs a validator"),
     ({"problem.yaml": "validation: magic\n"}, r"validation: must start with default or custom"),
     ({"problem.yaml": "validation: custom\n"}, r"validation: a custom .* needs a validator"),
     ({"problem.yaml": "limits:\n  memory: lots\n"}, r"limits\.memory: expected a number"),
@@ -229,13 +232,34 @@ def test_missing_pieces(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ProblemFormatError, match=r"problem\.yaml: missing"):
         load_problem(tmp_path / "empty")
-    root = write_package(tmp_path / "nodata", {"problem.yaml": "name: x\n", "data/sample/1.in": "1\n",
-                                               "data/sample/1.ans": "1\n"})
-    with pytest.raises(ProblemFormatError, match=r"data/secret: missing"):
+    root = write_package(tmp_path / "nodata", {"problem.yaml": "name: x\n", "data/sample/README": "none\n"})
+    with pytest.raises(ProblemFormatError, match=r"data: no test cases"):
         load_problem(root)
     (root / "data/secret").mkdir()
-    with pytest.raises(ProblemFormatError, match=r"data/secret: no test cases"):
+    with pytest.raises(ProblemFormatError, match=r"data: no test cases"):
         load_problem(root)
+
+
+def test_a_package_without_secret_data_is_judged_on_its_samples_with_a_warning(tmp_path):
+    """DOMjudge judges every test case it imports, samples included: with no data/secret (its own
+    `hello`), that is the samples."""
+    root = write_package(tmp_path / "p", {"problem.yaml": "name: x\n", **cases("sample", ["1", "2"])})
+    problem = load_problem(root)
+    assert [t.name for t in problem.test_cases()] == ["sample/1", "sample/2"]
+    assert len(problem.warnings) == 1 and "judged on data/sample alone" in problem.warnings[0]
+    assert load_problem(legacy(tmp_path / "with-secret")).warnings == []
+
+
+@pytest.mark.parametrize("yaml, passes", [
+    ("validation: custom multi-pass\nlimits:\n  validation_passes: 26\n", 26),  # DOMjudge's spelling
+    ("problem_format_version: 2023-07-draft\nname: x\ntype: multi-pass\n", 2),  # the format's default
+])
+def test_multi_pass_problems_load_with_their_pass_limit(tmp_path, yaml, passes):
+    root = write_package(tmp_path / "p", {"problem.yaml": yaml, **cases("secret", ["1"]),
+                                          "output_validators/v/v.py": "import sys\nsys.exit(42)\n",
+                                          "output_validator/v.py": "import sys\nsys.exit(42)\n"})
+    problem = load_problem(root)
+    assert problem.is_multi_pass and problem.custom_validation and problem.limits.validation_passes == passes
 
 
 def test_loose_validator_files_and_ambiguous_validators(tmp_path):
