@@ -242,8 +242,12 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
                 done.acquire()
                 _close(sub_out)
                 sub_out_open = False
-                if "submission" not in finished and outcome["code"] != EXIT_ACCEPT and not killed_submission:
-                    running.kill()  # rejected or broken: nothing the submission does can matter now
+                if ("submission" not in finished and "submission_out" not in finished
+                        and outcome["code"] != EXIT_ACCEPT and not killed_submission):
+                    # Rejected or broken: nothing the submission does can matter now. One whose
+                    # stdout has closed is exiting on its own; a kill then would race its real exit
+                    # status and report our kill as its crash.
+                    running.kill()
                     killed_submission = True
             if "submission" not in finished and now >= backstop and not killed_submission:
                 running.kill()

@@ -104,6 +104,9 @@ while True:
     lo, hi = (lo, mid - 1) if reply == "lower" else (mid + 1, hi)
 """,
     "quits": "",
+    "one_guess_then_exit": """
+print(500)
+""",
 }
 
 
@@ -236,3 +239,19 @@ def test_with_the_real_sandbox(problem, tmp_path, name, verdict):
                    limits=Limits(cpu_time_s=2, wall_time_s=4))
     _, check = run_interactive(problem, problem.test_cases()[0], spec, checker_for(problem))
     assert check.verdict == verdict
+
+
+@pytest.mark.skipif(_real_sandbox() is None or not os.path.exists("/usr/bin/python3"),
+                    reason="judge.sandbox.start or /usr/bin/python3 unavailable")
+def test_a_submission_that_exits_as_the_validator_rejects_is_never_reported_as_crashed(problem, tmp_path):
+    """problemtools' guess/wrong_answer/guess.py: one guess, then a clean exit; the validator answers,
+    reads end of input and rejects at about the same moment. Killing the submission then raced its own
+    exit and turned WRONG_ANSWER into "killed on request" (RUNTIME_ERROR) about one run in six."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "main.py").write_text(SUBMISSIONS["one_guess_then_exit"])
+    spec = RunSpec(argv=["/usr/bin/python3", "main.py"], workdir=work, env={"PATH": "/usr/bin:/bin"},
+                   limits=Limits(cpu_time_s=2, wall_time_s=4))
+    verdicts = [run_interactive(problem, problem.test_cases()[0], spec, checker_for(problem))[1].verdict
+                for _ in range(30)]
+    assert set(verdicts) == {Verdict.WRONG_ANSWER}, verdicts
