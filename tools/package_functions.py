@@ -3,8 +3,13 @@
 A zip holds, at its root: the function folder (handler.py), the whole `judge/`, `contracts/` and
 `pipeline/` packages, the other first-party modules its handler reaches by import (`store` for the
 worker; never `backend`), and the third-party packages those imports need, unpacked from pinned wheels
-(tools/function-requirements.txt) for the Lambda runtime. Nothing comes from this host's
+(tools/function-requirements.txt) for the Lambda runtime, boto3 and botocore included: a zip runs
+against its own pinned SDK, never the one AWS updates in the runtime. Nothing comes from this host's
 site-packages, and the same sources give the same zip bytes (tools/detzip.py).
+
+Size: worker_cpp (worker.zip + the GCC layer) sits close to Lambda's 250 MB unzipped limit, so a zip
+keeps botocore's and boto3's models of the AWS services its code creates clients for (AWS_SERVICES,
+checked against the code by a static scan) and drops the files of UNUSED.
 
     python tools/package_functions.py [--out build/functions] [NAME ...]
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import subprocess
 import sys
 import zipfile
@@ -26,19 +32,14 @@ FUNCTIONS = ROOT / "functions"
 REQUIREMENTS = Path(__file__).with_name("function-requirements.txt")
 WHOLE_PACKAGES = ("judge", "contracts", "pipeline")  # shipped whole (data files, imports by name)
 FIRST_PARTY = ("judge", "contracts", "store", "pipeline", "backend")
-# Modules the python3.12 Lambda runtime provides.
-RUNTIME_PROVIDED = {
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "urllib3",
-    "dateutil",
-    "six",
-    "awslambdaric",
-}
+# Modules the python3.12 Lambda runtime provides and no zip ships. Not its boto3: that one changes
+# when AWS updates the runtime, so the SDK is pinned and vendored like any other package.
+RUNTIME_PROVIDED = {"awslambdaric"}
+BOTOCORE = ["botocore", "jmespath", "python-dateutil", "six", "urllib3"]
 # Import name → the distributions it needs (itself and its dependencies), pinned in REQUIREMENTS.
 IMPORTS = {
+    "boto3": ["boto3", "s3transfer", *BOTOCORE],
+    "botocore": BOTOCORE,
     "aws_lambda_powertools": ["aws-lambda-powertools", "typing-extensions"],
     "jsonschema": [
         "jsonschema",
@@ -50,6 +51,24 @@ IMPORTS = {
     ],
     "yaml": ["PyYAML"],
     "pymysql": ["PyMySQL"],
+}
+# The AWS services each function's code creates clients for (boto3.client("...")): its zip keeps
+# botocore/data/<service>/ and boto3/data/<service>/ of these and no other (botocore's ~20 MB of
+# models would not fit worker_cpp under the limit). A function whose code reaches boto3 must be
+# here; packaging fails, and so does tests/tools/test_package_functions.py, when its code creates a
+# client for a service not listed (client_services scans the first-party files it reaches).
+AWS_SERVICES = {
+    "dispatcher": ("lambda", "sqs"),
+    "worker": ("lambda", "s3", "secretsmanager", "sqs"),
+}
+SERVICE_DATA = ("botocore/data/", "boto3/data/")  # <service>/... under these; their own files are kept
+# Files of vendored wheels no function uses, dropped for size: fnmatch pattern on the archive name →
+# why nothing needs it (tests/tools/test_package_functions.py checks the code still does not).
+UNUSED = {
+    "yaml/_yaml.cpython-*.so": "libyaml's bindings, only behind yaml.CLoader/CDumper; the judge parses "
+    "with yaml.safe_load (PyYAML's pure-Python SafeLoader), and yaml imports without them",
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.*": "the Swagger UI that Powertools' "
+    "REST event handler serves; no function uses the event handler",
 }
 # Functions that run submissions: they ship the sandbox's C launcher prebuilt, since the Python and
 # Java sandboxes have no compiler to build it with (judge/sandbox/launcher_build.py finds it there).
@@ -142,6 +161,54 @@ def reach(roots: list[Path]) -> tuple[set[Path], set[str]]:
     return files, third_party
 
 
+def client_services(files: set[Path]) -> dict[str, set[str]]:
+    """AWS service → the files creating a client (or resource) for it: every `X.client("name")` or
+    `X.resource("name")` call (service_name= too). A call whose service is not a string literal is
+    reported under "?" (its service cannot be kept by name)."""
+    found: dict[str, set[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("client", "resource")
+            ):
+                continue
+            args = node.args[:1] + [k.value for k in node.keywords if k.arg == "service_name"]
+            if not args:
+                continue
+            service = (
+                args[0].value if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str) else "?"
+            )
+            found.setdefault(service, set()).add(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def check_services(name: str, files: set[Path], third_party: set[str]) -> tuple[str, ...] | None:
+    """The services function `name` keeps (None: it ships no AWS SDK); exits naming the calls of a
+    service AWS_SERVICES does not keep."""
+    if not third_party & {"boto3", "botocore"}:
+        return None
+    if name not in AWS_SERVICES:
+        raise SystemExit(f"{name}: its code imports boto3: list the services it uses in AWS_SERVICES")
+    missing = {s: where for s, where in client_services(files).items() if s not in AWS_SERVICES[name]}
+    if missing:
+        calls = "; ".join(f"{s} ({', '.join(sorted(w))})" for s, w in sorted(missing.items()))
+        raise SystemExit(f"{name}: creates clients for services AWS_SERVICES does not keep: {calls}")
+    return AWS_SERVICES[name]
+
+
+def kept(archive_name: str, services: tuple[str, ...] | None) -> bool:
+    """Whether a vendored file goes into the zip: not UNUSED, and no model of a service not kept."""
+    if any(fnmatch.fnmatchcase(archive_name, pattern) for pattern in UNUSED):
+        return False
+    for data in SERVICE_DATA:
+        if archive_name.startswith(data):
+            rest = archive_name[len(data) :].split("/")
+            return len(rest) == 1 or (services is not None and rest[0] in services)
+    return True
+
+
 # ---- third-party wheels -------------------------------------------------------------------
 
 
@@ -232,15 +299,21 @@ def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, 
     unknown = sorted(third_party - IMPORTS.keys())
     if unknown:
         raise SystemExit(f"{name}: imports {', '.join(unknown)}: pin them in {REQUIREMENTS.name} and IMPORTS")
+    services = check_services(name, files, third_party)
     dists = sorted({normalise(d) for top in third_party for d in IMPORTS[top]})
     for dist in dists:
         if dist not in pins:
             raise SystemExit(f"{name}: {dist} is not pinned in {REQUIREMENTS.name}")
-        entries.update(wheel_entries(fetch_wheel(dist, pins[dist], cache)))
+        wheel = wheel_entries(fetch_wheel(dist, pins[dist], cache))
+        shipped = {n: e for n, e in wheel.items() if kept(n, services)}
+        if len(shipped) < len(wheel):  # its RECORD would list files that are not there
+            shipped = {n: e for n, e in shipped.items() if not n.endswith(".dist-info/RECORD")}
+        entries.update(shipped)
     if name in SHIPS_LAUNCHER:
         entries.update(prebuilt_launcher())
     print(
         f"{name}: {len(entries)} files; vendored: {', '.join(f'{d}=={pins[d]}' for d in dists) or 'nothing'}"
+        + (f"; AWS services: {', '.join(services)}" if services else "")
     )
     return entries
 

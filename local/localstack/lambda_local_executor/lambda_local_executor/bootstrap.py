@@ -3,6 +3,8 @@
 Runs as the function's uid inside the container: it puts the function's code and the layers' Python
 directories on sys.path in Lambda's order, then hands over to AWS's runtime interface client
 (`awslambdaric`, installed in /var/runtime), which talks to the init over the Runtime API.
+/var/task comes before /var/runtime (PYTHONPATH), so the boto3 a function zip vendors shadows the
+runtime's (tests/local/test_lambda_bootstrap.py).
 """
 
 import os
