@@ -130,7 +130,9 @@ class LambdaRunner:
         try:
             self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            # Without s3:ListBucket (the workers have none) S3 answers a missing key with 403, not 404.
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403",
+                                                               "AccessDenied", "Forbidden"):
                 return False
             raise
         return True

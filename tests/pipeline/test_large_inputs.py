@@ -77,6 +77,26 @@ def test_large_inputs_are_staged_once_and_signed_per_batch_for_minutes(tmp_path,
             assert int(expires[0]) == PRESIGNED_URL_TTL_S <= 300
 
 
+def test_a_403_on_the_staging_check_is_an_absent_object_as_aws_answers_without_list_bucket(tmp_path, s3,
+                                                                                          monkeypatch):
+    """The workers may Get and Put testdata/* but not list the bucket, so S3 answers a HEAD of a key
+    not yet staged with 403 (moto, without IAM, answers 404): the input must be uploaded, not fail."""
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setattr(lambda_runner, "INLINE_INPUT_LIMIT", 10)
+    path = tmp_path / "big.in"
+    path.write_bytes(b"y" * 100)
+
+    def forbidden(**kwargs):
+        raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+    monkeypatch.setattr(s3, "head_object", forbidden)
+    runner = LambdaRunner(Recorder(), "sandbox", s3, "oj-submissions")
+    compiled = CompileOutcome(True, "", Artifact({"main": (0o755, b"bin")}))
+    assert len(runner.run(LANGUAGES["c"], compiled, [TestInput("1", path)], Limits())) == 1
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="oj-submissions")["Contents"]][0].startswith("testdata/")
+
+
 class DiesOnBatches(Recorder):
     """A sandbox whose runtime dies whenever a call holds more than one test (interference)."""
 
