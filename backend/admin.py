@@ -16,7 +16,17 @@ from contracts.messages import ID_PATTERN
 from judge.problem import load_problem
 from store import repositories as repo
 from store.config import Database
-from store.packages import MAX_CHUNK, pack_package, store_package
+from store.packages import (
+    MAX_CHUNK,
+    PackageBucket,
+    PackageRef,
+    delete_indexed_package_chunks,
+    fetch_package,
+    pack_package,
+    packages_only_in_the_database,
+    record_package_object,
+    store_package,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +45,10 @@ class ImportedProblem:
     limits: dict
     package_sha256: str
     package_bytes: int
-    chunks: int
+    chunks: int  # stored in the database (0 when the archive went to the package bucket)
     restricted: bool
+    object_key: str | None = None  # where in the package bucket, when it went there
+    uploaded: bool = False  # False: the bucket held this archive already (or it went to the database)
 
 
 @dataclass(frozen=True)
@@ -66,13 +78,17 @@ def _meta(problem) -> ProblemMeta:
 
 
 def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
-                   restricted: bool = False, chunk_size: int = MAX_CHUNK,
+                   restricted: bool = False, packages: PackageBucket | None = None, chunk_size: int = MAX_CHUNK,
                    worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
                    sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S) -> ImportedProblem:
-    """Load a package into the database: archive (without submissions/) in chunks, problem row upserted.
+    """Load a package: its archive (without submissions/) to the package bucket, the problem row upserted.
 
-    Re-importing updates the row in place; an unchanged package stores no new chunks. A problem
-    whose worst case cannot be judged within the deployed timeouts is refused with the reason.
+    The archive goes to `packages` under `packages/<sha256>.tar.gz`, written only if absent, and is
+    indexed in `package_objects` (after the write, so the index never names a missing object); the
+    row's `package_sha256` makes it the problem's current version. Without a bucket (a database-only
+    setup) the archive is stored in the database in chunks, as before packages moved to S3.
+    Re-importing updates the row in place; an unchanged package writes nothing new. A problem whose
+    worst case cannot be judged within the deployed timeouts is refused with the reason.
     """
     package_dir = Path(package_dir)
     if not package_dir.is_dir():
@@ -86,13 +102,47 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
         raise AdminError(f"{package_dir}: cannot be judged within the functions' timeouts: {reason}")
     meta = _meta(problem)
     data = pack_package(package_dir)
+    ref, uploaded = (None, False) if packages is None else packages.put(data)
     with db.transaction() as cur:
-        sha = store_package(cur, data, chunk_size=chunk_size)
-        problem = repo.Problem(pid, meta.name, meta.type, meta.limits, sha, restricted)
-        repo.upsert_problem(cur, problem)
-    chunks = -(-len(data) // chunk_size)
-    log.info("imported problem %s (%s, %d bytes in %d chunks)", pid, sha[:12], len(data), chunks)
-    return ImportedProblem(pid, meta.name, meta.type, meta.limits, sha, len(data), chunks, restricted)
+        if ref is None:
+            sha = store_package(cur, data, chunk_size=chunk_size)
+        else:
+            sha = ref.sha256
+            record_package_object(cur, ref)
+        repo.upsert_problem(cur, repo.Problem(pid, meta.name, meta.type, meta.limits, sha, restricted))
+    chunks = 0 if ref else -(-len(data) // chunk_size)
+    if ref:
+        log.info("imported problem %s (%s, %d bytes at s3://%s/%s, %s)", pid, sha[:12], len(data), packages.bucket,
+                 ref.object_key, "written" if uploaded else "already there")
+    else:
+        log.info("imported problem %s (%s, %d bytes in %d chunks)", pid, sha[:12], len(data), chunks)
+    return ImportedProblem(pid, meta.name, meta.type, meta.limits, sha, len(data), chunks, restricted,
+                           ref.object_key if ref else None, uploaded)
+
+
+def move_packages(db: Database, packages: PackageBucket, *,
+                  delete_chunks: bool = False) -> tuple[list[PackageRef], int]:
+    """Copy archives stored as chunks in the database (imports from before packages moved to S3) to
+    the package bucket and index them; workers then fetch them from there. Each archive is checked
+    against its hash on the way (`fetch_package`). With `delete_chunks`, the chunks of every archive
+    indexed in the bucket are dropped afterwards. Safe to run again: moved archives are skipped.
+    Returns the archives moved now and the number of chunks dropped."""
+    with db.transaction() as cur:
+        pending = packages_only_in_the_database(cur)
+    moved = []
+    for sha in pending:
+        with db.transaction() as cur:
+            data = fetch_package(cur, sha)
+        ref, _ = packages.put(data)
+        with db.transaction() as cur:
+            record_package_object(cur, ref)
+        moved.append(ref)
+        log.info("moved package %s (%d bytes) to s3://%s/%s", sha[:12], len(data), packages.bucket, ref.object_key)
+    deleted = 0
+    if delete_chunks:
+        with db.transaction() as cur:
+            deleted = delete_indexed_package_chunks(cur)
+    return moved, deleted
 
 
 def create_user(db: Database, name: str) -> tuple[repo.User, str]:

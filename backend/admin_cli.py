@@ -1,12 +1,15 @@
 """`judge-admin ...`: the problem setter's commands against the database.
 
-    judge-admin import-problem PACKAGE_DIR [--id ID] [--restricted]
+    judge-admin import-problem PACKAGE_DIR [--id ID] [--restricted] [--bucket BUCKET]
+    judge-admin move-packages [--bucket BUCKET] [--delete-chunks]
     judge-admin create-user NAME            # prints the bearer token
     judge-admin grant USER PROBLEM
     judge-admin migrate
 
 Each command applies pending migrations first, so a fresh database needs no separate step.
-Database settings come from DB_* or DB_SECRET_ARN (store/config.py). Exit codes: 0 done, 2 a
+Database settings come from DB_* or DB_SECRET_ARN (store/config.py). Package archives go to the
+package bucket (--bucket or $PACKAGE_BUCKET: the deployment's `submissions_bucket_name`) under
+`packages/<sha256>.tar.gz`; without one, import-problem stores them in the database and says so. Exit codes: 0 done, 2 a
 mistake explained on stderr. (The `judge` command is the engine's alone: it never needs a database.)
 """
 
@@ -30,12 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("package_dir")
     imp.add_argument("--id", dest="problem_id", help="problem id (default: the directory name)")
     imp.add_argument("--restricted", action="store_true", help="only granted users may submit")
+    imp.add_argument("--bucket", default=os.environ.get("PACKAGE_BUCKET") or None,
+                     help="the package bucket (default $PACKAGE_BUCKET; none: the archive goes to the database)")
     imp.add_argument("--worker-timeout", type=float, default=_seconds("WORKER_TIMEOUT_SECONDS", DEFAULT_WORKER_TIMEOUT_S),
                      help="the workers' timeout the problem must fit (default $WORKER_TIMEOUT_SECONDS or %(default)g)")
     imp.add_argument("--sandbox-timeout", type=float,
                      default=_seconds("SANDBOX_TIMEOUT_SECONDS", DEFAULT_SANDBOX_TIMEOUT_S),
                      help="the sandbox functions' timeout (default $SANDBOX_TIMEOUT_SECONDS or %(default)g)")
     imp.set_defaults(handler=_import_problem)
+
+    move = commands.add_parser("move-packages",
+                               help="copy package archives stored in the database to the package bucket")
+    move.add_argument("--bucket", default=os.environ.get("PACKAGE_BUCKET") or None,
+                      help="the package bucket (default $PACKAGE_BUCKET)")
+    move.add_argument("--delete-chunks", action="store_true",
+                      help="then drop the database copies of every archive the bucket holds")
+    move.set_defaults(handler=_move_packages)
 
     user = commands.add_parser("create-user", help="create a user and print its bearer token")
     user.add_argument("name")
@@ -80,13 +93,38 @@ def _run(fn):
     return handler
 
 
+def _package_bucket(name: str | None):
+    if not name:
+        return None
+    import boto3
+
+    from store.packages import PackageBucket
+
+    return PackageBucket(boto3.client("s3"), name)
+
+
 @_run
 def _import_problem(db, args) -> int:
+    packages = _package_bucket(args.bucket)
+    if packages is None:
+        print("judge-admin: no package bucket (--bucket or $PACKAGE_BUCKET): the archive is stored in the database",
+              file=sys.stderr)
     result = admin.import_problem(db, args.package_dir, problem_id=args.problem_id, restricted=args.restricted,
-                                  worker_timeout_s=args.worker_timeout, sandbox_timeout_s=args.sandbox_timeout)
+                                  packages=packages, worker_timeout_s=args.worker_timeout,
+                                  sandbox_timeout_s=args.sandbox_timeout)
     print(json.dumps({"id": result.id, "name": result.name, "type": result.type, "restricted": result.restricted,
                       "package_sha256": result.package_sha256, "package_bytes": result.package_bytes,
-                      "chunks": result.chunks}))
+                      "chunks": result.chunks, "object_key": result.object_key, "uploaded": result.uploaded}))
+    return 0
+
+
+@_run
+def _move_packages(db, args) -> int:
+    packages = _package_bucket(args.bucket)
+    if packages is None:
+        raise admin.AdminError("move-packages needs the package bucket: --bucket or $PACKAGE_BUCKET")
+    moved, deleted = admin.move_packages(db, packages, delete_chunks=args.delete_chunks)
+    print(json.dumps({"moved": [ref.object_key for ref in moved], "chunks_deleted": deleted}))
     return 0
 
 

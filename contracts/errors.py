@@ -26,4 +26,9 @@ class ProblemNotFound(LookupError):
     """No problem with that id: the submission ends FAILED."""
 
 
-__all__ = ["MessageError", "OutOfTime", "ProblemNotFound", "SandboxInvokeError", "SandboxProtocolError"]
+class ProblemPackageError(RuntimeError):
+    """The package the database names for a problem is missing, or is not the bytes its sha256 says:
+    the submission ends FAILED with this reason, never judged from what was found."""
+
+
+__all__ = ["MessageError", "OutOfTime", "ProblemNotFound", "ProblemPackageError", "SandboxInvokeError", "SandboxProtocolError"]

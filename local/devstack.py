@@ -195,9 +195,12 @@ class DevStack:
 
     def _import_problems(self) -> None:
         from backend import admin
+        from store.packages import PackageBucket
 
+        # Into the deployment's bucket, as in AWS: the workers fetch packages/<sha256>.tar.gz from it.
+        packages = PackageBucket(self.client("s3"), self.outputs["submissions_bucket_name"])
         for package in self.problems:
-            imported = admin.import_problem(self.db, package, problem_id=package.name)
+            imported = admin.import_problem(self.db, package, problem_id=package.name, packages=packages)
             log.info("imported problem %s (%s)", package.name, imported.package_sha256[:12])
         _, self.demo_token = admin.create_user(self.db, f"demo-{int(time.time() * 1000)}")
 

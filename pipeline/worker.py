@@ -1,7 +1,8 @@
 """The worker: judge one submission, never running its code here.
 
-It fetches the source from S3 and the problem from the database, sends the code to the language's
-sandbox function to compile and run, checks the outputs against the answers itself, and publishes
+It fetches the source from S3 and the problem's package by the hash the database names for it (from
+the package bucket, once per execution environment: pipeline/problem_cache.py), sends the code to the
+language's sandbox function to compile and run, checks the outputs against the answers itself, and publishes
 the result. Failures that will not get better on a retry (bad event, missing problem or source,
 unsupported problem) end as a FAILED completion at once; anything else raises, so Lambda retries the
 invocation and, when retries run out, the on-failure destination tells the backend.
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.errors import MessageError, OutOfTime, ProblemNotFound
+from contracts.errors import MessageError, OutOfTime, ProblemNotFound, ProblemPackageError
 from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
 from contracts.sandbox_protocol import REPLY_KEY_ENV, reply_key
 from judge import settings
@@ -63,6 +64,8 @@ class Worker:
             return self._fail(message, f"problem {message.problem_id!r} does not exist")
         except ProblemFormatError as error:
             return self._fail(message, f"problem {message.problem_id!r} has a bad package: {error}")
+        except ProblemPackageError as error:
+            return self._fail(message, f"problem {message.problem_id!r}: {error}")
         if problem.is_interactive:
             return self._fail(message, "interactive problems are judged by the self-hosted judge only")
         try:
@@ -124,8 +127,11 @@ def from_environment() -> Worker:
     languages = frozenset(settings.current().languages)
     if not languages:
         raise RuntimeError("JUDGE_LANGUAGES is not set: the worker would judge nothing")
-    return Worker(s3, runner, ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store),
-                  publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")))
+    # Packages: indexed in the database, archived in PACKAGE_BUCKET (the submissions bucket unless set).
+    problems = ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store, s3,
+                            os.environ.get("PACKAGE_BUCKET") or bucket,
+                            int(os.environ.get("PACKAGE_CACHE_MAX_MB", "1024")) << 20)
+    return Worker(s3, runner, problems, publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")))
 
 
 _worker: Worker | None = None

@@ -1,12 +1,19 @@
-"""Problem packages in the database: a deterministic tar.gz of the package folder, in chunks.
+"""Problem packages: a deterministic tar.gz of the package folder, kept in S3 by content hash.
 
 Deterministic (sorted entries, zeroed times and owners, normalised modes, gzip without a timestamp)
 so the same package always hashes the same, re-imports store nothing new, and worker caches keyed by
 the hash stay valid. `submissions/` is left out: workers need limits, test data and validators, not
 the problem setter's reference solutions.
 
-Only the standard library and a DB-API cursor are used here. Unpacking is the worker's
-(`pipeline.problem_cache`: checked against the hash, atomically renamed into place).
+Where the archive lives: `packages/<sha256>.tar.gz` in the package bucket, written once
+(`PackageBucket.put`), with the database as the index (`package_objects`: sha256 → key, size;
+`problems.package_sha256`: which archive is a problem's current one). Packages imported before that
+are chunks in `problem_packages` (`store_package`/`fetch_package`), still read as a fallback until
+`judge-admin move-packages` copies them to the bucket.
+
+Only the standard library, a DB-API cursor and an S3 client handed in are used here. Fetching and
+unpacking are the worker's (`pipeline.problem_cache`: checked against the hash, atomically renamed
+into place).
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ import hashlib
 import io
 import os
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
+PACKAGE_PREFIX = "packages/"  # the workers' IAM policy reads <bucket>/packages/* (terraform/main.tf)
 MAX_CHUNK = 4 * 1024 * 1024  # well under max_allowed_packet (16 MiB MariaDB, 64 MiB RDS MySQL 8)
 EXCLUDED_TOP = {"submissions"}
 EXCLUDED_ANY = {"__pycache__", ".git", ".DS_Store"}
@@ -104,3 +113,87 @@ def fetch_package(cur, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise PackageError(f"package {sha256}: reassembled data has another hash")
     return data
+
+
+# ---- packages in S3, indexed by the database -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """Where a problem's current package is: an object in the package bucket, or (`object_key` None)
+    chunks in `problem_packages`, for packages imported before they moved to S3."""
+
+    sha256: str
+    object_key: str | None = None
+    size_bytes: int | None = None
+
+
+def package_key(sha256: str) -> str:
+    return f"{PACKAGE_PREFIX}{sha256}.tar.gz"
+
+
+@dataclass(frozen=True)
+class PackageBucket:
+    """The bucket the archives go to (the submissions bucket in the Terraform deployment)."""
+
+    s3: object
+    bucket: str
+
+    def put(self, data: bytes) -> tuple[PackageRef, bool]:
+        """Write the archive under its hash unless it is there already; True when it was written.
+
+        An object already at the key with the right size and sha256 metadata is kept as it is (the key
+        names the content, so it can only be this archive); anything else there is overwritten.
+        """
+        sha = hashlib.sha256(data).hexdigest()
+        ref = PackageRef(sha, package_key(sha), len(data))
+        if self._holds(ref):
+            return ref, False
+        # No ServerSideEncryption here: the bucket's default (SSE-S3, or its KMS key) applies.
+        self.s3.put_object(Bucket=self.bucket, Key=ref.object_key, Body=data, ContentType="application/gzip",
+                           Metadata={"sha256": sha})
+        return ref, True
+
+    def _holds(self, ref: PackageRef) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=ref.object_key)
+        except ClientError as error:
+            # 404 when absent; 403 when the caller may not list the bucket (S3 will not say whether it
+            # exists): either way, put it. A real denial shows up as the put's own AccessDenied.
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "Forbidden"):
+                return False
+            raise
+        return head.get("ContentLength") == ref.size_bytes and head.get("Metadata", {}).get("sha256") == ref.sha256
+
+
+def record_package_object(cur, ref: PackageRef) -> None:
+    """Index an archive written to the bucket (after the write: the index never names a missing key)."""
+    cur.execute("INSERT INTO package_objects (sha256, object_key, size_bytes) VALUES (%s, %s, %s)"
+                " ON DUPLICATE KEY UPDATE object_key = VALUES(object_key), size_bytes = VALUES(size_bytes)",
+                (ref.sha256, ref.object_key, ref.size_bytes))
+
+
+def problem_package_ref(cur, problem_id: str) -> PackageRef | None:
+    """The problem's current package, in one query; None when there is no such problem."""
+    cur.execute("SELECT p.package_sha256 AS sha256, o.object_key, o.size_bytes FROM problems p"
+                " LEFT JOIN package_objects o ON o.sha256 = p.package_sha256 WHERE p.id = %s", (problem_id,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    size = row["size_bytes"]
+    return PackageRef(row["sha256"], row["object_key"], None if size is None else int(size))
+
+
+def packages_only_in_the_database(cur) -> list[str]:
+    """Hashes of archives stored as chunks and not (yet) in the bucket."""
+    cur.execute("SELECT DISTINCT c.sha256 FROM problem_packages c LEFT JOIN package_objects o ON o.sha256 = c.sha256"
+                " WHERE o.sha256 IS NULL ORDER BY c.sha256")
+    return [r["sha256"] if isinstance(r, dict) else r[0] for r in cur.fetchall()]
+
+
+def delete_indexed_package_chunks(cur) -> int:
+    """Drop the chunks of every archive indexed in the bucket (never any other); the number dropped."""
+    cur.execute("DELETE c FROM problem_packages c JOIN package_objects o ON o.sha256 = c.sha256")
+    return cur.rowcount

@@ -16,6 +16,14 @@ locals {
       Resource = ["${module.bucket.bucket_arn}/submissions/*"]
     },
     {
+      # judge-admin import-problem / move-packages: packages/<sha256>.tar.gz, written once (a HEAD,
+      # authorized by GetObject, tells whether the archive is there already).
+      Sid      = "StoreProblemPackages"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject", "s3:GetObject"]
+      Resource = ["${module.bucket.bucket_arn}/${local.package_prefix}*"]
+    },
+    {
       # The consumer drains results, the workers' failure records and the submission DLQ.
       Sid    = "DrainResults"
       Effect = "Allow"

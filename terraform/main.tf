@@ -64,6 +64,9 @@ locals {
 
   # Where workers stage test inputs too large to inline (pipeline/lambda_runner.py).
   testdata_prefix = "testdata/"
+  # Problem package archives, by content hash (store/packages.py): written by judge-admin (the backend
+  # policy), read by the workers, never expired (the database's index names them).
+  package_prefix = "packages/"
   # The workers' roles (modules/lambda_function names a role after its function), by name: the sandbox
   # endpoint policy cannot take module.worker's role ARNs, since the sandboxes (and so the workers)
   # depend on that endpoint. Only this account's roles can be granted the bucket's objects anyway.
@@ -251,6 +254,8 @@ module "worker" {
     DB_TLS                  = tostring(var.create_database && var.create_database_proxy) # RDS Proxy requires TLS
     RESULT_DIRECT_DB        = tostring(var.result_direct_db)
     TESTDATA_CACHE_DIR      = var.testdata_cache_dir
+    PACKAGE_BUCKET          = module.bucket.bucket_name
+    PACKAGE_CACHE_MAX_MB    = tostring(var.package_cache_max_mb)
   })
   vpc_config = {
     subnet_ids         = module.network.private_subnet_ids
@@ -267,6 +272,11 @@ module "worker" {
     ReadSubmissionSources = {
       actions   = ["s3:GetObject"]
       resources = ["${module.bucket.bucket_arn}/submissions/*"]
+    }
+    # Problem packages, fetched once per content hash and execution environment; read only.
+    ReadProblemPackages = {
+      actions   = ["s3:GetObject"]
+      resources = ["${module.bucket.bucket_arn}/${local.package_prefix}*"]
     }
     # Inputs over 1 MB: uploaded once under testdata/<sha256>, then handed to the sandbox as a presigned
     # GET URL, which S3 authorizes with this role (hence GetObject too). Also needed without

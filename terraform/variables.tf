@@ -256,6 +256,17 @@ variable "testdata_cache_dir" {
   default     = "/tmp/testdata"
 }
 
+variable "package_cache_max_mb" {
+  description = "At most this much of a worker's 2048 MB /tmp (its ephemeral storage) holds unpacked problem packages; the least recently used go first. The rest is for the archive being fetched and the validators compiled there."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.package_cache_max_mb >= 64 && var.package_cache_max_mb <= 1536
+    error_message = "package_cache_max_mb must be between 64 and 1536 (leave a worker's 2048 MB /tmp room for a download and its compiles)."
+  }
+}
+
 variable "sandbox_fresh_environment" {
   description = "End each sandbox execution environment after one invocation, so every compile and every batch of runs starts in a fresh one (no process, file or memory of an earlier submission can exist). Costs a cold start per sandbox call: see the README for the measured figure."
   type        = bool

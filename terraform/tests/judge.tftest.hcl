@@ -247,14 +247,14 @@ run "worker_least_privilege" {
     condition = alltrue(flatten([for k, w in module.worker : [
       for s in jsondecode(w.policy_document).Statement : (
         contains(s.Action, "s3:PutObject") ? s.Resource == ["${module.bucket.bucket_arn}/testdata/*"] :
-        contains(s.Action, "s3:GetObject") ? s.Resource == ["${module.bucket.bucket_arn}/submissions/*"] :
+        contains(s.Action, "s3:GetObject") ? contains([["${module.bucket.bucket_arn}/submissions/*"], ["${module.bucket.bucket_arn}/packages/*"]], s.Resource) :
         contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [module.database.secret_arn] :
         contains(s.Action, "lambda:InvokeFunction") ? s.Resource == [module.sandbox[k].function_arn] :
         contains(s.Action, "sqs:SendMessage") ? contains([module.queues.queues["completion"].arn, module.queues.queues["worker-failure"].arn], one(s.Resource)) :
         true
       )
     ]]))
-    error_message = "A worker may read only submissions/* (and the testdata/* it stages), only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+    error_message = "A worker may read only submissions/* and packages/* (and the testdata/* it stages), only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
   }
   assert {
     # Staging large inputs: put them under testdata/ and read them back (presigned GETs are authorized
@@ -269,10 +269,11 @@ run "worker_least_privilege" {
   assert {
     condition = alltrue(flatten([for w in values(module.worker) : [
       for s in jsondecode(w.policy_document).Statement : alltrue([for r in s.Resource :
-        contains(["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/testdata/*"], r)
+        contains(["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/testdata/*",
+        "${module.bucket.bucket_arn}/packages/*"], r)
       ]) if anytrue([for a in s.Action : startswith(a, "s3:")])
     ]]))
-    error_message = "A worker's S3 permissions cover submissions/* and testdata/* only (not the bucket, not other prefixes)."
+    error_message = "A worker's S3 permissions cover submissions/*, testdata/* and packages/* only (not the bucket, not other prefixes)."
   }
   assert {
     condition = alltrue(flatten([for w in values(module.worker) : [
@@ -285,6 +286,52 @@ run "worker_least_privilege" {
     ]]))
     error_message = "A worker's role grants an action outside its list."
   }
+}
+
+run "problem_packages_in_the_bucket" {
+  command = apply
+
+  assert {
+    # Workers read packages/<sha256>.tar.gz (one statement, GetObject alone) and may write none.
+    condition = alltrue([for w in values(module.worker) : length([
+      for s in jsondecode(w.policy_document).Statement : s
+      if s.Effect == "Allow" && s.Action == ["s3:GetObject"] && s.Resource == ["${module.bucket.bucket_arn}/packages/*"]
+      ]) == 1 && !anytrue([for s in jsondecode(w.policy_document).Statement :
+      contains(s.Resource, "${module.bucket.bucket_arn}/packages/*") && contains(s.Action, "s3:PutObject")
+    ])])
+    error_message = "Workers get s3:GetObject on <bucket>/packages/* (and no write to it)."
+  }
+  assert {
+    condition = alltrue([for w in values(module.worker) :
+      w.environment.PACKAGE_BUCKET == module.bucket.bucket_name && w.environment.PACKAGE_CACHE_MAX_MB == "1024"
+    ])
+    error_message = "Workers are told the package bucket and their cache's bound."
+  }
+  assert {
+    # judge-admin writes them with the backend policy (PutObject, and GetObject for the HEAD that
+    # makes the write once-only), on that prefix only.
+    condition = anytrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+      toset(st.Action) == toset(["s3:PutObject", "s3:GetObject"]) && st.Resource == ["${module.bucket.bucket_arn}/packages/*"]
+    ])
+    error_message = "The backend policy may put (and head) <bucket>/packages/*."
+  }
+  assert {
+    # The index in the database names them for as long as a problem does: no expiry covers them.
+    condition = alltrue([for rule in module.bucket.lifecycle_rules :
+      rule.status != "Enabled" || !rule.expires || !startswith("packages/", rule.prefix == null ? "" : rule.prefix)
+    ])
+    error_message = "No lifecycle rule may expire current objects under packages/."
+  }
+}
+
+run "package_cache_bound_fits_the_workers_tmp" {
+  command = plan
+
+  variables {
+    package_cache_max_mb = 2048
+  }
+
+  expect_failures = [var.package_cache_max_mb]
 }
 
 run "sandboxes_are_isolated" {

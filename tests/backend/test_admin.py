@@ -1,4 +1,5 @@
-"""Problem-setter commands: package import (deterministic archive, chunking), users, grants, the CLI."""
+"""Problem-setter commands: package import (deterministic archive, to the package bucket or in chunks),
+moving old packages to the bucket, users, grants, the CLI. MariaDB is real; S3 is moto's."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from backend import admin
 from backend.admin_cli import main as admin_main
 from pipeline.problem_cache import ProblemCache
 from store import repositories as repo
 from store.package_store import DatabasePackageStore
-from store.packages import PackageError, fetch_package, pack_package, store_package
+from store.packages import PackageBucket, PackageError, fetch_package, pack_package, store_package
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -213,3 +216,148 @@ def test_a_problem_that_cannot_be_judged_within_the_timeouts_is_refused(db, tmp_
     with pytest.raises(admin.AdminError, match="cannot be judged within the functions' timeouts.*sandbox_timeout"):
         admin.import_problem(db, pkg, problem_id="slow")
     assert admin.import_problem(db, pkg, problem_id="slow", worker_timeout_s=900, sandbox_timeout_s=600).id == "slow"
+
+
+# ---- packages in the bucket -------------------------------------------------------------------------
+
+BUCKET = "oj-submissions"
+
+
+class CountingS3:
+    """The moto client, with its writes and reads of package objects counted."""
+
+    def __init__(self, client):
+        self.client, self.puts, self.gets = client, [], []
+        self.exceptions = client.exceptions
+
+    def put_object(self, **kwargs):
+        self.puts.append(kwargs["Key"])
+        return self.client.put_object(**kwargs)
+
+    def get_object(self, **kwargs):
+        self.gets.append(kwargs["Key"])
+        return self.client.get_object(**kwargs)
+
+    def head_object(self, **kwargs):
+        return self.client.head_object(**kwargs)
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield CountingS3(client)
+
+
+def chunk_count(db, sha: str) -> int:
+    with db.transaction() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM problem_packages WHERE sha256 = %s", (sha,))
+        return cur.fetchone()["n"]
+
+
+def test_import_writes_the_archive_to_the_bucket_once_and_indexes_it(db, tmp_path, s3):
+    pkg = write_package(tmp_path / "sumtwo", big=50_000)
+    packages = PackageBucket(s3, BUCKET)
+    first = admin.import_problem(db, pkg, packages=packages)
+    key = f"packages/{first.package_sha256}.tar.gz"
+    assert (first.object_key, first.uploaded, first.chunks) == (key, True, 0)
+    assert s3.puts == [key]
+    head = s3.client.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] == first.package_bytes and head["Metadata"]["sha256"] == first.package_sha256
+    # Same content again (another problem id, another import): nothing is written.
+    again = admin.import_problem(db, pkg, problem_id="sumtwo-copy", packages=packages)
+    assert (again.package_sha256, again.uploaded) == (first.package_sha256, False)
+    assert s3.puts == [key]
+    assert [o["Key"] for o in s3.client.list_objects_v2(Bucket=BUCKET)["Contents"]] == [key]
+    assert chunk_count(db, first.package_sha256) == 0  # no copy in the database
+    with db.transaction() as cur:
+        cur.execute("SELECT object_key, size_bytes FROM package_objects")
+        assert cur.fetchall() == [{"object_key": key, "size_bytes": first.package_bytes}]
+
+    # The worker: the database names the archive, S3 serves it once, the cache the rest.
+    cache = tmp_path / "cache"
+    where = ProblemCache(cache, DatabasePackageStore(db), s3, BUCKET).load("sumtwo").root
+    assert (where / "data" / "secret" / "big.in").read_bytes() == (pkg / "data" / "secret" / "big.in").read_bytes()
+    assert ProblemCache(cache, DatabasePackageStore(db), s3, BUCKET).load("sumtwo-copy").root == where
+    assert s3.gets == [key]
+
+    # A new version: a new object, the row points at it, the worker fetches it (and never the old).
+    (pkg / "data" / "sample" / "1.ans").write_text("4\n")
+    changed = admin.import_problem(db, pkg, packages=packages)
+    assert changed.uploaded and changed.package_sha256 != first.package_sha256
+    assert ProblemCache(cache, DatabasePackageStore(db), s3, BUCKET).load("sumtwo").root == cache / changed.package_sha256
+    assert s3.gets == [key, changed.object_key]
+
+
+def test_an_object_at_the_key_that_is_not_the_archive_is_replaced_at_import(db, tmp_path, s3):
+    pkg = write_package(tmp_path / "p")
+    data = pack_package(pkg)
+    sha = hashlib.sha256(data).hexdigest()
+    s3.client.put_object(Bucket=BUCKET, Key=f"packages/{sha}.tar.gz", Body=b"truncated")
+    imported = admin.import_problem(db, pkg, packages=PackageBucket(s3, BUCKET))
+    assert imported.uploaded
+    assert s3.client.get_object(Bucket=BUCKET, Key=imported.object_key)["Body"].read() == data
+
+
+def test_packages_from_before_the_bucket_are_read_from_the_database_then_moved(db, tmp_path, s3):
+    legacy = admin.import_problem(db, write_package(tmp_path / "old", big=3000), chunk_size=1024)  # no bucket
+    assert legacy.object_key is None and legacy.chunks > 1
+    worker_store = DatabasePackageStore(db)
+    assert worker_store.package_ref("old").object_key is None
+    # The worker falls back to the chunks (checked against the hash) and never asks S3.
+    root = ProblemCache(tmp_path / "c1", worker_store, s3, BUCKET).load("old").root
+    assert root == tmp_path / "c1" / legacy.package_sha256 and s3.gets == []
+
+    packages = PackageBucket(s3, BUCKET)
+    moved, deleted = admin.move_packages(db, packages)
+    assert [ref.sha256 for ref in moved] == [legacy.package_sha256] and deleted == 0
+    assert chunk_count(db, legacy.package_sha256) == legacy.chunks  # kept until asked
+    ref = worker_store.package_ref("old")
+    assert ref.object_key == f"packages/{legacy.package_sha256}.tar.gz" and ref.size_bytes == legacy.package_bytes
+    ProblemCache(tmp_path / "c2", worker_store, s3, BUCKET).load("old")
+    assert s3.gets == [ref.object_key]
+    # Again: nothing left to move; with --delete-chunks, the database copy goes (it is in the bucket).
+    puts = len(s3.puts)
+    moved, deleted = admin.move_packages(db, packages, delete_chunks=True)
+    assert moved == [] and deleted == legacy.chunks and len(s3.puts) == puts
+    assert chunk_count(db, legacy.package_sha256) == 0
+    ProblemCache(tmp_path / "c3", worker_store, s3, BUCKET).load("old")
+
+
+def test_a_legacy_package_with_a_missing_chunk_ends_as_a_package_error(db, tmp_path):
+    from contracts.errors import ProblemPackageError
+
+    legacy = admin.import_problem(db, write_package(tmp_path / "gap", big=5000), chunk_size=1000)
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM problem_packages WHERE sha256 = %s AND seq = 1", (legacy.package_sha256,))
+    with pytest.raises(ProblemPackageError, match="not contiguous"):
+        ProblemCache(tmp_path / "c", DatabasePackageStore(db)).load("gap")
+
+
+def test_cli_imports_into_the_bucket_and_moves_old_packages(db, tmp_path, monkeypatch, capsys, s3):
+    import json
+
+    cfg = db.config
+    for var, value in {"DB_HOST": cfg.host, "DB_PORT": str(cfg.port), "DB_NAME": cfg.database,
+                       "DB_USER": cfg.user, "DB_PASSWORD": cfg.password}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    monkeypatch.delenv("PACKAGE_BUCKET", raising=False)
+    assert admin_main(["import-problem", str(write_package(tmp_path / "old")), "--id", "old"]) == 0
+    out = capsys.readouterr()
+    assert "stored in the database" in out.err and json.loads(out.out)["object_key"] is None
+    assert admin_main(["move-packages"]) == 2
+    assert "--bucket or $PACKAGE_BUCKET" in capsys.readouterr().err
+    monkeypatch.setenv("PACKAGE_BUCKET", BUCKET)
+    assert admin_main(["import-problem", str(write_package(tmp_path / "new", big=10)), "--id", "new"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["uploaded"] is True and printed["object_key"].startswith("packages/")
+    assert admin_main(["move-packages", "--delete-chunks"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["moved"]) == 1 and printed["chunks_deleted"] == 1
+    keys = {o["Key"] for o in s3.client.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert len(keys) == 2 and all(k.startswith("packages/") and k.endswith(".tar.gz") for k in keys)

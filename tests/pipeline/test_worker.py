@@ -76,3 +76,18 @@ def test_every_judged_submission_reports_its_time_and_verdict_as_metrics(s3, tmp
     assert all(d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Judge" for d in documents)
     assert by_metric["Verdicts"]["Verdict"] == "ACCEPTED" and by_metric["Verdicts"]["Language"] == "python"
     assert by_metric["WorkerGBSeconds"]["WorkerGBSeconds"] == pytest.approx(by_metric["JudgeSeconds"]["JudgeSeconds"], abs=0.01)
+
+
+def test_a_package_whose_bytes_are_not_its_hash_ends_failed_never_judged(s3, tmp_path):
+    from store.packages import PackageBucket
+
+    data = pack_package(APLUSB)
+    ref, _ = PackageBucket(s3, "oj-submissions").put(data)
+    s3.put_object(Bucket="oj-submissions", Key=ref.object_key, Body=data[:-10] + b"0" * 10)
+    published = Published()
+    problems = ProblemCache(tmp_path / "cache", Store(data, ref), s3, "oj-submissions")
+    worker = Worker(s3, LocalRunner(), problems, published, frozenset({"python"}))
+    outcome = worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))
+    assert "another sha256" in outcome["failed"] and "verdict" not in outcome
+    assert [m.status for m in published] == ["JUDGING", "FAILED"]
+    assert "problem 'aplusb'" in published[-1].reason and "refused" in published[-1].reason

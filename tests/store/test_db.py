@@ -12,10 +12,20 @@ import pytest
 from store import Database, DbConfig, migrate
 from store import repositories as repo
 from store.config import ConfigError
-from store.migrate import MigrationError, load_migrations
+from store.migrate import MIGRATIONS_DIR, MigrationError, load_migrations
+from store.packages import (
+    PackageRef,
+    delete_indexed_package_chunks,
+    fetch_package,
+    package_key,
+    packages_only_in_the_database,
+    problem_package_ref,
+    record_package_object,
+    store_package,
+)
 
-TABLES = {"users", "problems", "problem_grants", "problem_packages", "submissions", "idempotency_keys",
-          "schema_migrations"}
+TABLES = {"users", "problems", "problem_grants", "problem_packages", "package_objects", "submissions",
+          "idempotency_keys", "schema_migrations"}
 
 
 def tables(db: Database) -> set[str]:
@@ -334,3 +344,40 @@ def test_a_rotated_password_is_read_again_from_the_secret(db, mariadb):
     assert secrets.reads == 2 and worker_db.config.password == "second-password"
     worker_db.close()
     _as_root(mariadb, f"DROP USER '{user}'@'%'")
+
+
+def test_the_package_index_migration_keeps_packages_imported_before_it(db_config, tmp_path):
+    """A database at 0001 with a package in chunks: after 0002 the problem still resolves to it (no
+    object key: the workers' fallback), and indexing it in the bucket is what changes that."""
+    first = tmp_path / "migrations"
+    first.mkdir()
+    (first / "0001_initial.sql").write_text((MIGRATIONS_DIR / "0001_initial.sql").read_text())
+    db = Database(db_config)
+    with db.connection() as conn:
+        assert migrate(conn, first) == [1]
+    data = b"old archive bytes" * 100
+    with db.transaction() as cur:
+        sha = store_package(cur, data, chunk_size=500)
+        repo.upsert_problem(cur, repo.Problem("old", "Old", "pass-fail", {}, sha, False))
+    with db.connection() as conn:
+        assert migrate(conn) == [v.version for v in load_migrations()][1:]
+    with db.transaction() as cur:
+        assert problem_package_ref(cur, "old") == PackageRef(sha)
+        assert problem_package_ref(cur, "nope") is None
+        assert packages_only_in_the_database(cur) == [sha]
+        assert delete_indexed_package_chunks(cur) == 0  # not in the bucket: its chunks are the only copy
+        assert fetch_package(cur, sha) == data
+    ref = PackageRef(sha, package_key(sha), len(data))
+    with db.transaction() as cur:
+        record_package_object(cur, ref)
+        record_package_object(cur, ref)  # again (a re-import, a second move): one row
+        cur.execute("SELECT COUNT(*) AS n FROM package_objects")
+        assert cur.fetchone()["n"] == 1
+        assert problem_package_ref(cur, "old") == ref
+        assert packages_only_in_the_database(cur) == []
+        assert delete_indexed_package_chunks(cur) == 4
+        assert problem_package_ref(cur, "old") == ref
+    with pytest.raises(pymysql.err.MySQLError):
+        with db.transaction() as cur:
+            record_package_object(cur, PackageRef("e" * 64, package_key("e" * 64), 0))
+    db.close()

@@ -12,3 +12,13 @@ output "policy" {
   description = "The bucket policy (TLS only) as JSON."
   value       = aws_s3_bucket_policy.tls_only.policy
 }
+
+output "lifecycle_rules" {
+  description = "Each lifecycle rule: id, status, prefix (null: every object) and whether it expires current objects."
+  value = [for r in aws_s3_bucket_lifecycle_configuration.this.rule : {
+    id      = r.id
+    status  = r.status
+    prefix  = try(r.filter[0].prefix, null)
+    expires = length(r.expiration) > 0
+  }]
+}
