@@ -2,7 +2,6 @@
 even when the stop of one is interrupted)."""
 
 import json
-import os
 
 import pytest
 
