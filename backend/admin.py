@@ -1,4 +1,5 @@
-"""Problem-setter operations: import a problem package, create a user, grant a restricted problem.
+"""Problem-setter operations: import a problem package, create a user, grant a restricted problem;
+the operator's one: set up the workers' database user.
 
 The `judge-admin` command (backend/admin_cli.py) is a thin layer over these functions.
 """
@@ -167,3 +168,17 @@ def grant(db: Database, user: str, problem_id: str) -> bool:
         if repo.get_problem(cur, problem_id) is None:
             raise AdminError(f"no problem {problem_id!r} (import it first)")
         return repo.grant(cur, found.id, problem_id)
+
+
+def ensure_worker_user(db: Database, worker_secret_arn: str, *, require_ssl: bool = False, host: str = "%",
+                       secrets_client=None) -> str:
+    """Create or update the workers' database user from its secret (store/grants.py); returns its name.
+    `db` must be connected as a user that may create users and grant (the master user)."""
+    from store.grants import credentials_from_secret
+    from store.grants import ensure_worker_user as ensure
+
+    username, password = credentials_from_secret(worker_secret_arn, secrets_client=secrets_client)
+    with db.connection() as conn:
+        ensure(conn, database=db.config.database, username=username, password=password, host=host,
+               require_ssl=require_ssl)
+    return username

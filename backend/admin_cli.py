@@ -4,9 +4,12 @@
     judge-admin move-packages [--bucket BUCKET] [--delete-chunks]
     judge-admin create-user NAME            # prints the bearer token
     judge-admin grant USER PROBLEM
-    judge-admin migrate
+    judge-admin migrate [--worker-secret-arn ARN] [--worker-require-ssl]
 
-Each command applies pending migrations first, so a fresh database needs no separate step.
+Each command applies pending migrations first, so a fresh database needs no separate step. `migrate`
+with a worker secret (`--worker-secret-arn`, default $DB_WORKER_SECRET_ARN: Terraform's
+`database_worker_secret_arn` output) also creates or updates the workers' least-privilege user
+(store/grants.py) with that secret's username and password; it must run as the master user.
 Database settings come from DB_* or DB_SECRET_ARN (store/config.py). Package archives go to the
 package bucket (--bucket or $PACKAGE_BUCKET: the deployment's `submissions_bucket_name`) under
 `packages/<sha256>.tar.gz`; without one, import-problem stores them in the database and says so. Exit codes: 0 done, 2 a
@@ -59,7 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("problem", help="problem id")
     grant.set_defaults(handler=_grant)
 
-    mig = commands.add_parser("migrate", help="apply pending database migrations")
+    mig = commands.add_parser("migrate", help="apply pending database migrations (and set up the worker user)")
+    mig.add_argument("--worker-secret-arn", default=os.environ.get("DB_WORKER_SECRET_ARN") or None,
+                     help="Secrets Manager secret of the workers' user: create or update that user with its "
+                          "password and exactly the workers' grants (default $DB_WORKER_SECRET_ARN)")
+    mig.add_argument("--worker-require-ssl", action=argparse.BooleanOptionalAction,
+                     default=os.environ.get("DB_WORKER_REQUIRE_SSL", "").lower() in ("1", "true", "yes"),
+                     help="the worker user may connect over TLS only (REQUIRE SSL; default $DB_WORKER_REQUIRE_SSL)")
+    mig.add_argument("--worker-host", default=os.environ.get("DB_WORKER_HOST") or "%",
+                     help="host part of the worker account (default '%%')")
     mig.set_defaults(handler=_migrate)
     return parser
 
@@ -83,10 +94,11 @@ def _database():
 def _run(fn):
     def handler(args) -> int:
         from store.config import ConfigError
+        from store.grants import GrantError
 
         try:
             return fn(_database(), args)
-        except (admin.AdminError, ConfigError) as exc:
+        except (admin.AdminError, ConfigError, GrantError) as exc:
             print(f"judge-admin: {exc}", file=sys.stderr)
             return 2
 
@@ -146,7 +158,13 @@ def _grant(db, args) -> int:
 
 @_run
 def _migrate(db, args) -> int:
-    return 0  # _database() already applied them
+    # _database() already applied the migrations.
+    if args.worker_secret_arn:
+        username = admin.ensure_worker_user(db, args.worker_secret_arn, require_ssl=args.worker_require_ssl,
+                                            host=args.worker_host)
+        print(f"worker user {username}@{args.worker_host} has the workers' grants"
+              + (" (TLS required)" if args.worker_require_ssl else ""), file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

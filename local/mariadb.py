@@ -215,6 +215,28 @@ class MariaDB:
             conn.close()
         return name
 
+    def allow_user_admin(self, database: str) -> None:
+        """Let the application user create users and grant what it holds on `database`, as the RDS
+        master user can (the worker user's setup, store/grants.py, runs as that user)."""
+        if not database.replace("_", "").isalnum():
+            raise ValueError(f"bad database name {database!r}")
+        conn = self._root_connect()
+        try:
+            with conn.cursor() as cur:
+                for host in ("127.0.0.1", "localhost", "%"):
+                    cur.execute("GRANT CREATE USER ON *.* TO %s@%s", (self.user, host))
+                    cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s WITH GRANT OPTION", (self.user, host))
+        finally:
+            conn.close()
+
+    def drop_user(self, name: str, host: str = "%") -> None:
+        conn = self._root_connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("DROP USER IF EXISTS %s@%s", (name, host))
+        finally:
+            conn.close()
+
     def drop_database(self, name: str) -> None:
         conn = self._root_connect()
         try:

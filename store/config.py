@@ -2,6 +2,11 @@
 
 The secret holds `{"username", "password", "host", "port", "dbname"}`; an RDS-managed secret holds only
 username/password, so DB_HOST / DB_PORT / DB_NAME, when set, win over the secret's fields.
+
+TLS: DB_TLS=true encrypts and verifies the server's certificate against the system trust store (the
+RDS Proxy's is ACM's, in every store), or against the PEM bundle at DB_TLS_CA when set (an RDS
+instance's certificate is signed by the RDS CAs, in no system store); DB_TLS_VERIFY=false encrypts
+without verifying (an RDS instance without its CA bundle: no eavesdropping, but no proof of whom).
 """
 
 from __future__ import annotations
@@ -33,8 +38,11 @@ class DbConfig:
     user: str
     password: str = ""
     connect_timeout: float = 5.0
-    # TLS with the system trust store (RDS Proxy requires TLS and presents an ACM certificate).
+    # TLS with the system trust store (RDS Proxy requires TLS and presents an ACM certificate), or
+    # with the CA bundle at tls_ca; tls_verify=False encrypts without checking the certificate.
     tls: bool = False
+    tls_ca: str | None = None
+    tls_verify: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, secrets_client=None) -> DbConfig:
@@ -61,7 +69,11 @@ class DbConfig:
             if env.get(var):
                 fields[ours] = env[var]
         fields.setdefault("port", 3306)
-        fields["tls"] = env.get("DB_TLS", "false").lower() in ("1", "true", "yes")
+        fields["tls"] = _flag(env.get("DB_TLS", "false"))
+        if env.get("DB_TLS_CA"):
+            fields["tls"] = True  # a CA bundle says TLS
+            fields["tls_ca"] = env["DB_TLS_CA"]
+        fields["tls_verify"] = _flag(env.get("DB_TLS_VERIFY", "true"))
         missing = [k for k in ("host", "database", "user") if not fields.get(k)]
         if missing:
             raise ConfigError(
@@ -74,6 +86,18 @@ class DbConfig:
             raise ConfigError(f"DB port is not a number: {fields['port']!r}") from None
         return cls(**fields)  # type: ignore[arg-type]
 
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if not self.tls:
+            return None
+        try:
+            context = ssl.create_default_context(cafile=self.tls_ca)  # None: the system trust store
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"DB_TLS_CA {self.tls_ca}: cannot load the CA bundle: {exc}") from None
+        if not self.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
     def connect(self, *, autocommit: bool = False) -> pymysql.connections.Connection:
         return pymysql.connect(
             host=self.host,
@@ -85,8 +109,12 @@ class DbConfig:
             autocommit=autocommit,
             connect_timeout=self.connect_timeout,
             cursorclass=pymysql.cursors.DictCursor,
-            ssl=ssl.create_default_context() if self.tls else None,
+            ssl=self.ssl_context(),
         )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes")
 
 
 class Database:

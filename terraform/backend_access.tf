@@ -35,10 +35,12 @@ locals {
       ]
     },
     {
+      # The master secret (the backend and its migrations), and the workers' user's: the migration
+      # reads it to create that user (judge-admin migrate --worker-secret-arn).
       Sid      = "ReadDatabaseSecret"
       Effect   = "Allow"
       Action   = ["secretsmanager:GetSecretValue"]
-      Resource = [module.database.secret_arn]
+      Resource = distinct(compact([module.database.secret_arn, module.database.worker_user_secret_arn]))
     },
     ], length(local.worker_kms_keys) == 0 ? [] : [{
       Sid      = "UseKmsKeys"

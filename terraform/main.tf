@@ -75,6 +75,15 @@ locals {
   optional_worker_env = merge(
     var.result_webhook_url == null ? {} : { RESULT_WEBHOOK_URL = var.result_webhook_url },
     var.result_webhook_secret_arn == null ? {} : { RESULT_WEBHOOK_SECRET_ARN = var.result_webhook_secret_arn },
+    local.database_tls_env,
+  )
+
+  # TLS to a created database always: the RDS Proxy requires it (ACM's certificate, verified with the
+  # system trust store); an instance without the proxy has require_secure_transport, and its
+  # certificate is verified only with the RDS CA bundle (database_tls_ca_file), else encrypted unverified.
+  database_tls = var.create_database
+  database_tls_env = !var.create_database || var.create_database_proxy ? {} : (
+    var.database_tls_ca_file != null ? { DB_TLS_CA = var.database_tls_ca_file } : { DB_TLS_VERIFY = "false" }
   )
 }
 
@@ -167,11 +176,13 @@ module "database" {
   name_prefix = var.name_prefix
   create      = var.create_database
   existing = var.existing_database == null ? null : {
-    host       = var.existing_database.host
-    port       = var.existing_database.port
-    name       = var.existing_database.name
-    secret_arn = var.existing_database.secret_arn
+    host              = var.existing_database.host
+    port              = var.existing_database.port
+    name              = var.existing_database.name
+    secret_arn        = var.existing_database.secret_arn
+    worker_secret_arn = var.existing_database.worker_secret_arn
   }
+  worker_user             = var.database_worker_user
   credentials             = var.database_credentials
   vpc_id                  = module.network.vpc_id
   subnet_ids              = module.network.private_subnet_ids
@@ -247,11 +258,11 @@ module "worker" {
     SANDBOX_TIMEOUT_SECONDS = tostring(var.sandbox_timeout_seconds)
     SUBMISSIONS_BUCKET      = module.bucket.bucket_name
     COMPLETION_QUEUE_URL    = module.queues.queues["completion"].url
-    DB_SECRET_ARN           = module.database.secret_arn
+    DB_SECRET_ARN           = module.database.worker_secret_arn # the workers' own user, or the master's (database_worker_user)
     DB_HOST                 = module.database.host
     DB_PORT                 = tostring(module.database.port)
     DB_NAME                 = module.database.name
-    DB_TLS                  = tostring(var.create_database && var.create_database_proxy) # RDS Proxy requires TLS
+    DB_TLS                  = tostring(local.database_tls)
     RESULT_DIRECT_DB        = tostring(var.result_direct_db)
     TESTDATA_CACHE_DIR      = var.testdata_cache_dir
     PACKAGE_BUCKET          = module.bucket.bucket_name
@@ -287,7 +298,7 @@ module "worker" {
     }
     ReadDatabaseSecret = {
       actions   = ["secretsmanager:GetSecretValue"]
-      resources = compact([module.database.secret_arn, var.result_webhook_secret_arn])
+      resources = compact([module.database.worker_secret_arn, var.result_webhook_secret_arn])
     }
     SendCompletions = {
       actions   = ["sqs:SendMessage"]

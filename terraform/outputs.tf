@@ -64,8 +64,18 @@ output "database_name" {
 }
 
 output "database_secret_arn" {
-  description = "Secrets Manager secret with the database credentials."
+  description = "Secrets Manager secret with the database's master credentials: the backend and its migrations (judge-admin) use it."
   value       = module.database.secret_arn
+}
+
+output "database_worker_secret_arn" {
+  description = "Secret of the workers' least-privilege user (null when the workers use the master secret): run `judge-admin migrate --worker-secret-arn <this>` with the master secret after each apply that changes it, before the workers judge."
+  value       = module.database.worker_user_secret_arn
+}
+
+output "database_tls_required" {
+  description = "Whether the database refuses connections without TLS: the backend then needs DB_TLS=true (and DB_TLS_CA with the RDS CA bundle to verify an instance without the proxy)."
+  value       = module.database.tls_required
 }
 
 output "dispatcher_function_name" {

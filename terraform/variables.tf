@@ -481,7 +481,7 @@ variable "create_database" {
 }
 
 variable "existing_database" {
-  description = "Existing database when create_database = false: host, port, name and secret_arn (or database_credentials to create the secret), optionally its security group or CIDR for the worker egress rule."
+  description = "Existing database when create_database = false: host, port, name and secret_arn (or database_credentials to create the secret), optionally its security group or CIDR for the worker egress rule, and worker_secret_arn: the secret ({\"username\",\"password\"}) of a least-privilege user for the workers (made by `judge-admin migrate --worker-secret-arn`); without it the workers use secret_arn."
   type = object({
     host              = string
     port              = optional(number, 3306)
@@ -489,6 +489,7 @@ variable "existing_database" {
     secret_arn        = optional(string)
     security_group_id = optional(string)
     cidr_block        = optional(string)
+    worker_secret_arn = optional(string)
   })
   default = null
 
@@ -511,6 +512,18 @@ variable "database_credentials" {
   })
   default   = null
   sensitive = true
+}
+
+variable "database_worker_user" {
+  description = "Workers connect as a least-privilege user of their own (SELECT on problems and problem_packages, SELECT/UPDATE on submissions' status columns; store/grants.py) instead of the master user. A created database gets its secret (judge_worker, a generated password) and an RDS Proxy auth entry; an existing database uses existing_database.worker_secret_arn when given. The user is made by the backend's `judge-admin migrate --worker-secret-arn <database_worker_secret_arn>` (as the master user) before the workers can connect. False keeps the workers on the master secret."
+  type        = bool
+  default     = true
+}
+
+variable "database_tls_ca_file" {
+  description = "Path, inside the worker functions (e.g. /opt/rds/global-bundle.pem from a layer of yours), of the RDS CA bundle: with it the workers verify an RDS instance's certificate when there is no proxy (DB_TLS_CA). Without it they still encrypt but do not verify (the RDS CAs are in no system trust store). Not used with the proxy, whose certificate is ACM's."
+  type        = string
+  default     = null
 }
 
 variable "database_instance_class" {

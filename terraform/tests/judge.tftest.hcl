@@ -91,6 +91,11 @@ override_resource {
   target = module.bucket.aws_s3_bucket.this
   values = { arn = "arn:aws:s3:::oj-submissions-mock", id = "oj-submissions-mock" }
 }
+# The workers' database user's secret, told apart from the master's.
+override_resource {
+  target = module.database.aws_secretsmanager_secret.worker[0]
+  values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oj-db-worker-mock", id = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oj-db-worker-mock" }
+}
 # Real-shaped worker role ARNs, to check them against the sandbox S3 endpoint's signer condition.
 override_resource {
   target = module.worker["python"].aws_iam_role.this
@@ -223,10 +228,10 @@ run "workers" {
   assert {
     condition = alltrue([for k, w in module.worker :
       w.environment.SANDBOX_FUNCTION == module.sandbox[k].function_name &&
-      w.environment.DB_SECRET_ARN == module.database.secret_arn &&
+      w.environment.DB_SECRET_ARN == module.database.worker_secret_arn &&
       w.environment.COMPLETION_QUEUE_URL == module.queues.queues["completion"].url
     ])
-    error_message = "Workers must be pointed at their sandbox, the database secret and the completion queue."
+    error_message = "Workers must be pointed at their sandbox, their database secret and the completion queue."
   }
   assert {
     condition = alltrue([for w in values(module.worker) : alltrue([for k in ["JUDGE_LANGUAGES", "SANDBOX_FUNCTION", "SUBMISSIONS_BUCKET",
@@ -248,13 +253,13 @@ run "worker_least_privilege" {
       for s in jsondecode(w.policy_document).Statement : (
         contains(s.Action, "s3:PutObject") ? s.Resource == ["${module.bucket.bucket_arn}/testdata/*"] :
         contains(s.Action, "s3:GetObject") ? contains([["${module.bucket.bucket_arn}/submissions/*"], ["${module.bucket.bucket_arn}/packages/*"]], s.Resource) :
-        contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [module.database.secret_arn] :
+        contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [output.database_worker_secret_arn] :
         contains(s.Action, "lambda:InvokeFunction") ? s.Resource == [module.sandbox[k].function_arn] :
         contains(s.Action, "sqs:SendMessage") ? contains([module.queues.queues["completion"].arn, module.queues.queues["worker-failure"].arn], one(s.Resource)) :
         true
       )
     ]]))
-    error_message = "A worker may read only submissions/* and packages/* (and the testdata/* it stages), only the database secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+    error_message = "A worker may read only submissions/* and packages/* (and the testdata/* it stages), only its own database user's secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
   }
   assert {
     # Staging large inputs: put them under testdata/ and read them back (presigned GETs are authorized
@@ -860,6 +865,120 @@ run "workers_reach_the_database_through_the_proxy_over_tls" {
   assert {
     condition     = alltrue([for w in values(module.worker) : w.environment.DB_TLS == "true"])
     error_message = "By default the workers connect through the RDS Proxy, over TLS."
+  }
+}
+
+run "workers_connect_as_their_own_database_user" {
+  command = apply
+
+  assert {
+    condition = (output.database_worker_secret_arn == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:oj-db-worker-mock" &&
+    output.database_worker_secret_arn != output.database_secret_arn)
+    error_message = "A created database gets a secret of the workers' own user, apart from the master secret."
+  }
+  assert {
+    condition     = alltrue([for w in values(module.worker) : w.environment.DB_SECRET_ARN == output.database_worker_secret_arn])
+    error_message = "The workers connect with the workers' user's secret, not the master's."
+  }
+  assert {
+    condition = (length(module.database.proxy_auth_secret_arns) == 2 &&
+    toset(module.database.proxy_auth_secret_arns) == toset([output.database_secret_arn, output.database_worker_secret_arn]))
+    error_message = "The RDS Proxy needs an auth entry for the master user and one for the workers' user."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(module.database.proxy_role_policy).Statement :
+    contains(st.Action, "secretsmanager:GetSecretValue") && toset(st.Resource) == toset([output.database_secret_arn, output.database_worker_secret_arn])])
+    error_message = "The proxy's role reads both secrets (and no other)."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+    st.Sid == "ReadDatabaseSecret" && toset(st.Resource) == toset([output.database_secret_arn, output.database_worker_secret_arn])])
+    error_message = "The backend keeps the master secret and reads the workers' one, which its migration makes the user from."
+  }
+  assert {
+    condition     = module.database.parameters["slow_query_log"] == "1" && !contains(keys(module.database.parameters), "require_secure_transport")
+    error_message = "Behind the proxy (which requires TLS) the instance keeps its default transport setting."
+  }
+}
+
+run "database_worker_user_off_keeps_the_master_secret" {
+  command = apply
+
+  variables {
+    database_worker_user = false
+  }
+
+  assert {
+    condition = (output.database_worker_secret_arn == null &&
+    alltrue([for w in values(module.worker) : w.environment.DB_SECRET_ARN == output.database_secret_arn]))
+    error_message = "With database_worker_user = false the workers use the master secret, as before."
+  }
+  assert {
+    condition     = module.database.proxy_auth_secret_arns == [output.database_secret_arn]
+    error_message = "Without the workers' user the proxy logs in as the master user only."
+  }
+}
+
+run "an_existing_database_keeps_the_master_secret_unless_given_a_worker_secret" {
+  command = apply
+
+  variables {
+    create_database      = false
+    existing_database    = { host = "127.0.0.1", port = 3307, name = "judge", cidr_block = "127.0.0.1/32", worker_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:judge-worker" }
+    database_credentials = { username = "judge", password = "local-only" }
+  }
+
+  assert {
+    condition     = alltrue([for w in values(module.worker) : w.environment.DB_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:judge-worker"])
+    error_message = "An existing database's worker_secret_arn is what the workers connect with."
+  }
+  assert {
+    condition     = output.database_worker_secret_arn == var.existing_database.worker_secret_arn && output.database_secret_arn != output.database_worker_secret_arn
+    error_message = "The backend keeps the existing database's master secret."
+  }
+  assert {
+    condition     = alltrue([for w in values(module.worker) : w.environment.DB_TLS == "false"])
+    error_message = "An existing database keeps today's transport (the local MariaDB has no TLS)."
+  }
+}
+
+run "without_the_proxy_the_instance_is_tls_only" {
+  command = apply
+
+  variables {
+    create_database_proxy = false
+  }
+
+  assert {
+    condition     = module.database.parameters["require_secure_transport"] == "1" && output.database_tls_required
+    error_message = "An instance reached without the proxy refuses connections without TLS (require_secure_transport)."
+  }
+  assert {
+    condition = alltrue([for w in values(module.worker) :
+      w.environment.DB_TLS == "true" && w.environment.DB_TLS_VERIFY == "false" && !contains(keys(w.environment), "DB_TLS_CA") &&
+      w.environment.DB_SECRET_ARN == output.database_worker_secret_arn
+    ])
+    error_message = "Without the proxy and without a CA bundle the workers encrypt (the RDS CAs are in no system trust store, so they cannot verify)."
+  }
+  assert {
+    condition     = module.database.proxy_auth_secret_arns == []
+    error_message = "No proxy, no auth entries."
+  }
+}
+
+run "without_the_proxy_a_ca_bundle_verifies_the_instance" {
+  command = apply
+
+  variables {
+    create_database_proxy = false
+    database_tls_ca_file  = "/opt/rds/global-bundle.pem"
+  }
+
+  assert {
+    condition = alltrue([for w in values(module.worker) :
+      w.environment.DB_TLS == "true" && w.environment.DB_TLS_CA == "/opt/rds/global-bundle.pem" && !contains(keys(w.environment), "DB_TLS_VERIFY")
+    ])
+    error_message = "With database_tls_ca_file the workers verify the instance's certificate against that bundle."
   }
 }
 

@@ -57,3 +57,49 @@ def test_api_behind_api_gateway(db, aws, localstack, monkeypatch):
     r = entry.handler(event("GET", f"/v1/submissions/{sid}"), None)
     assert r["statusCode"] == 200 and json.loads(r["body"])["status"] == "QUEUED"
     assert len(aws.receive(aws.submission_queue)) == 1
+
+
+def test_migrate_sets_up_the_worker_user_from_its_secret(db, aws, localstack, worker_account, monkeypatch,
+                                                          capsys):
+    """`judge-admin migrate --worker-secret-arn` as the master user: the worker then logs in with the
+    secret Terraform gives the workers, reads problems and is refused the users table."""
+    import dataclasses
+
+    import pymysql
+    import pytest
+
+    from backend.admin_cli import main as admin_main
+
+    cfg = db.config
+    arn = aws.secrets.create_secret(Name=f"oj-db-worker-{uuid.uuid4().hex[:8]}",
+                                    SecretString=json.dumps({"username": worker_account, "password": "w-pw"}))["ARN"]
+    env = {"DB_HOST": cfg.host, "DB_PORT": str(cfg.port), "DB_NAME": cfg.database, "DB_USER": cfg.user,
+           "DB_PASSWORD": cfg.password, "AWS_ENDPOINT_URL": localstack.endpoint_url,
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "DB_WORKER_SECRET_ARN": arn}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    assert admin_main(["migrate"]) == 0
+    assert f"worker user {worker_account}@%" in capsys.readouterr().err
+
+    worker = DbConfig.from_env({"DB_SECRET_ARN": arn, "DB_HOST": cfg.host, "DB_PORT": str(cfg.port),
+                                "DB_NAME": cfg.database}, secrets_client=aws.secrets)
+    assert worker == dataclasses.replace(cfg, user=worker_account, password="w-pw")
+    conn = worker.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) AS n FROM problems")
+            assert cur.fetchone()["n"] == 0
+            with pytest.raises(pymysql.err.OperationalError) as caught:
+                cur.execute("SELECT id FROM users")
+            assert caught.value.args[0] == 1142
+    finally:
+        conn.close()
+
+    # Without the secret, migrate touches no user; with --worker-require-ssl the user needs TLS (none here).
+    monkeypatch.delenv("DB_WORKER_SECRET_ARN")
+    assert admin_main(["migrate"]) == 0
+    assert admin_main(["migrate", "--worker-secret-arn", arn, "--worker-require-ssl"]) == 0
+    with pytest.raises(pymysql.err.OperationalError):
+        worker.connect()

@@ -381,3 +381,37 @@ def test_the_package_index_migration_keeps_packages_imported_before_it(db_config
         with db.transaction() as cur:
             record_package_object(cur, PackageRef("e" * 64, package_key("e" * 64), 0))
     db.close()
+
+
+def one_ca_certificate(path) -> str:
+    """A PEM file with one real CA certificate (the first of certifi's bundle)."""
+    import certifi
+
+    bundle = open(certifi.where()).read()
+    end = "-----END CERTIFICATE-----"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----"):bundle.index(end) + len(end)] + "\n"
+    path.write_text(first)
+    return str(path)
+
+
+def test_tls_with_a_ca_bundle_verifies_against_that_bundle_only(tmp_path):
+    import ssl
+
+    base = {"DB_HOST": "h", "DB_NAME": "d", "DB_USER": "u"}
+    assert DbConfig.from_env(base).ssl_context() is None  # no TLS unless asked (the local MariaDB has none)
+
+    system = DbConfig.from_env({**base, "DB_TLS": "true"}).ssl_context()  # the proxy: the system trust store
+    assert system.verify_mode == ssl.CERT_REQUIRED and system.check_hostname
+
+    ca = one_ca_certificate(tmp_path / "rds-ca.pem")
+    cfg = DbConfig.from_env({**base, "DB_TLS_CA": ca})  # a bundle implies TLS
+    assert cfg.tls and cfg.tls_ca == ca
+    context = cfg.ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert len(context.get_ca_certs()) == 1  # that bundle, not the system's
+
+    unverified = DbConfig.from_env({**base, "DB_TLS": "true", "DB_TLS_VERIFY": "false"}).ssl_context()
+    assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
+
+    with pytest.raises(ConfigError, match="DB_TLS_CA"):
+        DbConfig.from_env({**base, "DB_TLS_CA": str(tmp_path / "missing.pem")}).ssl_context()

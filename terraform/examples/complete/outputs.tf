@@ -28,6 +28,11 @@ output "database_secret_arn" {
   value       = module.judge.database_secret_arn
 }
 
+output "database_worker_secret_arn" {
+  description = "The workers' user's secret: run `judge-admin migrate --worker-secret-arn <this>` with the master secret after apply."
+  value       = module.judge.database_worker_secret_arn
+}
+
 output "function_names" {
   description = "Every function by role."
   value       = module.judge.function_names

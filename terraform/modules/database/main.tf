@@ -10,6 +10,16 @@ locals {
 
   host = var.create ? (var.create_proxy ? aws_db_proxy.this[0].endpoint : aws_db_instance.this[0].address) : var.existing.host
   name = var.create ? var.db_name : var.existing.name
+
+  # The workers' own user (store/grants.py): a secret made here for a created instance, the given one
+  # for an existing database; without either the workers use the master secret, as before.
+  create_worker_secret = var.create && var.worker_user
+  worker_user_secret_arn = (local.create_worker_secret ? aws_secretsmanager_secret.worker[0].arn :
+  !var.create && var.worker_user ? try(var.existing.worker_secret_arn, null) : null)
+  worker_secret_arn = coalesce(local.worker_user_secret_arn, local.secret_arn)
+
+  # Connections straight to an instance are TLS-only; through the proxy, the proxy requires TLS.
+  require_secure_transport = var.create && !var.create_proxy
 }
 
 resource "terraform_data" "inputs" {
@@ -139,7 +149,7 @@ resource "aws_db_parameter_group" "this" {
 
   name_prefix = "${var.name_prefix}-database-"
   family      = local.parameter_family
-  description = "The judge's MySQL: slow queries (over long_query_time) logged for the slowquery export"
+  description = "The judge's MySQL: slow queries (over long_query_time) logged for the slowquery export; TLS-only without the proxy"
 
   parameter {
     name  = "slow_query_log"
@@ -152,6 +162,14 @@ resource "aws_db_parameter_group" "this" {
   parameter {
     name  = "log_output"
     value = "FILE"
+  }
+  # Without the proxy the clients reach the instance itself: refuse every connection without TLS.
+  dynamic "parameter" {
+    for_each = local.require_secure_transport ? ["1"] : []
+    content {
+      name  = "require_secure_transport"
+      value = parameter.value
+    }
   }
 
   lifecycle {
@@ -199,6 +217,43 @@ resource "aws_db_instance" "this" {
   depends_on = [terraform_data.inputs, aws_cloudwatch_log_group.exports]
 }
 
+# ---- the workers' user ----------------------------------------------------------------------------
+# Its credentials only: the user itself, with exactly the workers' grants, is made by the backend's
+# migration (`judge-admin migrate --worker-secret-arn`, run as the master user), which reads this secret.
+# The password is generated once; to change it, put a new one in the secret and migrate again.
+
+data "aws_secretsmanager_random_password" "worker" {
+  count = local.create_worker_secret ? 1 : 0
+
+  password_length     = 40
+  exclude_punctuation = true # no quoting trouble in a DSN or a shell
+}
+
+resource "aws_secretsmanager_secret" "worker" {
+  #checkov:skip=CKV2_AWS_57:the password must change in the database too, which the backend's migration does; rotate by writing a new one and migrating
+  #checkov:skip=CKV_AWS_149:kms_key_id (database_kms_key_id) chooses a customer-managed key, as for the master secret; null is the AWS-managed one
+  count = local.create_worker_secret ? 1 : 0
+
+  name_prefix = "${var.name_prefix}-db-worker-"
+  description = "The judge workers' database user (least privilege; created by judge-admin migrate)"
+  kms_key_id  = var.kms_key_id # the master secret's key: null is the AWS-managed one
+  tags        = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "worker" {
+  count = local.create_worker_secret ? 1 : 0
+
+  secret_id = aws_secretsmanager_secret.worker[0].id
+  secret_string = jsonencode({
+    username = var.worker_username
+    password = data.aws_secretsmanager_random_password.worker[0].random_password
+  })
+
+  lifecycle {
+    ignore_changes = [secret_string] # the data source draws a new password on every plan
+  }
+}
+
 # ---- optional RDS Proxy ------------------------------------------------------------------------
 
 resource "aws_iam_role" "proxy" {
@@ -215,17 +270,28 @@ resource "aws_iam_role" "proxy" {
   tags = var.tags
 }
 
+locals {
+  # The users the proxy logs in as: the master (backend) and the workers' own.
+  proxy_secret_arns = compact([local.created_secret_arn, local.create_worker_secret ? aws_secretsmanager_secret.worker[0].arn : null])
+}
+
 resource "aws_iam_role_policy" "proxy" {
   count = var.create && var.create_proxy ? 1 : 0
-  name  = "read-master-secret"
+  name  = "read-database-secrets"
   role  = aws_iam_role.proxy[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
+    Statement = concat([{
       Effect   = "Allow"
       Action   = ["secretsmanager:GetSecretValue"]
-      Resource = [local.created_secret_arn]
-    }]
+      Resource = local.proxy_secret_arns
+      }], var.kms_key_id == null ? [] : [{
+      # A customer-managed key encrypts both secrets: the proxy decrypts them through Secrets Manager only.
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt"]
+      Resource  = [var.kms_key_id]
+      Condition = { StringLike = { "kms:ViaService" = "secretsmanager.*.amazonaws.com" } }
+    }])
   })
 }
 
@@ -240,10 +306,14 @@ resource "aws_db_proxy" "this" {
   require_tls            = var.proxy_require_tls
   idle_client_timeout    = 900
 
-  auth {
-    auth_scheme = "SECRETS"
-    iam_auth    = "DISABLED"
-    secret_arn  = local.created_secret_arn
+  dynamic "auth" {
+    for_each = local.proxy_secret_arns
+    content {
+      auth_scheme = "SECRETS"
+      description = auth.key == 0 ? "master user (backend, migrations)" : "workers' user"
+      iam_auth    = "DISABLED"
+      secret_arn  = auth.value
+    }
   }
 
   tags = var.tags

@@ -18,6 +18,21 @@ output "secret_arn" {
   value       = local.secret_arn
 }
 
+output "worker_secret_arn" {
+  description = "The secret the workers connect with: the workers' own user's when there is one, else the master secret."
+  value       = local.worker_secret_arn
+}
+
+output "worker_user_secret_arn" {
+  description = "The workers' own user's secret (null when the workers use the master secret): give it to `judge-admin migrate --worker-secret-arn`."
+  value       = local.worker_user_secret_arn
+}
+
+output "tls_required" {
+  description = "Whether every client must use TLS (the proxy's require_tls, or require_secure_transport on an instance without it)."
+  value       = var.create && (var.create_proxy ? var.proxy_require_tls : true)
+}
+
 output "security_group_id" {
   description = "Security group of the created instance and proxy (null for an existing database)."
   value       = try(aws_security_group.this[0].id, null)
@@ -41,4 +56,14 @@ output "parameter_family" {
 output "parameters" {
   description = "The instance's non-default parameters."
   value       = try({ for p in aws_db_parameter_group.this[0].parameter : p.name => p.value }, {})
+}
+
+output "proxy_auth_secret_arns" {
+  description = "The secrets of the RDS Proxy's auth entries, the users it logs in as (empty without a proxy)."
+  value       = try([for auth in aws_db_proxy.this[0].auth : auth.secret_arn], [])
+}
+
+output "proxy_role_policy" {
+  description = "The RDS Proxy role's policy document (null without a proxy)."
+  value       = try(aws_iam_role_policy.proxy[0].policy, null)
 }

@@ -13,12 +13,15 @@ variable "existing" {
   description = <<-EOT
     The database to use when create = false. secret_arn points at a Secrets Manager secret with
     {"username","password","host","port","dbname"}; leave it null and set `credentials` to have one created.
+    worker_secret_arn, when set (and worker_user), is the workers' own user's secret ({"username","password"});
+    null keeps the workers on secret_arn.
   EOT
   type = object({
-    host       = string
-    port       = optional(number, 3306)
-    name       = string
-    secret_arn = optional(string)
+    host              = string
+    port              = optional(number, 3306)
+    name              = string
+    secret_arn        = optional(string)
+    worker_secret_arn = optional(string)
   })
   default = null
 }
@@ -167,4 +170,21 @@ variable "long_query_time_seconds" {
   description = "Queries slower than this go to the slow-query log (exported to CloudWatch)."
   type        = number
   default     = 1
+}
+
+variable "worker_user" {
+  description = "Give the workers a least-privilege user of their own (store/grants.py): a created instance gets a secret for it (username worker_username, a generated password) and the proxy an auth entry; an existing database uses existing.worker_secret_arn when set. The user is made by `judge-admin migrate --worker-secret-arn`. False keeps the workers on the master secret."
+  type        = bool
+  default     = true
+}
+
+variable "worker_username" {
+  description = "Name of the workers' database user."
+  type        = string
+  default     = "judge_worker"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,32}$", var.worker_username))
+    error_message = "worker_username: letters, digits and '_', at most 32 (MySQL's limit)."
+  }
 }
