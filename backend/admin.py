@@ -50,6 +50,7 @@ class ImportedProblem:
     restricted: bool
     object_key: str | None = None  # where in the package bucket, when it went there
     uploaded: bool = False  # False: the bucket held this archive already (or it went to the database)
+    warnings: tuple[str, ...] = ()  # what the loader judged leniently (e.g. no secret data: samples only)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ def _meta(problem) -> ProblemMeta:
     kind = "scoring" if problem.is_scoring else "pass-fail"
     if problem.is_interactive:
         kind += " interactive"
+    if problem.is_multi_pass:
+        kind += " multi-pass"
     return ProblemMeta(problem.name, kind, dataclasses.asdict(problem.limits))
 
 
@@ -117,8 +120,10 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
                  ref.object_key, "written" if uploaded else "already there")
     else:
         log.info("imported problem %s (%s, %d bytes in %d chunks)", pid, sha[:12], len(data), chunks)
+    for warning in problem.warnings:
+        log.warning("problem %s: %s", pid, warning)
     return ImportedProblem(pid, meta.name, meta.type, meta.limits, sha, len(data), chunks, restricted,
-                           ref.object_key if ref else None, uploaded)
+                           ref.object_key if ref else None, uploaded, tuple(problem.warnings))
 
 
 def move_packages(db: Database, packages: PackageBucket, *,

@@ -126,7 +126,8 @@ def _import_problem(db, args) -> int:
                                   sandbox_timeout_s=args.sandbox_timeout)
     print(json.dumps({"id": result.id, "name": result.name, "type": result.type, "restricted": result.restricted,
                       "package_sha256": result.package_sha256, "package_bytes": result.package_bytes,
-                      "chunks": result.chunks, "object_key": result.object_key, "uploaded": result.uploaded}))
+                      "chunks": result.chunks, "object_key": result.object_key, "uploaded": result.uploaded,
+                      "warnings": list(result.warnings)}))
     return 0
 
 

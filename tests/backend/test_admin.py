@@ -160,6 +160,21 @@ def test_example_problem_imports(db):
     assert imported.limits["memory_mib"] == 256
 
 
+def test_a_samples_only_or_multi_pass_package_imports_with_what_it_is(db, tmp_path):
+    from tests.judge.problem.packages import doubling_package
+
+    samples = tmp_path / "samples"
+    (samples / "data" / "sample").mkdir(parents=True)
+    (samples / "problem.yaml").write_text("name: Samples only\n")
+    (samples / "data" / "sample" / "1.in").write_text("1\n")
+    (samples / "data" / "sample" / "1.ans").write_text("1\n")
+    imported = admin.import_problem(db, samples, problem_id="samples-only")
+    assert len(imported.warnings) == 1 and "judged on data/sample alone" in imported.warnings[0]
+    multi = admin.import_problem(db, doubling_package(tmp_path / "doubling", passes=3), problem_id="doubling")
+    assert multi.type == "pass-fail multi-pass" and multi.warnings == ()
+    assert multi.limits["validation_passes"] == 3
+
+
 def test_users_and_grants(db):
     user, token = admin.create_user(db, "carol")
     with pytest.raises(admin.AdminError, match="already exists"):
