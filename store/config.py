@@ -30,6 +30,21 @@ class ConfigError(RuntimeError):
     pass
 
 
+def read_json_secret(arn: str, secrets_client=None) -> dict:
+    """The JSON object a Secrets Manager secret holds (`{"username", "password", ...}`)."""
+    if secrets_client is None:
+        import boto3
+
+        secrets_client = boto3.client("secretsmanager")
+    try:
+        secret = json.loads(secrets_client.get_secret_value(SecretId=arn)["SecretString"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"DB secret {arn} is not a JSON object with SecretString: {exc}") from None
+    if not isinstance(secret, dict):
+        raise ConfigError(f"DB secret {arn} is not a JSON object")
+    return secret
+
+
 @dataclass(frozen=True)
 class DbConfig:
     host: str
@@ -50,16 +65,7 @@ class DbConfig:
         fields: dict[str, object] = {}
         arn = env.get("DB_SECRET_ARN")
         if arn:
-            if secrets_client is None:
-                import boto3
-
-                secrets_client = boto3.client("secretsmanager")
-            try:
-                secret = json.loads(secrets_client.get_secret_value(SecretId=arn)["SecretString"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ConfigError(f"DB secret {arn} is not a JSON object with SecretString: {exc}") from None
-            if not isinstance(secret, dict):
-                raise ConfigError(f"DB secret {arn} is not a JSON object")
+            secret = read_json_secret(arn, secrets_client)
             for ours, theirs in (("user", "username"), ("password", "password"), ("host", "host"),
                                  ("port", "port"), ("database", "dbname")):
                 if secret.get(theirs) not in (None, ""):

@@ -14,9 +14,10 @@ secret it sets the new one.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
+
+from store.config import ConfigError, read_json_secret
 
 WORKER_USERNAME = "judge_worker"
 _LOCK = "oj_worker_user"
@@ -97,15 +98,11 @@ def ensure_worker_user(conn, *, database: str, username: str, password: str, hos
 def credentials_from_secret(secret_arn: str, *, secrets_client=None) -> tuple[str, str]:
     """(username, password) of a Secrets Manager secret `{"username", "password", ...}`; the user name
     defaults to WORKER_USERNAME."""
-    if secrets_client is None:
-        import boto3
-
-        secrets_client = boto3.client("secretsmanager")
     try:
-        secret = json.loads(secrets_client.get_secret_value(SecretId=secret_arn)["SecretString"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise GrantError(f"worker secret {secret_arn} is not a JSON object with SecretString: {exc}") from None
-    if not isinstance(secret, dict) or not secret.get("password"):
+        secret = read_json_secret(secret_arn, secrets_client)
+    except ConfigError as error:
+        raise GrantError(f"worker {error}") from None
+    if not secret.get("password"):
         raise GrantError(f"worker secret {secret_arn} has no password")
     return str(secret.get("username") or WORKER_USERNAME), str(secret["password"])
 

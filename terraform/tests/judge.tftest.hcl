@@ -2,38 +2,16 @@
 # `command = apply` gives ARNs and ids (fake) values, so policies can be compared with them.
 
 mock_provider "aws" {
-  # The module configures no provider: its region is the caller's.
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  # The module configures no provider: the caller's region, and ARNs of the shape the provider
+  # validates even when mocked (tests/mocks, shared with the example's test).
+  source = "./tests/mocks"
+
   # AZs to choose from when none are given: three usable, each service offered in all three.
   mock_data "aws_availability_zones" {
     defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
   }
   mock_data "aws_vpc_endpoint_service" {
     defaults = { availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
-  }
-  # The provider validates ARN arguments even when mocked: give the ARNs it checks a valid shape.
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
-  }
-  mock_resource "aws_lambda_layer_version" {
-    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:mock:1" }
-  }
-  mock_resource "aws_db_proxy_default_target_group" {
-    defaults = { name = "default" }
-  }
-  mock_resource "aws_iam_policy" {
-    defaults = { arn = "arn:aws:iam::123456789012:policy/oj-backend" }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:oj-alarms" }
-  }
-  mock_resource "aws_db_instance" {
-    defaults = { master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-mock", kms_key_id = "", secret_status = "active" }] }
   }
 }
 

@@ -2,9 +2,8 @@
 # from data sources, which an offline plan with fake credentials could not read.
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "../../tests/mocks" # the region and the ARN shapes, shared with the root module's tests
+
   # eu-west-1 as an account might see it: four usable zones, Lambda's endpoint offered in three.
   mock_data "aws_availability_zones" {
     defaults = {
@@ -17,25 +16,6 @@ mock_provider "aws" {
   }
   mock_data "aws_servicequotas_service_quota" {
     defaults = { value = 1000 }
-  }
-  # ARN arguments are validated even when mocked.
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
-  }
-  mock_resource "aws_lambda_layer_version" {
-    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:mock:1" }
-  }
-  mock_resource "aws_iam_policy" {
-    defaults = { arn = "arn:aws:iam::123456789012:policy/mock" }
-  }
-  mock_resource "aws_db_proxy_default_target_group" {
-    defaults = { name = "default" }
-  }
-  mock_resource "aws_db_instance" {
-    defaults = { master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-mock", kms_key_id = "", secret_status = "active" }] }
   }
 }
 
