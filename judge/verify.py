@@ -192,10 +192,10 @@ def list_submissions(problem: Problem) -> list[_Entry]:
                 found.append(_Entry(path, "a multi-file submission (this judge runs one source file)"))
                 continue
             try:
-                language = language_for_path(path)
+                language_for_path(path)
             except UnknownLanguage:
                 continue  # READMEs, helper files and languages this judge does not run
-            if language.name == "python" and _PYTHON2.match(path.read_bytes()[:200]):
+            if _PYTHON2.match(path.read_bytes()[:200]):  # a python2 shebang, as problemtools tells them apart
                 found.append(_Entry(path, "Python 2 (this judge runs Python 3)"))
                 continue
             found.append(_Entry(path))
