@@ -5,9 +5,11 @@
 
 The validator (`validator input answer feedback_dir/ [flags]`, cwd a scratch directory) is the
 problem setter's program and runs as a plain subprocess; the submission runs in the sandbox
-(`judge.sandbox.start`). Only the two processes hold the write ends once both have started, so
-either side sees EOF when the other exits. We keep the two read ends: to see when each side's
-stdout closes (POLLHUP, which tells who finished first without racing the sandbox's clean-up),
+(`judge.sandbox.start`). We hold a copy of each write end until the process that writes it has been
+reaped, so a side sees EOF only after we have recorded the other's exit: the order in which the two
+waits return is then cause before effect, even on a loaded machine (problemtools' interactive runner
+holds its copies the same way). We keep the two read ends: to see when each side's
+stdout closes (POLLHUP),
 to drain the validator's writes once the submission is gone (so it neither blocks nor dies of
 SIGPIPE, as in problemtools), and we close the submission's once the validator is gone (so a
 submission still writing gets SIGPIPE instead of blocking).
@@ -90,6 +92,20 @@ def _close(*fds: int | None) -> None:
                 pass
 
 
+class _HeldEnd:
+    """Our copy of a pipe's write end: closed once, right after its writer has been reaped."""
+
+    def __init__(self, fd: int):
+        self.fd: int | None = fd
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+
+
 def _drain(fd: int) -> None:
     """Swallow what the validator writes after the submission exited, until the validator exits."""
     while True:
@@ -134,18 +150,20 @@ def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, 
             _close(to_sub_read, to_sub_write, to_val_read, to_val_write)
             return _not_run("the validator did not start"), CheckResult.judge_error(
                 f"cannot start the output validator: {error}")
-        _close(to_sub_write)  # the validator's stdout: only it may hold the write end
+        validator_end = _HeldEnd(to_sub_write)  # the submission sees EOF once the validator is reaped
         try:
             return _start_and_supervise(problem, test, validator, work, process, start, submission_spec,
                                         to_sub_read=to_sub_read, to_val_read=to_val_read,
-                                        to_val_write=to_val_write)
+                                        to_val_write=to_val_write, validator_end=validator_end)
         finally:
+            validator_end.close()
             hardening.disown(process.pid)
 
 
 def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
                          process: subprocess.Popen, start, submission_spec: RunSpec, *, to_sub_read: int,
-                         to_val_read: int, to_val_write: int) -> tuple[Observation, CheckResult]:
+                         to_val_read: int, to_val_write: int,
+                         validator_end: _HeldEnd) -> tuple[Observation, CheckResult]:
     """Start the submission wired to the running validator, then supervise both."""
     spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
     try:
@@ -156,13 +174,17 @@ def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomVali
         process.wait()
         return _not_run(f"could not start: {error}"), CheckResult.judge_error(
             f"the sandbox could not start the submission: {error}")
-    _close(to_val_write)  # the submission's stdout: only it may hold the write end
+    submission_end = _HeldEnd(to_val_write)  # the validator sees EOF once the submission is reaped
     # We keep both read ends, to see each side's output close (POLLHUP). The validator's we also
     # drain once the submission is gone, so a chatty validator neither blocks nor dies of
     # SIGPIPE; the submission's we close once the validator is gone (it gets SIGPIPE, as with
     # problemtools, and rule 3 does not count that as a crash).
-    return _supervise(problem, test, validator, work, process, running,
-                      val_out=to_sub_read, sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s)
+    try:
+        return _supervise(problem, test, validator, work, process, running, val_out=to_sub_read,
+                          sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s,
+                          ends=(validator_end, submission_end))
+    finally:
+        submission_end.close()
 
 
 def _watch_hangup(fd: int, stop: threading.Event, on_hangup: Callable[[], None]) -> None:
@@ -177,7 +199,7 @@ def _watch_hangup(fd: int, stop: threading.Event, on_hangup: Callable[[], None])
 
 def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
                process: subprocess.Popen, running, *, val_out: int, sub_out: int,
-               wall_time_s: float) -> tuple[Observation, CheckResult]:
+               wall_time_s: float, ends: tuple[_HeldEnd, _HeldEnd]) -> tuple[Observation, CheckResult]:
     """Wait for both sides, enforce the validator's time, and decide who finished first.
 
     "First" is the side whose stdout closed first (its exit closes it): causal, unlike the order
@@ -198,16 +220,20 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
             finished.setdefault(event, time.monotonic())
             done.notify_all()
 
+    validator_end, submission_end = ends
+
     def wait_submission() -> None:
         try:
             outcome["observation"] = running.wait()
         except Exception as error:
             outcome["observation"] = _not_run(f"sandbox wait failed: {error}")
         mark("submission")
+        submission_end.close()  # only now may the validator read the end of the submission's output
 
     def wait_validator() -> None:
         outcome["code"] = process.wait()
         mark("validator")
+        validator_end.close()
 
     sub_watch = threading.Thread(target=_watch_hangup, args=(sub_out, stop_sub_watch,
                                                              lambda: mark("submission_out")), daemon=True)

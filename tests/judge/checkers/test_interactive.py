@@ -104,6 +104,10 @@ while True:
     lo, hi = (lo, mid - 1) if reply == "lower" else (mid + 1, hi)
 """,
     "quits": "",
+    "garbage_then_read": """
+print("x", flush=True)
+input()
+""",
     "one_guess_then_exit": """
 print(500)
 """,
@@ -255,3 +259,25 @@ def test_a_submission_that_exits_as_the_validator_rejects_is_never_reported_as_c
     verdicts = [run_interactive(problem, problem.test_cases()[0], spec, checker_for(problem))[1].verdict
                 for _ in range(30)]
     assert set(verdicts) == {Verdict.WRONG_ANSWER}, verdicts
+
+
+def test_who_exited_first_follows_cause_and_effect_however_late_the_judge_sees_it(problem, tmp_path, monkeypatch):
+    """The validator rejects garbage and exits; the submission, fed nothing more, crashes on the end of
+    its input. However late the judge sees the validator's exit (here 0.3 s late, with no hang-up
+    sightings at all, as on a loaded machine), the submission cannot read that end of input before:
+    WRONG_ANSWER, never its crash (DOMjudge's boolfind-test-double.py came out RUNTIME_ERROR under load)."""
+    import subprocess
+    import time
+    from types import SimpleNamespace
+
+    from judge.checkers import interactive
+
+    class ReapedLate(subprocess.Popen):
+        def wait(self, timeout=None):
+            time.sleep(0.3)
+            return super().wait(timeout)
+
+    monkeypatch.setattr(interactive, "subprocess", SimpleNamespace(**{**vars(subprocess), "Popen": ReapedLate}))
+    monkeypatch.setattr(interactive, "_watch_hangup", lambda fd, stop, on_hangup: stop.wait())
+    observation, check = run(problem, tmp_path, "garbage_then_read")
+    assert check.verdict == Verdict.WRONG_ANSWER and "not a number" in check.feedback
