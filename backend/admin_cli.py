@@ -25,6 +25,7 @@ import sys
 
 from backend import admin
 from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S
+from store.config import env_flag
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Secrets Manager secret of the workers' user: create or update that user with its "
                           "password and exactly the workers' grants (default $DB_WORKER_SECRET_ARN)")
     mig.add_argument("--worker-require-ssl", action=argparse.BooleanOptionalAction,
-                     default=os.environ.get("DB_WORKER_REQUIRE_SSL", "").lower() in ("1", "true", "yes"),
+                     default=env_flag(os.environ.get("DB_WORKER_REQUIRE_SSL", "")),
                      help="the worker user may connect over TLS only (REQUIRE SSL; default $DB_WORKER_REQUIRE_SSL)")
     mig.add_argument("--worker-host", default=os.environ.get("DB_WORKER_HOST") or "%",
                      help="host part of the worker account (default '%%')")

@@ -31,4 +31,15 @@ class ProblemPackageError(RuntimeError):
     the submission ends FAILED with this reason, never judged from what was found."""
 
 
-__all__ = ["MessageError", "OutOfTime", "ProblemNotFound", "ProblemPackageError", "SandboxInvokeError", "SandboxProtocolError"]
+# What S3 answers for a key that is not there: 404/NoSuchKey, or 403/AccessDenied when the caller may
+# not list the bucket (the workers and the backend may not), since S3 then will not say.
+_ABSENT_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound", "403", "AccessDenied", "Forbidden"})
+
+
+def s3_object_absent(error: Exception) -> bool:
+    """Whether a botocore ClientError from a HEAD or GET of one object means "no such object here"."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code") in _ABSENT_OBJECT_CODES
+
+
+__all__ = ["MessageError", "OutOfTime", "ProblemNotFound", "ProblemPackageError", "SandboxInvokeError",
+           "SandboxProtocolError", "s3_object_absent"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judge import __version__
-from judge.checkers import OutputChecker, checker_for
+from judge.checkers import CustomValidator, checker_for
 from judge.languages import Language
 from judge.problem import Problem, TestCase
 from judge.result import FEEDBACK_LIMIT, SubmissionResult, TestResult
@@ -168,7 +168,7 @@ def _run_multi_pass(problem: Problem, language: Language, compiled: CompileOutco
 
 
 def _passes(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner, test: TestCase,
-            limits: Limits, checker: OutputChecker) -> TestResult:
+            limits: Limits, checker: CustomValidator) -> TestResult:
     """One test of a multi-pass problem: run, validate, and while the validator accepts and leaves
     `nextpass.in` in the feedback directory, run again on it (same answer, same feedback directory).
 

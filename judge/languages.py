@@ -64,9 +64,13 @@ class Language:
         return tuple(sorted({layer for layer in map(layer_of, self.tools) if layer}))
 
 
+def _without_java_comments(source: str) -> str:
+    return re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
+
+
 def java_main_class(source: str) -> str:
     """The class javac must find in a file of the same name: the public one, else the one with main."""
-    without_comments = re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
+    without_comments = _without_java_comments(source)
     public = re.search(r"\bpublic\s+(?:(?:final|abstract|strictfp)\s+)*class\s+([A-Za-z_$][\w$]*)", without_comments)
     if public:
         return public.group(1)
@@ -81,8 +85,7 @@ def java_main_class(source: str) -> str:
 def java_source_problem(source: str) -> str | None:
     """A `package` declaration puts the class in a folder `java` would have to be started from by its
     qualified name; the judge runs one class from the top folder, so it is refused with the fix."""
-    without_comments = re.sub(r"//[^\n]*|/\*.*?\*/", " ", source, flags=re.S)
-    declared = re.search(r"^\s*package\s+([\w.]+)\s*;", without_comments, flags=re.M)
+    declared = re.search(r"^\s*package\s+([\w.]+)\s*;", _without_java_comments(source), flags=re.M)
     if declared:
         return f"package declarations are not supported: remove `package {declared.group(1)};`"
     return None

@@ -74,10 +74,6 @@ class Unverifiable(ValueError):
     """What this one submission claims cannot be read or checked here; the reason says why."""
 
 
-# Kept for callers of the old name: an unreadable expectation is now one submission's problem.
-ExpectationError = Unverifiable
-
-
 @dataclass
 class Expectation:
     verdicts: set[Verdict]
@@ -131,7 +127,7 @@ class VerifyReport:
 
 
 def _names(value: str, path: Path) -> set[Verdict]:
-    names = [name.strip().upper() for name in _COMMENT_END.sub("", value).split(",") if name.strip()]
+    names = [name.strip().upper() for name in value.split(",") if name.strip()]
     if not names:
         raise Unverifiable(f"{path}: an empty expected-results tag")
     if MANUAL in names:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, batch_capacity
-from contracts.errors import OutOfTime, SandboxInvokeError, SandboxProtocolError
+from contracts.errors import OutOfTime, SandboxInvokeError, SandboxProtocolError, s3_object_absent
 from contracts.sandbox_protocol import (
     MAX_REQUEST_BYTES,
     CompileReply,
@@ -130,9 +130,7 @@ class LambdaRunner:
         try:
             self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            # Without s3:ListBucket (the workers have none) S3 answers a missing key with 403, not 404.
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403",
-                                                               "AccessDenied", "Forbidden"):
+            if s3_object_absent(error):  # the workers cannot list the bucket: a missing key is a 403
                 return False
             raise
         return True

@@ -31,7 +31,7 @@ import zlib
 from pathlib import Path
 from typing import Protocol
 
-from contracts.errors import ProblemNotFound, ProblemPackageError
+from contracts.errors import ProblemNotFound, ProblemPackageError, s3_object_absent
 from judge.problem import Problem, load_problem
 from store.packages import PackageRef
 
@@ -122,10 +122,9 @@ class ProblemCache:
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=ref.object_key)
         except ClientError as error:
-            # Without s3:ListBucket a missing key answers 403, not 404: both mean the index names an
-            # object this worker cannot have, which no retry changes.
-            code = error.response.get("Error", {}).get("Code")
-            if code in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "Forbidden"):
+            # The index names an object this worker cannot have, which no retry changes.
+            if s3_object_absent(error):
+                code = error.response.get("Error", {}).get("Code")
                 raise ProblemPackageError(f"package {ref.sha256} is indexed at {where}, which is missing "
                                           f"or not readable ({code})") from None
             raise

@@ -75,11 +75,11 @@ class DbConfig:
             if env.get(var):
                 fields[ours] = env[var]
         fields.setdefault("port", 3306)
-        fields["tls"] = _flag(env.get("DB_TLS", "false"))
+        fields["tls"] = env_flag(env.get("DB_TLS", "false"))
         if env.get("DB_TLS_CA"):
             fields["tls"] = True  # a CA bundle says TLS
             fields["tls_ca"] = env["DB_TLS_CA"]
-        fields["tls_verify"] = _flag(env.get("DB_TLS_VERIFY", "true"))
+        fields["tls_verify"] = env_flag(env.get("DB_TLS_VERIFY", "true"))
         missing = [k for k in ("host", "database", "user") if not fields.get(k)]
         if missing:
             raise ConfigError(
@@ -119,7 +119,8 @@ class DbConfig:
         )
 
 
-def _flag(value: str) -> bool:
+def env_flag(value: str) -> bool:
+    """An on/off environment value: 1, true or yes (any case) is on."""
     return value.strip().lower() in ("1", "true", "yes")
 
 

@@ -11,7 +11,8 @@ Where the archive lives: `packages/<sha256>.tar.gz` in the package bucket, writt
 are chunks in `problem_packages` (`store_package`/`fetch_package`), still read as a fallback until
 `judge-admin move-packages` copies them to the bucket.
 
-Only the standard library, a DB-API cursor and an S3 client handed in are used here. Fetching and
+Only the standard library, a DB-API cursor and an S3 client handed in are used here (and the
+contracts' reading of S3 errors). Fetching and
 unpacking are the worker's (`pipeline.problem_cache`: checked against the hash, atomically renamed
 into place).
 """
@@ -25,6 +26,8 @@ import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from contracts.errors import s3_object_absent
 
 PACKAGE_PREFIX = "packages/"  # the workers' IAM policy reads <bucket>/packages/* (terraform/main.tf)
 MAX_CHUNK = 4 * 1024 * 1024  # well under max_allowed_packet (16 MiB MariaDB, 64 MiB RDS MySQL 8)
@@ -160,9 +163,8 @@ class PackageBucket:
         try:
             head = self.s3.head_object(Bucket=self.bucket, Key=ref.object_key)
         except ClientError as error:
-            # 404 when absent; 403 when the caller may not list the bucket (S3 will not say whether it
-            # exists): either way, put it. A real denial shows up as the put's own AccessDenied.
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "Forbidden"):
+            # Absent, or not ours to see: either way, put it. A real denial shows up as the put's own.
+            if s3_object_absent(error):
                 return False
             raise
         return head.get("ContentLength") == ref.size_bytes and head.get("Metadata", {}).get("sha256") == ref.sha256
