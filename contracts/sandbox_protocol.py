@@ -6,7 +6,7 @@ stdout (so a batch fits Lambda's 6 MB response), a gzipped tar for a compiled pr
 outputs would not fit, the sandbox stops early and the reply holds fewer observations than tests;
 the worker sends the rest again.
 
-    request = decode_request(event)          # CompileRequest | RunRequest | SelfTestRequest
+    request = decode_request(event)          # CompileRequest | RunRequest | InteractRequest | SelfTestRequest
     reply = ...; return seal(reply.to_wire(), key, request.nonce)    # in the sandbox function
     CompileReply.from_wire(open_sealed(payload, key, nonce))         # in the worker (LambdaRunner)
 
@@ -34,7 +34,9 @@ import zlib
 from dataclasses import dataclass, field
 
 from contracts.errors import SandboxProtocolError
-from judge.checkers.base import truncate
+from contracts.secret_box import SecretBox
+from judge.checkers.base import FEEDBACK_FILES, FEEDBACK_READ_LIMIT, truncate
+from judge.checkers.portable import MAX_VALIDATOR_BYTES, PortableValidator, PortableValidatorError
 from judge.languages import LANGUAGES
 from judge.runner import ARTIFACT_LIMIT, COMPILE_OUTPUT_LIMIT, Artifact
 from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome
@@ -55,6 +57,7 @@ MAX_ARTIFACT_BYTES = ARTIFACT_LIMIT  # the largest program the engine's compile 
 MAX_MS = 24 * 3600 * 1000  # a day: no run of ours takes longer
 MAX_MEMORY_KB = 1 << 30  # a TiB
 MAX_SIGNAL = 64
+MAX_VALIDATION_TIME_S = 600.0
 
 
 # ---- encodings ------------------------------------------------------------------------------------
@@ -98,6 +101,41 @@ def artifact_from_wire(text: str, max_bytes: int = MAX_ARTIFACT_BYTES) -> Artifa
     except (tarfile.TarError, OSError, EOFError) as error:
         raise SandboxProtocolError(f"artifact is not a gzipped tar: {error}") from None
     return Artifact(files)
+
+
+def validator_to_wire(program: PortableValidator) -> dict:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        for name in sorted(program.files):
+            mode, data = program.files[name]
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    return {"files_b64": b64(buffer.getvalue()), "argv": list(program.argv)}
+
+
+def validator_from_wire(data: object) -> PortableValidator:
+    """An interactive problem's built validator: plain files under relative paths, at most
+    MAX_VALIDATOR_BYTES in all (checked member by member before anything is read)."""
+    if not isinstance(data, dict) or not isinstance(data.get("argv"), list) or not all(
+            isinstance(part, str) for part in data["argv"]):
+        raise SandboxProtocolError("field 'validator' must hold files_b64 and an argv of strings")
+    files, total = {}, 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(unb64(_field(data, "files_b64", str), "files_b64")), mode="r:gz") as tar:
+            for member in tar:
+                if not member.isfile():
+                    raise SandboxProtocolError(f"unexpected validator member {member.name!r}")
+                total += member.size
+                if total > MAX_VALIDATOR_BYTES:
+                    raise SandboxProtocolError(f"validator is over {MAX_VALIDATOR_BYTES} bytes")
+                files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise SandboxProtocolError(f"validator is not a gzipped tar: {error}") from None
+    try:
+        return PortableValidator(files, tuple(data["argv"]))
+    except PortableValidatorError as error:
+        raise SandboxProtocolError(f"bad validator: {error}") from None
 
 
 def observation_to_wire(observation: Observation) -> dict:
@@ -302,7 +340,62 @@ class SelfTestRequest:
         return _with_nonce({"version": VERSION, "action": "self_test", "language": self.language}, self.nonce)
 
 
-SandboxRequest = CompileRequest | RunRequest | SelfTestRequest
+@dataclass(frozen=True)
+class InteractiveTest:
+    """One interactive test: its input and answer sealed for the sandbox function's handler alone
+    (`contracts.secret_box`), in the clear only where there is no key (the CLI, unit tests)."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    name: str
+    secret: str  # a sealed TestSecrets.pack(), or its base64 without a key
+    flags: tuple[str, ...] = ()
+
+    def to_wire(self) -> dict:
+        return {"name": self.name, "secret": self.secret, "flags": list(self.flags)}
+
+    @classmethod
+    def from_wire(cls, data: object) -> InteractiveTest:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(
+                data.get("secret"), str):
+            raise SandboxProtocolError("each interactive test needs a name and a secret")
+        flags = data.get("flags", [])
+        if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
+            raise SandboxProtocolError("an interactive test's flags must be a list of strings")
+        return cls(data["name"], data["secret"], tuple(flags))
+
+
+def seal_secret(data: bytes, key: bytes | None) -> str:
+    return SecretBox(key).seal(data) if key is not None else b64(data)
+
+
+def open_secret(text: str, key: bytes | None) -> bytes:
+    return SecretBox(key).open(text) if key is not None else unb64(text, "secret")
+
+
+@dataclass(frozen=True)
+class InteractRequest:
+    """Run the compiled submission against the problem's validator, one interaction per test."""
+
+    language: str
+    artifact: Artifact
+    limits: Limits
+    validator: PortableValidator
+    validation_time_s: float
+    tests: tuple[InteractiveTest, ...]
+    main_class: str | None = None
+    nonce: str | None = None
+
+    def to_wire(self, artifact_wire: str | None = None, validator_wire: dict | None = None) -> dict:
+        return _with_nonce({"version": VERSION, "action": "interact", "language": self.language,
+                            "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
+                            "main_class": self.main_class, "limits": limits_to_wire(self.limits),
+                            "validator": validator_wire or validator_to_wire(self.validator),
+                            "validation_time_s": self.validation_time_s,
+                            "tests": [test.to_wire() for test in self.tests]}, self.nonce)
+
+
+SandboxRequest = CompileRequest | RunRequest | SelfTestRequest | InteractRequest
 
 
 def _field(data: dict, key: str, kind: type | tuple[type, ...]):
@@ -337,6 +430,17 @@ def decode_request(data: object) -> SandboxRequest:
                           limits_from_wire(_field(data, "limits", dict)), tests, main_class, nonce)
     if action == "self_test":
         return SelfTestRequest(language, nonce)
+    if action == "interact":
+        main_class = data.get("main_class")
+        if main_class is not None and not isinstance(main_class, str):
+            raise SandboxProtocolError("field 'main_class' must be str or null")
+        grace = _field(data, "validation_time_s", (int, float))
+        if isinstance(grace, bool) or not 0 < grace <= MAX_VALIDATION_TIME_S:
+            raise SandboxProtocolError(f"field 'validation_time_s' must be in (0, {MAX_VALIDATION_TIME_S}]")
+        tests = tuple(InteractiveTest.from_wire(test) for test in _field(data, "tests", list))
+        return InteractRequest(language, artifact_from_wire(_field(data, "artifact_b64", str)),
+                               limits_from_wire(_field(data, "limits", dict)), validator_from_wire(data.get("validator")),
+                               float(grace), tests, main_class, nonce)
     raise SandboxProtocolError(f"unknown action {action!r}")
 
 
@@ -423,6 +527,61 @@ class RunReply:
         if max_items is not None and len(items) > max_items:
             raise SandboxProtocolError(f"{len(items)} observations for {max_items} tests")
         return cls([observation_from_wire(item, max_stdout, max_stderr) for item in items], _isolation(data))
+
+
+@dataclass
+class InteractionReport:
+    """One interactive test as the sandbox function saw it (judge.checkers.private_interaction)."""
+
+    observation: Observation
+    validator_code: int | None
+    validator_first: bool
+    failure: str = ""
+    feedback: dict[str, bytes] = field(default_factory=dict)
+    log: bytes = b""
+    interference: str = ""
+
+    def to_wire(self) -> dict:
+        return {"observation": observation_to_wire(self.observation), "validator_code": self.validator_code,
+                "validator_first": self.validator_first, "failure": self.failure,
+                "feedback": {name: b64(data) for name, data in self.feedback.items()},
+                "log_b64": b64(self.log), "interference": self.interference}
+
+    @classmethod
+    def from_wire(cls, data: object, max_stderr: int = MAX_STDERR_BYTES) -> InteractionReport:
+        if not isinstance(data, dict):
+            raise SandboxProtocolError("bad interaction: not an object")
+        code = data.get("validator_code")
+        if code is not None and (not isinstance(code, int) or isinstance(code, bool) or not -MAX_SIGNAL <= code <= 255):
+            raise SandboxProtocolError(f"bad interaction: validator_code {code!r:.40}")
+        feedback = data.get("feedback", {})
+        if not isinstance(feedback, dict) or len(feedback) > len(FEEDBACK_FILES) or not set(feedback) <= set(FEEDBACK_FILES):
+            raise SandboxProtocolError("bad interaction: feedback must map feedback file names to base64")
+        texts = {key: data.get(key, "") for key in ("failure", "interference")}
+        if not all(isinstance(text, str) for text in texts.values()) or not isinstance(data.get("validator_first"), bool):
+            raise SandboxProtocolError("bad interaction: failure and interference must be strings, validator_first a boolean")
+        return cls(observation_from_wire(data.get("observation"), max_stdout=0, max_stderr=max_stderr),
+                   code, data["validator_first"], texts["failure"][:MAX_DETAIL_CHARS],
+                   {name: _capped_b64(feedback, name, FEEDBACK_READ_LIMIT) for name in feedback},
+                   _capped_b64(data, "log_b64", FEEDBACK_READ_LIMIT), texts["interference"][:MAX_DETAIL_CHARS])
+
+
+@dataclass
+class InteractReply:
+    reports: list[InteractionReport] = field(default_factory=list)
+    isolation: str | None = None
+
+    def to_wire(self) -> dict:
+        return {"version": VERSION, "reports": [report.to_wire() for report in self.reports],
+                "isolation": self.isolation}
+
+    @classmethod
+    def from_wire(cls, data: object, max_stderr: int = MAX_STDERR_BYTES, max_items: int | None = None) -> InteractReply:
+        data = _reply(data)
+        items = _field(data, "reports", list)
+        if max_items is not None and len(items) > max_items:
+            raise SandboxProtocolError(f"{len(items)} interaction reports for {max_items} tests")
+        return cls([InteractionReport.from_wire(item, max_stderr) for item in items], _isolation(data))
 
 
 @dataclass

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, batch_capacity
@@ -27,16 +29,28 @@ from contracts.sandbox_protocol import (
     MAX_REQUEST_BYTES,
     CompileReply,
     CompileRequest,
+    InteractionReport,
+    InteractiveTest,
+    InteractReply,
+    InteractRequest,
     RunReply,
     RunRequest,
     TestPayload,
     artifact_to_wire,
     new_nonce,
     open_sealed,
+    seal_secret,
+    validator_to_wire,
 )
+from judge.checkers.base import CheckResult
+from judge.checkers.custom_validator import ValidatorBuildError, Workspace
+from judge.checkers.interactive import InteractionFacts, decide, not_run
+from judge.checkers.portable import PortableValidator, PortableValidatorError
+from judge.checkers.private_interaction import TestSecrets
 from judge.languages import Language
 from judge.runner import CompileOutcome, TestInput
 from judge.sandbox.api import Limits, Observation, Outcome
+from judge.verdict import Verdict
 
 log = logging.getLogger(__name__)
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
@@ -65,6 +79,8 @@ class LambdaRunner:
         self.bucket = bucket
         self.reply_key = reply_key
         self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
+        self._validators: dict[str, dict] = {}  # wire forms of interactive validators, by digest
+        self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.isolation: str | None = None  # the sandbox mode the function last reported
 
@@ -152,6 +168,88 @@ class LambdaRunner:
             observations.extend(done)
             pending = pending[len(done):]
         return observations
+
+    def interact(self, problem, language: Language, compiled: CompileOutcome, test, limits: Limits,
+                 validator) -> tuple[Observation, CheckResult]:
+        """One interactive test in the sandbox function, with the validator beside the submission:
+        the input and answer go sealed for the handler alone, and the verdict is decided here
+        from what the function saw, by the same rules as a local interaction (`interactive.decide`)."""
+        try:
+            program = validator.portable()
+        except (ValidatorBuildError, PortableValidatorError) as error:
+            return not_run("the validator could not be built"), CheckResult.judge_error(str(error))
+        validator_wire = self._validator_wire(program)
+        secrets = TestSecrets(Path(test.input_path).read_bytes(),
+                              Path(test.answer_path).read_bytes() if test.answer_path else b"")
+        grace = problem.limits.validation_time_s
+        self._interactions_per_call(limits, grace)
+        request = InteractRequest(language.name, compiled.artifact, limits, program, grace,
+                                  (InteractiveTest(test.name, seal_secret(secrets.pack(), self.reply_key),
+                                                   tuple(problem.output_validator_flags(test))),),
+                                  compiled.main_class, new_nonce())
+        wire = request.to_wire(self._artifact_wire(compiled), validator_wire)
+        if len(json.dumps(wire)) > MAX_REQUEST_BYTES:
+            return not_run("the test is too large"), CheckResult.judge_error(
+                f"test {test.name}: program, validator, input and answer do not fit one sandbox request "
+                f"({MAX_REQUEST_BYTES} bytes)")
+        try:
+            report = self._interact_call(wire, limits)
+        except Interference as error:
+            log.warning("sandbox interference in interactive test %s: %s", test.name, error)
+            return self._interfered(f"the program interfered with its sandbox ({_short(error)})")
+        if report.interference:
+            return self._interfered(f"the program interfered with its validator ({report.interference})",
+                                    report.observation)
+        facts = InteractionFacts(report.observation, report.validator_code, report.validator_first, report.failure)
+        with tempfile.TemporaryDirectory(prefix="judge-interaction-") as scratch:
+            work = Workspace(Path(scratch), test)
+            for name, data in report.feedback.items():
+                (work.feedback / name).write_bytes(data)
+            work.log.write_bytes(report.log)
+            return report.observation, decide(validator, work, test, facts)
+
+    def _interact_call(self, wire: dict, limits: Limits) -> InteractionReport:
+        started = time.monotonic()
+        data = self._invoke(wire)
+        took_ms = (time.monotonic() - started) * 1000
+        if isinstance(data, dict) and "error" in data:  # sealed: the handler's own refusal
+            raise SandboxInvokeError(f"sandbox rejected the request: {str(data['error'])[:500]}")
+        try:
+            reply = InteractReply.from_wire(data, max_stderr=limits.stderr_kib << 10, max_items=1)
+        except SandboxProtocolError as error:
+            raise Interference(str(error)) from None
+        if len(reply.reports) != 1:
+            raise SandboxInvokeError("sandbox returned no report for an interactive test")
+        self.isolation = reply.isolation or self.isolation
+        [report] = reply.reports
+        if report.observation.wall_ms > took_ms + WALL_CLAIM_SLACK_MS:
+            raise Interference(f"sandbox reply claims {report.observation.wall_ms} ms of run in a call of {took_ms:.0f} ms")
+        return report
+
+    @staticmethod
+    def _interfered(reason: str, seen: Observation | None = None) -> tuple[Observation, CheckResult]:
+        """The test is the submission's RUNTIME_ERROR, with what was seen of its run (if anything)."""
+        observation = Observation(Outcome.RUNTIME_ERROR, None, None, 0, 0, 0)
+        observation = replace(seen or observation, outcome=Outcome.RUNTIME_ERROR, detail=reason)
+        return observation, CheckResult(Verdict.RUNTIME_ERROR, None, reason)
+
+    def _validator_wire(self, program: PortableValidator) -> dict:
+        digest = program.digest()
+        if digest not in self._validators:
+            if len(self._validators) >= 8:
+                self._validators.clear()
+            self._validators[digest] = validator_to_wire(program)
+        return self._validators[digest]
+
+    def _artifact_wire(self, compiled: CompileOutcome) -> str:
+        if self._artifact[0] is not compiled:
+            self._artifact = (compiled, artifact_to_wire(compiled.artifact))
+        return self._artifact[1]
+
+    def _interactions_per_call(self, limits: Limits, grace_s: float) -> None:
+        """OutOfTime unless one interaction (the submission's wall limit, then the validator's
+        grace) fits the sandbox's timeout and what is left of ours."""
+        self._tests_per_call(replace(limits, wall_time_s=limits.wall_time_s + grace_s))
 
     def _tests_per_call(self, limits: Limits) -> int:
         """As many tests as one call can run at their wall limit within the sandbox's timeout and

@@ -1,7 +1,9 @@
 """The sandbox Lambda function: compile and run submitted code, report what it did.
 
 It runs in an execution environment that holds nothing worth stealing: its role may only write logs,
-it has no secrets but its reply key, no network route, and it never receives expected answers. In
+it has no secrets but its reply key, no network route, and it receives expected answers only for
+interactive tests, sealed, where the validator has to run next to the submission
+(judge/checkers/private_interaction.py keeps them out of the submission's reach). In
 Lambda the submission runs in direct mode, as this handler's uid, so the handler:
 - is the submission's subreaper and non-dumpable from its cold start (the self-test makes it so,
   before any submission runs: judge/sandbox/hardening.py);
@@ -26,18 +28,23 @@ from contracts.sandbox_protocol import (
     REPLY_KEY_ENV,
     CompileReply,
     CompileRequest,
+    InteractionReport,
+    InteractReply,
+    InteractRequest,
     RunReply,
     RunRequest,
     SelfTestReply,
     TestPayload,
     decode_request,
     error_reply,
+    open_secret,
     reply_key,
     seal,
 )
 from judge import sandbox, settings
+from judge.checkers.private_interaction import TestSecrets, interact_privately
 from judge.languages import get_language
-from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox
+from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
 from judge.sandbox import hardening
 from judge.selftest import self_test
 
@@ -76,6 +83,8 @@ def _handle(event: object) -> dict:
                              compiled.observation, sandbox.isolation_mode()).to_wire()
     elif isinstance(request, RunRequest):
         reply = _run_batch(request, language).to_wire()
+    elif isinstance(request, InteractRequest):
+        reply = _interact(request, language)
     else:
         report = self_test(language)
         reply = SelfTestReply(report.ok, report.detail).to_wire()
@@ -107,6 +116,29 @@ def _run_batch(request: RunRequest, language) -> RunReply:
     log.info("ran %d/%d tests in %.0f ms", len(reply.observations), len(request.tests),
              (time.monotonic() - started) * 1000)
     return reply
+
+
+def _interact(request: InteractRequest, language) -> dict:
+    """Each test against the validator, its input and answer opened only here (they travel sealed:
+    the submission can read this request back from the Runtime API)."""
+    if _REPLY_KEY is None and sandbox.runs_as_our_uid():
+        return error_reply(f"interactive tests need {REPLY_KEY_ENV} in direct mode: their answers "
+                           "would travel readable to the submission")
+    reply = InteractReply(isolation=sandbox.isolation_mode())
+    compiled = CompileOutcome(True, "", request.artifact, main_class=request.main_class)
+    for test in request.tests:
+        try:
+            secrets = TestSecrets.unpack(open_secret(test.secret, _REPLY_KEY))
+        except (SandboxProtocolError, ValueError) as error:
+            return error_reply(f"test {test.name}: {error}")
+        with sandbox.fresh_workdir() as workdir:
+            compiled.artifact.write_into(workdir)
+            spec = run_spec_for(language, compiled, workdir, request.limits)
+            done = interact_privately(request.validator, secrets, test.flags, spec, request.validation_time_s)
+        facts = done.facts
+        reply.reports.append(InteractionReport(facts.observation, facts.code, facts.validator_first, facts.failure,
+                                               done.feedback, done.log, done.interference))
+    return reply.to_wire()
 
 
 def init_self_test() -> None:

@@ -66,8 +66,6 @@ class Worker:
             return self._fail(message, f"problem {message.problem_id!r} has a bad package: {error}")
         except ProblemPackageError as error:
             return self._fail(message, f"problem {message.problem_id!r}: {error}")
-        if problem.is_interactive:
-            return self._fail(message, "interactive problems are judged by the self-hosted judge only")
         try:
             result = judge_submission(problem, get_language(message.language), source, self.runner,
                                       JudgeOptions(batch_size=self.batch_size))

@@ -10,6 +10,13 @@ from judge.problem.model import TestCase
 from judge.result import FEEDBACK_LIMIT
 from judge.verdict import Verdict
 
+# Files a validator may write in its feedback directory (the format's, DOMjudge's and problemtools');
+# the ones read back from a validator that ran elsewhere (the sandbox function), each up to
+# FEEDBACK_READ_LIMIT bytes.
+FEEDBACK_FILES = ("judgemessage.txt", "teammessage.txt", "score.txt", "score_multiplier.txt",
+                  "judgeerror.txt", "diffposition.txt", "nextpass.in")
+FEEDBACK_READ_LIMIT = 64 << 10
+
 
 @dataclass
 class CheckResult:

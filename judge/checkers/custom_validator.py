@@ -36,6 +36,7 @@ from pathlib import Path
 
 from judge import settings
 from judge.checkers.base import FEEDBACK_LIMIT, CheckResult, truncate
+from judge.checkers.portable import PortableValidator
 from judge.languages import LANGUAGES, Language
 from judge.problem.model import Problem, TestCase
 from judge.toolchain import ToolNotFound, expand, find_tool
@@ -97,6 +98,7 @@ class CustomValidator:
         self.program = Path(program)
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root()
         self._command: list[str] | None = None
+        self._entry: Path | None = None  # the cache entry the command runs from
         self._build_error: str | None = None
         self._case_max: dict[str, float] | None = None
 
@@ -156,6 +158,7 @@ class CustomValidator:
         target = self.cache_dir / "validators" / self._key(kind, files)
         recorded = target / "command.json"
         if recorded.is_file():
+            self._entry = target
             return [str(target / part[2:]) if part.startswith("@/") else part
                     for part in json.loads(recorded.read_text())]
         (self.cache_dir / "validators").mkdir(parents=True, exist_ok=True)
@@ -214,6 +217,15 @@ class CustomValidator:
             return [str(find_tool("python")), f"@/{entry.relative_to(staging).as_posix()}"]
         executable = next(source.iterdir())
         return [f"@/program/{executable.name}"]
+
+    def portable(self) -> PortableValidator:
+        """The built validator as files and an argv, to run it elsewhere (the sandbox function runs
+        an interactive problem's validator next to the submission): ValidatorBuildError if it
+        cannot be built or is too large to send."""
+        self.command()
+        assert self._entry is not None
+        return PortableValidator.from_entry(self._entry, json.loads((self._entry / "command.json").read_text()),
+                                            str(find_tool("python")))
 
     def _run_build(self, argv: list[str], cwd: Path, timeout: float) -> None:
         try:

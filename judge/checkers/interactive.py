@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from judge.checkers.base import CheckResult
@@ -69,7 +69,7 @@ _SUBMISSION_FAILURES = {
 }
 
 
-def _not_run(detail: str) -> Observation:
+def not_run(detail: str) -> Observation:
     return Observation(outcome=Outcome.SANDBOX_ERROR, exit_code=None, signal=None, cpu_ms=0, wall_ms=0,
                        memory_kb=0, detail=detail)
 
@@ -117,53 +117,102 @@ def _drain(fd: int) -> None:
                 return
 
 
+@dataclass
+class ValidatorLaunch:
+    """How to start the validator for one test: its whole argv (program, input, answer, feedback
+    directory, flags), where its stderr goes, and what else it needs. `started(pid)` runs once the
+    validator has been exec'ed and before the submission starts; a reason it returns stops the test
+    there (the sandbox function checks that nobody of the submission's uid could read it)."""
+
+    argv: list[str]
+    cwd: Path
+    stderr_fd: int
+    env: dict[str, str] | None = None  # None: ours
+    pass_fds: tuple[int, ...] = ()
+    started: Callable[[int], str | None] | None = None
+
+
+@dataclass
+class InteractionFacts:
+    """What one interaction did, before any verdict: the submission's observation, the validator's
+    exit code (None: it did not start, was stopped, or ran out of time, with `failure` saying why),
+    and who finished first."""
+
+    observation: Observation
+    code: int | None
+    validator_first: bool = False
+    failure: str = ""
+
+
 def run_interactive(problem: Problem, test: TestCase, submission_spec: RunSpec, validator: CustomValidator,
                     flags: Sequence[str] | None = None,
                     start: Callable[[RunSpec], object] | None = None) -> tuple[Observation, CheckResult]:
-    """Run one interactive test; returns the submission's observation and the final verdict.
-
-    `start` is the sandbox's `start(spec) -> RunningProgram` (default `judge.sandbox.start`).
-    """
-    if start is None:
-        from judge import sandbox
-
-        start = sandbox.start
+    """Run one interactive test here (the CLI, a self-hosted judge); returns the submission's
+    observation and the final verdict. `start` is the sandbox's `start(spec) -> RunningProgram`
+    (default `judge.sandbox.start`)."""
     if flags is None:
         flags = test.output_validator_flags
     try:
         command = validator.command()
     except ValidatorBuildError as error:
-        return _not_run("the validator could not be built"), CheckResult.judge_error(str(error))
-
-    with tempfile.TemporaryDirectory(prefix="judge-interact-") as scratch, \
-            open(Path(scratch) / "validator.log", "wb") as log:
+        return not_run("the validator could not be built"), CheckResult.judge_error(str(error))
+    with tempfile.TemporaryDirectory(prefix="judge-interact-") as scratch:
         work = Workspace(Path(scratch), test)
-        to_sub_read, to_sub_write = _pipe()
-        to_val_read, to_val_write = _pipe()
+        log_fd = os.open(work.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
-            with hardening.spawn_guard():  # owned before a sandbox sweep in another thread can look
-                process = subprocess.Popen(
-                    [*command, str(test.input_path), str(work.answer), f"{work.feedback}{os.sep}", *flags],
-                    stdin=to_val_read, stdout=to_sub_write, stderr=log, cwd=work.cwd, start_new_session=True)
-                hardening.own(process.pid)
-        except OSError as error:
-            _close(to_sub_read, to_sub_write, to_val_read, to_val_write)
-            return _not_run("the validator did not start"), CheckResult.judge_error(
-                f"cannot start the output validator: {error}")
-        validator_end = _HeldEnd(to_sub_write)  # the submission sees EOF once the validator is reaped
-        try:
-            return _start_and_supervise(problem, test, validator, work, process, start, submission_spec,
-                                        to_sub_read=to_sub_read, to_val_read=to_val_read,
-                                        to_val_write=to_val_write, validator_end=validator_end)
+            launch = ValidatorLaunch([*command, str(test.input_path), str(work.answer), f"{work.feedback}{os.sep}",
+                                      *flags], work.cwd, log_fd)
+            facts = interact(launch, submission_spec, problem.limits.validation_time_s, start)
         finally:
-            validator_end.close()
-            hardening.disown(process.pid)
+            os.close(log_fd)
+        return facts.observation, decide(validator, work, test, facts)
 
 
-def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
-                         process: subprocess.Popen, start, submission_spec: RunSpec, *, to_sub_read: int,
-                         to_val_read: int, to_val_write: int,
-                         validator_end: _HeldEnd) -> tuple[Observation, CheckResult]:
+def decide(validator: CustomValidator, work: Workspace, test: TestCase, facts: InteractionFacts) -> CheckResult:
+    """The verdict of an interaction from its facts and the feedback the validator left in `work`
+    (the same rules wherever the interaction ran)."""
+    check = validator.collect(work, facts.code, test, facts.failure)
+    return _verdict(check, facts.code, facts.validator_first, facts.observation)
+
+
+def interact(launch: ValidatorLaunch, submission_spec: RunSpec, grace_s: float,
+             start: Callable[[RunSpec], object] | None = None) -> InteractionFacts:
+    """Start the validator, then the submission wired to it, and supervise both. `grace_s` is how
+    long the validator may run on once the submission has ended (the problem's validation time)."""
+    if start is None:
+        from judge import sandbox
+
+        start = sandbox.start
+    to_sub_read, to_sub_write = _pipe()
+    to_val_read, to_val_write = _pipe()
+    try:
+        with hardening.spawn_guard():  # owned before a sandbox sweep in another thread can look
+            process = subprocess.Popen(launch.argv, stdin=to_val_read, stdout=to_sub_write, stderr=launch.stderr_fd,
+                                       cwd=launch.cwd, env=launch.env, pass_fds=launch.pass_fds,
+                                       start_new_session=True)
+            hardening.own(process.pid)
+    except OSError as error:
+        _close(to_sub_read, to_sub_write, to_val_read, to_val_write)
+        return InteractionFacts(not_run("the validator did not start"), None,
+                                failure=f"cannot start the output validator: {error}")
+    validator_end = _HeldEnd(to_sub_write)  # the submission sees EOF once the validator is reaped
+    try:
+        refused = launch.started(process.pid) if launch.started else None
+        if refused:
+            _close(to_val_write, to_sub_read, to_val_read)
+            _kill_group(process)
+            process.wait()
+            return InteractionFacts(not_run("the submission was not started"), None, failure=refused)
+        return _start_and_supervise(process, start, submission_spec, grace_s, to_sub_read=to_sub_read,
+                                    to_val_read=to_val_read, to_val_write=to_val_write, validator_end=validator_end)
+    finally:
+        validator_end.close()
+        hardening.disown(process.pid)
+
+
+def _start_and_supervise(process: subprocess.Popen, start, submission_spec: RunSpec, grace_s: float, *,
+                         to_sub_read: int, to_val_read: int, to_val_write: int,
+                         validator_end: _HeldEnd) -> InteractionFacts:
     """Start the submission wired to the running validator, then supervise both."""
     spec = replace(submission_spec, stdin_path=None, stdin_fd=to_sub_read, stdout_fd=to_val_write)
     try:
@@ -172,17 +221,16 @@ def _start_and_supervise(problem: Problem, test: TestCase, validator: CustomVali
         _close(to_val_write, to_sub_read, to_val_read)
         _kill_group(process)
         process.wait()
-        return _not_run(f"could not start: {error}"), CheckResult.judge_error(
-            f"the sandbox could not start the submission: {error}")
+        return InteractionFacts(not_run(f"could not start: {error}"), None,
+                                failure=f"the sandbox could not start the submission: {error}")
     submission_end = _HeldEnd(to_val_write)  # the validator sees EOF once the submission is reaped
     # We keep both read ends, to see each side's output close (POLLHUP). The validator's we also
     # drain once the submission is gone, so a chatty validator neither blocks nor dies of
     # SIGPIPE; the submission's we close once the validator is gone (it gets SIGPIPE, as with
     # problemtools, and rule 3 does not count that as a crash).
     try:
-        return _supervise(problem, test, validator, work, process, running, val_out=to_sub_read,
-                          sub_out=to_val_read, wall_time_s=submission_spec.limits.wall_time_s,
-                          ends=(validator_end, submission_end))
+        return _supervise(process, running, val_out=to_sub_read, sub_out=to_val_read, grace=grace_s,
+                          wall_time_s=submission_spec.limits.wall_time_s, ends=(validator_end, submission_end))
     finally:
         submission_end.close()
 
@@ -197,9 +245,8 @@ def _watch_hangup(fd: int, stop: threading.Event, on_hangup: Callable[[], None])
             return
 
 
-def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, work: Workspace,
-               process: subprocess.Popen, running, *, val_out: int, sub_out: int,
-               wall_time_s: float, ends: tuple[_HeldEnd, _HeldEnd]) -> tuple[Observation, CheckResult]:
+def _supervise(process: subprocess.Popen, running, *, val_out: int, sub_out: int, grace: float,
+               wall_time_s: float, ends: tuple[_HeldEnd, _HeldEnd]) -> InteractionFacts:
     """Wait for both sides, enforce the validator's time, and decide who finished first.
 
     "First" is the side whose stdout closed first (its exit closes it): causal, unlike the order
@@ -226,7 +273,7 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
         try:
             outcome["observation"] = running.wait()
         except Exception as error:
-            outcome["observation"] = _not_run(f"sandbox wait failed: {error}")
+            outcome["observation"] = not_run(f"sandbox wait failed: {error}")
         mark("submission")
         submission_end.close()  # only now may the validator read the end of the submission's output
 
@@ -246,7 +293,6 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
         thread.start()
     sub_out_open = True
 
-    grace = problem.limits.validation_time_s
     started = time.monotonic()
     deadline = started + wall_time_s + grace + 1.0  # for the validator; the sandbox times the submission
     backstop = started + wall_time_s + 5.0  # only if the sandbox failed to stop the submission itself
@@ -297,18 +343,18 @@ def _supervise(problem: Problem, test: TestCase, validator: CustomValidator, wor
     validator_closed = min(finished.get("validator_out", math.inf), finished["validator"])
     submission_closed = min(finished.get("submission_out", math.inf), finished["submission"])
     validator_first = validator_closed < submission_closed
-    failure = f"the output validator ran longer than {grace:g} s after the submission ended" if validator_timed_out else ""
-    check = validator.collect(work, None if validator_timed_out else code, test, failure)
-    return observation, _verdict(check, code, validator_first, observation, validator_timed_out)
+    if validator_timed_out:
+        return InteractionFacts(observation, None, validator_first,
+                                f"the output validator ran longer than {grace:g} s after the submission ended")
+    return InteractionFacts(observation, code, validator_first)
 
 
 # Outcomes only the sandbox's own limits produce: a submission we killed after a rejection has none.
 _LIMIT_OUTCOMES = frozenset({Outcome.TIME_LIMIT, Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT})
 
 
-def _verdict(check: CheckResult, code: int, validator_first: bool, observation: Observation,
-             validator_timed_out: bool) -> CheckResult:
-    if validator_timed_out or code not in (EXIT_ACCEPT, EXIT_REJECT):
+def _verdict(check: CheckResult, code: int | None, validator_first: bool, observation: Observation) -> CheckResult:
+    if code not in (EXIT_ACCEPT, EXIT_REJECT):
         return check  # rule 1: collect() already made it JUDGE_ERROR
     if code == EXIT_REJECT and validator_first and observation.outcome not in _LIMIT_OUTCOMES:
         return check  # rule 2

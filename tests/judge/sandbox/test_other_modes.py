@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-SUITES = ["tests/judge/sandbox/test_sandbox.py", "tests/judge/adversarial", "tests/pipeline/test_sandbox_warm.py"]
+SUITES = ["tests/judge/sandbox/test_sandbox.py", "tests/judge/adversarial", "tests/pipeline/test_sandbox_warm.py",
+          "tests/pipeline/test_sandbox_interact.py"]
 REUSE_SUITES = [*SUITES, "tests/judge/sandbox/test_reuse.py"]
 NOT_SLOW = "not compile and not java"
 UNPRIVILEGED_UID = 65533
