@@ -35,6 +35,12 @@ tests/judge/sandbox/test_other_modes.py runs those files as an unprivileged uid)
     nothing: test_an_include_of_an_absolute_path_reads_nothing_of_the_judge). It cannot write its
     report for it (test_a_forged_report_is_never_believed) or replace the launcher that starts the
     next run (a sealed in-memory copy: test_a_rewritten_launcher_on_disk_is_not_what_runs_next);
+  - read an interactive validator's input and answer: they never exist as files, the request holds
+    them sealed, and the validator is not dumpable (checked before the submission starts); it can
+    replace the validator's feedback files, which is then its RUNTIME_ERROR:
+    tests/pipeline/test_sandbox_interact.py (an attacker that reads every process and file of its
+    uid finds nothing; the control shows it wins against a validator run the plain way) and
+    tests/e2e/test_interactive.py (the same, and its own request read back from the Runtime API);
   - write files where its uid may: RLIMIT_FSIZE caps each one; the sandbox function empties /tmp
     and sweeps every process before and after each invocation:
     tests/pipeline/test_sandbox_warm.py::test_nothing_of_one_invocation_reaches_the_next;
