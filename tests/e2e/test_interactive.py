@@ -11,6 +11,7 @@ import secrets
 import textwrap
 from pathlib import Path
 
+from store.repositories import get_submission
 from tests.e2e.conftest import REPO
 from tests.pipeline.test_sandbox_interact import VALIDATOR
 
@@ -101,7 +102,7 @@ def _secret_keeper(root: Path) -> tuple[Path, str]:
     return package, answer
 
 
-def test_interactive_problems_get_the_verdicts_judge_verify_gives(api):
+def test_interactive_problems_get_the_verdicts_judge_verify_gives(api, stack):
     """One submission per expected verdict and language of the example interactive problem."""
     from judge.engine import JudgeOptions, judge_submission
     from judge.languages import LANGUAGES
@@ -123,7 +124,9 @@ def test_interactive_problems_get_the_verdicts_judge_verify_gives(api):
         assert body["status"] == "JUDGED", (name, body)
         assert body["verdict"] == local.verdict.value, (name, body, local.reason)
         assert [t["verdict"] for t in body["tests"]] == [t.verdict.value for t in local.tests], name
-        assert body["judge"]["sandbox"] == "lambda/direct", body["judge"]
+        with stack.db.transaction() as cur:
+            result = get_submission(cur, ids[name])["result_json"]
+        assert result["judge"]["sandbox"] == "lambda/direct", result["judge"]  # one uid, as in Lambda
 
 
 def test_a_submission_finds_no_answer_anywhere_its_uid_may_look(api, stack, tmp_path):
