@@ -103,6 +103,11 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
         time_limit_ms=round(limits.cpu_time_s * 1000), memory_limit_kb=limits.memory_mib * 1024,
         judge={"version": __version__, "sandbox": runner_description(runner)},
     )
+    refused = _refusal(problem, language, source)
+    if refused:
+        result.verdict, result.reason = Verdict.COMPILATION_ERROR, refused
+        result.compile_output = refused
+        return result
     _progress(options, "compiling")
     compiled = runner.compile(language, source)
     result.judge["sandbox"] = runner_description(runner)  # a remote runner knows its mode now
@@ -130,6 +135,18 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
         failed = next((t for t in results if t.verdict == Verdict.JUDGE_ERROR), None)
         result.reason = f"test {failed.name}: {failed.feedback}" if failed else "no test ran"
     return result
+
+
+def _refusal(problem: Problem, language: Language, source: bytes) -> str:
+    """Why the package refuses this submission before anything runs (its `languages` and
+    `limits.code`), as a compile error with that reason; "" when it is taken."""
+    if not problem.allows(language):
+        taken = ", ".join(sorted(problem.languages or ())) or "none this judge runs"
+        return f"{language.name} is not one of this problem's languages ({taken})"
+    limit = problem.limits.code_kib * 1024
+    if len(source) > limit:
+        return f"the source is {len(source)} bytes, over this problem's code limit of {problem.limits.code_kib} KiB"
+    return ""
 
 
 def _stops_after(problem: Problem, options: JudgeOptions, verdict: Verdict) -> bool:

@@ -47,6 +47,8 @@ class Language:
     oom_marker: bytes | None = None
     # Why a source cannot be built as one file here (a compile error with that reason), or None.
     source_problem: Callable[[str], str | None] | None = None
+    # What problem packages call it (problem.yaml `languages`: the Kattis language codes; ours too).
+    package_codes: tuple[str, ...] = ()
 
     def main_class_of(self, source: str) -> str | None:
         return self.main_class_finder(source) if self.main_class_finder else None
@@ -106,6 +108,7 @@ LANGUAGES: dict[str, Language] = {
     for language in (
         Language(
             name="python",
+            package_codes=("python3", "python"),
             display_name="Python 3.12 (CPython)",
             extensions=(".py",),
             source_name="Main.py",
@@ -120,6 +123,7 @@ LANGUAGES: dict[str, Language] = {
         ),
         Language(
             name="c",
+            package_codes=("c",),
             display_name="C17 (gcc -O2)",
             extensions=(".c",),
             source_name="Main.c",
@@ -132,6 +136,7 @@ LANGUAGES: dict[str, Language] = {
         ),
         Language(
             name="cpp",
+            package_codes=("cpp", "c++"),
             display_name="C++20 (g++ -O2, gnu++20)",
             extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),
             source_name="Main.cpp",
@@ -144,6 +149,7 @@ LANGUAGES: dict[str, Language] = {
         ),
         Language(
             name="java",
+            package_codes=("java",),
             display_name="Java 17 (OpenJDK)",
             extensions=(".java",),
             source_name="Main.java",

@@ -173,6 +173,7 @@ class _Loader:
             grading_style=self._grading_style(),
             objective=objective,
             uuid=str(self.config["uuid"]) if self.config.get("uuid") is not None else None,
+            languages=self._languages(),
             warnings=self.warnings,
         )
 
@@ -188,6 +189,24 @@ class _Loader:
                                                    for k, v in name.items()):
             return dict(name)
         raise ProblemFormatError(self.where(f"name: expected a string or a map language -> string, got {name!r}"))
+
+    def _languages(self) -> frozenset[str] | None:
+        """problem.yaml `languages`: `all` (the default), or language codes as a list or a
+        space/comma separated string; codes of languages this judge does not run are left out."""
+        from judge.languages import LANGUAGES
+
+        raw = self.config.get("languages", "all")
+        codes = raw.replace(",", " ").split() if isinstance(raw, str) else raw
+        if not isinstance(codes, list) or not codes or not all(isinstance(code, str) for code in codes):
+            raise ProblemFormatError(self.where(f"languages: expected `all` or language codes, got {raw!r}"))
+        if "all" in codes:
+            return None
+        wanted = {code.lower() for code in codes}
+        ours = frozenset(language.name for language in LANGUAGES.values() if wanted & set(language.package_codes))
+        if not ours:
+            self.warnings.append(f"languages: {', '.join(codes)} names no language this judge runs: "
+                                 "every submission is refused")
+        return ours
 
     def _types(self) -> set[str]:
         raw = self.config.get("type", "pass-fail")

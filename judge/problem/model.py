@@ -134,7 +134,12 @@ class Problem:
     objective: str = "max"  # legacy grading.objective
     uuid: str | None = None
     is_multi_pass: bool = False  # the validator may ask for another run on its nextpass.in
+    languages: frozenset[str] | None = None  # problem.yaml `languages`, as our names; None: every one
     warnings: list[str] = field(default_factory=list)  # what was judged leniently, for the setter
+
+    def allows(self, language) -> bool:
+        """Whether submissions in `language` (a judge.languages.Language) are taken."""
+        return self.languages is None or language.name in self.languages
 
     @property
     def is_pass_fail(self) -> bool:

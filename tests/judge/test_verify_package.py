@@ -81,3 +81,52 @@ def test_a_derived_time_limit_rounds_up_to_the_time_resolution(tmp_path):
     slowest = report.checks[0].result.time_ms / 1000
     assert report.ok and report.time_limit_source == "derived from accepted submissions"
     assert report.time_limit_s % 0.25 == 0 and report.time_limit_s - 0.25 < max(slowest * 3, 0.25) <= report.time_limit_s
+
+
+def test_what_meets_its_expectation_only_at_the_longer_limit_is_ok_with_extra_time(tmp_path):
+    """problemtools re-judges at time_limit x time_limit_to_tle: a wrong answer that is too slow for
+    the limit is "OK with extra time", with a warning that the limit is sensitive to it."""
+    slow_wrong = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.5: pass\nprint(4)\n"
+    files = {"problem.yaml": "name: sum\nlimits:\n  time_limit: 1\n  time_safety_margin: 2\n",
+             "data/secret/1.in": "1 2\n", "data/secret/1.ans": "3\n", "submissions/accepted/ok.py": SUM,
+             "submissions/wrong_answer/slow.py": slow_wrong,
+             "submissions/accepted/too_slow.py": slow_wrong.replace("print(4)", "print(3)")}
+    problem = load_problem(write_package(tmp_path / "p", files))
+    report = verify_problem(problem, LocalRunner())
+    checks = _by_name(report, problem.root)
+    slow = checks["wrong_answer/slow.py"]
+    assert slow.matched and slow.result.verdict == Verdict.TIME_LIMIT_EXCEEDED, slow
+    assert "OK with extra time (WRONG_ANSWER at 2 s" in slow.message
+    # An accepted submission that needs the extra time is OK with it too, as in problemtools.
+    assert checks["accepted/too_slow.py"].matched and "OK with extra time" in checks["accepted/too_slow.py"].message
+
+
+def test_a_submission_in_a_language_the_problem_does_not_take_is_not_verified_and_is_refused(tmp_path):
+    from judge.engine import judge_submission
+    from judge.languages import LANGUAGES
+
+    files = {"problem.yaml": "name: sum\nlanguages: [cpp, python3]\nlimits:\n  code: 1\n", ".timelimit": "2\n",
+             "data/secret/1.in": "1 2\n", "data/secret/1.ans": "3\n", "submissions/accepted/ok.py": SUM,
+             "submissions/accepted/ok.c": '#include <stdio.h>\nint main(){int a,b;scanf("%d %d",&a,&b);'
+                                          'printf("%d\\n",a+b);}\n'}
+    problem = load_problem(write_package(tmp_path / "p", files))
+    assert problem.languages == {"cpp", "python"}
+    checks = _by_name(verify_problem(problem, LocalRunner()), problem.root)
+    assert checks["accepted/ok.py"].matched and not checks["accepted/ok.c"].verified
+    assert "does not take c" in checks["accepted/ok.c"].message
+    refused = judge_submission(problem, LANGUAGES["c"], files["submissions/accepted/ok.c"].encode(), LocalRunner())
+    assert refused.verdict == Verdict.COMPILATION_ERROR and "not one of this problem's languages" in refused.reason
+    too_long = judge_submission(problem, LANGUAGES["python"], SUM.encode() + b"#" * 1024, LocalRunner())
+    assert too_long.verdict == Verdict.COMPILATION_ERROR and "code limit of 1 KiB" in too_long.reason
+
+
+def test_languages_are_read_as_the_format_spells_them(tmp_path):
+    def languages(value):
+        files = {"problem.yaml": f"name: sum\nlanguages: {value}\n", "data/secret/1.in": "", "data/secret/1.ans": ""}
+        return load_problem(write_package(tmp_path / str(abs(hash(value))), files))
+
+    assert languages("all").languages is None
+    assert languages("'c, java'").languages == {"c", "java"}
+    assert languages("[python3, rust]").languages == {"python"}
+    nothing = languages("[rust, kotlin]")
+    assert nothing.languages == frozenset() and any("names no language" in w for w in nothing.warnings)
