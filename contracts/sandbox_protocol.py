@@ -74,64 +74,55 @@ def unb64(text: str, what: str) -> bytes:
         raise SandboxProtocolError(f"{what} is not valid base64") from None
 
 
-def artifact_to_wire(artifact: Artifact) -> str:
+def _tar_gz(files: dict[str, tuple[int, bytes]]) -> str:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
-        for name in sorted(artifact.files):
-            mode, data = artifact.files[name]
+        for name in sorted(files):
+            mode, data = files[name]
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
     return b64(buffer.getvalue())
 
 
-def artifact_from_wire(text: str, max_bytes: int = MAX_ARTIFACT_BYTES) -> Artifact:
-    """The files of a compiled program; only plain files directly in the run's directory, at most
-    `max_bytes` in all (checked member by member, before anything is read: no gzip bomb)."""
+def _untar_gz(text: str, what: str, max_bytes: int, *, flat: bool) -> dict[str, tuple[int, bytes]]:
+    """The plain files of a gzipped tar, at most `max_bytes` in all (checked member by member,
+    before anything is read: no gzip bomb); `flat`: only names directly in one directory."""
     files, total = {}, 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(unb64(text, "artifact_b64")), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(unb64(text, f"{what}_b64")), mode="r:gz") as tar:
             for member in tar:
-                if not member.isfile() or "/" in member.name or member.name.startswith("."):
-                    raise SandboxProtocolError(f"unexpected artifact member {member.name!r}")
+                if not member.isfile() or (flat and ("/" in member.name or member.name.startswith("."))):
+                    raise SandboxProtocolError(f"unexpected {what} member {member.name!r}")
                 total += member.size
                 if total > max_bytes:
-                    raise SandboxProtocolError(f"artifact is over {max_bytes} bytes")
+                    raise SandboxProtocolError(f"{what} is over {max_bytes} bytes")
                 files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise SandboxProtocolError(f"artifact is not a gzipped tar: {error}") from None
-    return Artifact(files)
+        raise SandboxProtocolError(f"{what} is not a gzipped tar: {error}") from None
+    return files
+
+
+def artifact_to_wire(artifact: Artifact) -> str:
+    return _tar_gz(artifact.files)
+
+
+def artifact_from_wire(text: str, max_bytes: int = MAX_ARTIFACT_BYTES) -> Artifact:
+    """The files of a compiled program: only plain files directly in the run's directory."""
+    return Artifact(_untar_gz(text, "artifact", max_bytes, flat=True))
 
 
 def validator_to_wire(program: PortableValidator) -> dict:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
-        for name in sorted(program.files):
-            mode, data = program.files[name]
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-    return {"files_b64": b64(buffer.getvalue()), "argv": list(program.argv)}
+    return {"files_b64": _tar_gz(program.files), "argv": list(program.argv)}
 
 
 def validator_from_wire(data: object) -> PortableValidator:
-    """An interactive problem's built validator: plain files under relative paths, at most
-    MAX_VALIDATOR_BYTES in all (checked member by member before anything is read)."""
+    """An interactive problem's built validator: plain files under relative paths (PortableValidator
+    checks them), at most MAX_VALIDATOR_BYTES in all."""
     if not isinstance(data, dict) or not isinstance(data.get("argv"), list) or not all(
             isinstance(part, str) for part in data["argv"]):
         raise SandboxProtocolError("field 'validator' must hold files_b64 and an argv of strings")
-    files, total = {}, 0
-    try:
-        with tarfile.open(fileobj=io.BytesIO(unb64(_field(data, "files_b64", str), "files_b64")), mode="r:gz") as tar:
-            for member in tar:
-                if not member.isfile():
-                    raise SandboxProtocolError(f"unexpected validator member {member.name!r}")
-                total += member.size
-                if total > MAX_VALIDATOR_BYTES:
-                    raise SandboxProtocolError(f"validator is over {MAX_VALIDATOR_BYTES} bytes")
-                files[member.name] = (member.mode & 0o755, tar.extractfile(member).read())
-    except (tarfile.TarError, OSError, EOFError) as error:
-        raise SandboxProtocolError(f"validator is not a gzipped tar: {error}") from None
+    files = _untar_gz(_field(data, "files_b64", str), "validator", MAX_VALIDATOR_BYTES, flat=False)
     try:
         return PortableValidator(files, tuple(data["argv"]))
     except PortableValidatorError as error:

@@ -7,13 +7,12 @@ from the Runtime API) finds nothing."""
 
 from __future__ import annotations
 
-import secrets
 import textwrap
 from pathlib import Path
 
 from store.repositories import get_submission
 from tests.e2e.conftest import REPO
-from tests.pipeline.test_sandbox_interact import VALIDATOR
+from tests.pipeline.test_sandbox_interact import secret_keeper
 
 LANGUAGE_OF = {".c": "c", ".cpp": "cpp", ".py": "python", ".java": "java"}
 
@@ -89,19 +88,6 @@ SEEKER = textwrap.dedent('''
 ''')
 
 
-def _secret_keeper(root: Path) -> tuple[Path, str]:
-    package = root / "secret-keeper"
-    (package / "output_validator").mkdir(parents=True)
-    (package / "data" / "secret").mkdir(parents=True)
-    (package / "problem.yaml").write_text("problem_format_version: 2023-07-draft\ntype: interactive\n"
-                                          "name: Secret keeper\nlimits:\n  time_limit: 5\n")
-    (package / "output_validator" / "validate.c").write_text(VALIDATOR)
-    answer = f"SECRET-{secrets.token_hex(12)}"
-    (package / "data" / "secret" / "1.in").write_text(f"INPUT-{secrets.token_hex(12)}\n")
-    (package / "data" / "secret" / "1.ans").write_text(answer + "\n")
-    return package, answer
-
-
 def test_interactive_problems_get_the_verdicts_judge_verify_gives(api, stack):
     """One submission per expected verdict and language of the example interactive problem."""
     from judge.engine import JudgeOptions, judge_submission
@@ -133,7 +119,7 @@ def test_a_submission_finds_no_answer_anywhere_its_uid_may_look(api, stack, tmp_
     from backend import admin
     from store.packages import PackageBucket
 
-    package, answer = _secret_keeper(tmp_path)
+    package, answer, _ = secret_keeper(tmp_path, time_limit=5)
     admin.import_problem(stack.db, package, problem_id="secret-keeper",
                          packages=PackageBucket(stack.client("s3"), stack.outputs["submissions_bucket_name"]))
     response = api.submit("secret-keeper", "python", SEEKER)

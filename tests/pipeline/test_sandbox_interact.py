@@ -246,14 +246,14 @@ def keyed(monkeypatch):
     monkeypatch.setattr(sandbox_function, "_REPLY_KEY", KEY)
 
 
-def _package(root: Path) -> tuple[Path, str, str]:
+def secret_keeper(root: Path, time_limit: int = 4) -> tuple[Path, str, str]:
     """An interactive problem whose one test's answer is a fresh secret; in a directory of its own
     that the submission can reach only in the control (a test's files on disk, as a local judge has them)."""
     package = root / "secret-keeper"
     (package / "output_validator").mkdir(parents=True)
     (package / "data" / "secret").mkdir(parents=True)
     (package / "problem.yaml").write_text("problem_format_version: 2023-07-draft\ntype: interactive\n"
-                                          "name: Secret keeper\nlimits:\n  time_limit: 4\n")
+                                          f"name: Secret keeper\nlimits:\n  time_limit: {time_limit}\n")
     (package / "output_validator" / "validate.c").write_text(VALIDATOR)
     answer, given = f"SECRET-{secrets.token_hex(12)}", f"INPUT-{secrets.token_hex(12)}"
     (package / "data" / "secret" / "1.in").write_text(given + "\n")
@@ -276,7 +276,7 @@ def _through_the_function(package: Path, source: str):
 
 
 def test_the_attack_finds_nothing_through_the_sandbox_function(tmp_path, keyed):
-    package, answer, given = _package(tmp_path)
+    package, answer, given = secret_keeper(tmp_path)
     observation, check, client = _through_the_function(package, ATTACKER)
     assert check.verdict == Verdict.WRONG_ANSWER, (check, observation.stderr)
     assert answer not in observation.stderr.decode() and answer not in check.team_message
@@ -290,7 +290,7 @@ def test_the_attack_finds_nothing_through_the_sandbox_function(tmp_path, keyed):
 
 @pytest.mark.skipif(not DIRECT_SAME_UID, reason="the control: direct mode's one uid, where plain files are readable")
 def test_the_same_attack_wins_against_a_validator_run_the_plain_way(tmp_path):
-    package, answer, _ = _package(tmp_path)
+    package, answer, _ = secret_keeper(tmp_path)
     problem = load_problem(package)
     language = LANGUAGES["c"]
     runner = LocalRunner()
@@ -305,7 +305,7 @@ def test_the_same_attack_wins_against_a_validator_run_the_plain_way(tmp_path):
 
 
 def test_a_replaced_feedback_file_is_the_submissions_runtime_error(tmp_path, keyed):
-    package, _, _ = _package(tmp_path)
+    package, _, _ = secret_keeper(tmp_path)
     observation, check, _ = _through_the_function(package, TAMPERER)
     if DIRECT_SAME_UID:
         assert b"replaced=1" in observation.stderr, observation
@@ -335,7 +335,7 @@ def test_verdicts_through_the_function_are_the_local_judges(tmp_path, keyed):
 
 
 def test_a_python_validator_runs_unreadable_too(tmp_path, keyed):
-    package, answer, _ = _package(tmp_path)
+    package, answer, _ = secret_keeper(tmp_path)
     (package / "output_validator" / "validate.c").unlink()
     (package / "output_validator" / "validate.py").write_text(textwrap.dedent('''
         import sys
@@ -361,7 +361,7 @@ def test_a_script_validator_is_refused_where_it_would_be_readable(tmp_path):
 
 def test_a_request_without_the_key_is_refused_in_direct_mode(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox_function, "_REPLY_KEY", None)
-    package, _, _ = _package(tmp_path)
+    package, _, _ = secret_keeper(tmp_path)
     problem = load_problem(package)
     runner = LambdaRunner(InProcessLambda(package), "sandbox")
     compiled = runner.compile(LANGUAGES["c"], ATTACKER.encode())
