@@ -12,14 +12,15 @@ STATE_DIR ?= .state
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help install test unit run demo bench lint package clean
+.PHONY: help install test unit run demo bench bench-e2e lint package clean
 
 help:
 	@echo "make install   create .venv with the judge package and the judge CLI"
 	@echo "make test      all tests (unit, sandbox, problems, backend, terraform, end-to-end)"
 	@echo "make run       the whole system on this machine (LocalStack + MariaDB + API on :8080)"
 	@echo "make demo      submit the example solutions through the API and print verdicts"
-	@echo "make bench     sandbox overhead and compile-time benchmark"
+	@echo "make bench     sandbox overhead, compile times, then cost and latency through the local stack"
+	@echo "make bench-e2e only the end-to-end part: GB-s and \$$ per 1,000 per language, p50/p95 cold, warm, burst"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (pyenv or PATH)"; exit 1; }
@@ -53,8 +54,13 @@ run: $(STACK_DEPS)
 demo: install
 	$(PY) -m local.demo --state-dir $(STATE_DIR)/devstack
 
-bench: install
+bench: $(STACK_DEPS)
 	$(PY) bench/run.py
+	$(MAKE) --no-print-directory bench-e2e
+
+bench-e2e: $(STACK_DEPS)
+	mkdir -p $(STATE_DIR)/reports
+	TF_CLI_CONFIG_FILE=$(TF_RC) $(PY) bench/e2e.py --json $(STATE_DIR)/reports/bench-e2e.json
 
 lint: install
 	$(VENV)/bin/ruff check judge contracts store pipeline backend functions local tests bench tools

@@ -82,6 +82,7 @@ class LambdaRunner:
         self._validators: dict[str, dict] = {}  # wire forms of interactive validators, by digest
         self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
+        self.calls = 0  # and how many
         self.isolation: str | None = None  # the sandbox mode the function last reported
 
     def describe(self) -> str:
@@ -91,6 +92,7 @@ class LambdaRunner:
     def _invoke(self, payload: dict) -> object:
         """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
         started = time.monotonic()
+        self.calls += 1
         try:
             response = self.lambda_client.invoke(
                 FunctionName=self.function_name, InvocationType="RequestResponse",

@@ -39,13 +39,14 @@ class Worker:
     publisher: ResultPublisher
     languages: frozenset[str]
     batch_size: int = 8
+    sandbox_memory_mb: int = 0  # the sandbox function's memory size, for the result's billed record
 
     def handle(self, event: dict, remaining_s=None) -> dict:
         """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
         started = time.monotonic()
         if hasattr(self.runner, "remaining_s"):
             self.runner.remaining_s = remaining_s
-            self.runner.call_seconds = 0.0
+            self.runner.call_seconds, self.runner.calls = 0.0, 0
         try:
             message = SubmissionMessage.from_dict(event)
         except MessageError as error:
@@ -71,11 +72,23 @@ class Worker:
                                       JudgeOptions(batch_size=self.batch_size))
         except OutOfTime as error:
             return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
+        result.judge["billed"] = self._billed(time.monotonic() - started)
         self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
         log.info("judged %s: %s", message.submission_id, result.verdict.value)
         record_judged(message.language, result.verdict.value, time.monotonic() - started,
                       getattr(self.runner, "call_seconds", 0.0))
         return {"submission_id": message.submission_id, "verdict": result.verdict.value}
+
+    def _billed(self, worker_s: float) -> dict:
+        """What this submission bills, as the worker sees it: its own time and its sandbox calls
+        (the functions' REPORT lines are the bill; this lets a backend show cost per submission)."""
+        worker_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0") or 0)
+        sandbox_mb = self.sandbox_memory_mb
+        sandbox_s = getattr(self.runner, "call_seconds", 0.0)
+        return {"worker_ms": round(worker_s * 1000), "worker_memory_mb": worker_mb,
+                "sandbox_ms": round(sandbox_s * 1000), "sandbox_calls": getattr(self.runner, "calls", 0),
+                "sandbox_memory_mb": sandbox_mb,
+                "gb_seconds": round(worker_s * worker_mb / 1024 + sandbox_s * sandbox_mb / 1024, 4)}
 
     def _source(self, message: SubmissionMessage) -> bytes | None:
         try:
@@ -129,7 +142,8 @@ def from_environment() -> Worker:
     problems = ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store, s3,
                             os.environ.get("PACKAGE_BUCKET") or bucket,
                             int(os.environ.get("PACKAGE_CACHE_MAX_MB", "1024")) << 20)
-    return Worker(s3, runner, problems, publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")))
+    return Worker(s3, runner, problems, publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")),
+                  int(os.environ.get("SANDBOX_MEMORY_MB", "0") or 0))
 
 
 _worker: Worker | None = None

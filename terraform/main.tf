@@ -256,6 +256,7 @@ module "worker" {
     SANDBOX_FUNCTION        = module.sandbox[each.key].function_name
     SANDBOX_REPLY_KEY       = terraform_data.sandbox_reply_key.output
     SANDBOX_TIMEOUT_SECONDS = tostring(var.sandbox_timeout_seconds)
+    SANDBOX_MEMORY_MB       = tostring(var.sandbox_memory_mb[each.key]) # for each result's billed record
     SUBMISSIONS_BUCKET      = module.bucket.bucket_name
     COMPLETION_QUEUE_URL    = module.queues.queues["completion"].url
     DB_SECRET_ARN           = module.database.worker_secret_arn # the workers' own user, or the master's (database_worker_user)

@@ -70,6 +70,10 @@ def test_source_and_row_and_message_follow_the_contract(api, stack):
         result = get_submission(cur, submission_id)["result_json"]
     # The sandbox function ran it in direct mode: one uid, no namespaces, as in Lambda.
     assert result["judge"]["sandbox"] == "lambda/direct", result["judge"]
+    # What it billed, as the worker saw it: a compile and a run call, both functions' memory sizes.
+    billed = result["judge"]["billed"]
+    assert billed["sandbox_calls"] == 2 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
+    assert 0 < billed["sandbox_ms"] <= billed["worker_ms"] and billed["gb_seconds"] > 0, billed
 
 
 def test_bad_requests_get_clear_4xx(api):
@@ -192,34 +196,16 @@ def test_worker_killed_mid_judging_is_retried_and_ends_judged(api, stack):
     assert (body["status"], body["verdict"]) == ("JUDGED", "TIME_LIMIT_EXCEEDED")
 
 
-def _billed_gb_seconds(stack) -> dict[str, float]:
-    """GB-seconds and invocations per function, from the REPORT lines of their log groups (the local
-    executor writes them as Lambda does), for the cost estimate in terraform/README.md."""
-    logs, totals = stack.client("logs"), {}
-    for role, name in stack.outputs["function_names"].items():
-        gb_s, count = 0.0, 0
-        try:
-            for page in logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{name}"):
-                for event in page["events"]:
-                    if event["message"].startswith("REPORT"):
-                        fields = dict(part.split(": ", 1) for part in event["message"].strip().split("\t")[1:]
-                                      if ": " in part)
-                        billed_ms = float(fields["Billed Duration"].split()[0])
-                        memory_gb = float(fields["Memory Size"].split()[0]) / 1024
-                        gb_s, count = gb_s + billed_ms / 1000 * memory_gb, count + 1
-        except logs.exceptions.ResourceNotFoundException:
-            continue
-        totals[role] = {"invocations": count, "gb_seconds": round(gb_s, 2)}
-    return totals
+def _billed(stack) -> dict:
+    """Usage per function from their REPORT lines (local/billing.py), for terraform/README.md."""
+    from local.billing import billed
 
-
-def _difference(after: dict, before: dict) -> dict:
-    zero = {"invocations": 0, "gb_seconds": 0.0}
-    return {role: {key: round(value - before.get(role, zero)[key], 2) for key, value in totals.items()}
-            for role, totals in after.items()}
+    return billed(stack.client("logs"), stack.outputs["function_names"])
 
 
 def test_fifty_submissions_at_once_all_end_judged(api, stack):
+    from local.billing import difference
+
     sources = [
         ("python", "problems/aplusb/submissions/accepted/sum.py"),
         ("cpp", "problems/aplusb/submissions/accepted/sum.cpp"),
@@ -233,7 +219,7 @@ def test_fifty_submissions_at_once_all_end_judged(api, stack):
         t0 = time.monotonic()
         assert api.wait(api.submit_file("aplusb", "python", sources[0][1]))["verdict"] == "ACCEPTED"
         warm.append(time.monotonic() - t0)
-    started, billed_before = {}, _billed_gb_seconds(stack)
+    started, billed_before = {}, _billed(stack)
 
     def submit(i: int) -> str:
         language, path = sources[i % len(sources)]
@@ -258,7 +244,8 @@ def test_fifty_submissions_at_once_all_end_judged(api, stack):
     values = sorted(latencies.values())
     p50, p95 = statistics.median(values), values[int(0.95 * (len(values) - 1))]
     report = {"warm_python_aplusb_s": round(warm[-1], 2), "submissions": len(values), "p50_s": round(p50, 2), "p95_s": round(p95, 2), "max_s": round(values[-1], 2),
-              "lambda_per_function": _difference(_billed_gb_seconds(stack), billed_before)}
+              "lambda_per_function": {role: usage.to_json() for role, usage
+                                      in difference(_billed(stack), billed_before).items()}}
     out = Path(os.environ.get("E2E_REPORT_DIR", stack.state_dir)) / "latency.json"
     out.write_text(json.dumps(report))
     print(f"\n50 submissions: submit-to-verdict p50 {p50:.2f} s, p95 {p95:.2f} s (report {out}): {report}")

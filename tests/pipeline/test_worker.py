@@ -91,3 +91,23 @@ def test_a_package_whose_bytes_are_not_its_hash_ends_failed_never_judged(s3, tmp
     assert "another sha256" in outcome["failed"] and "verdict" not in outcome
     assert [m.status for m in published] == ["JUDGING", "FAILED"]
     assert "problem 'aplusb'" in published[-1].reason and "refused" in published[-1].reason
+
+
+def test_each_result_carries_what_it_billed(s3, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+
+    class Counted(LocalRunner):  # the LambdaRunner's counters, on the local sandbox
+        remaining_s, call_seconds, calls = None, 0.0, 0
+
+        def compile(self, *args):
+            self.calls, self.call_seconds = self.calls + 1, self.call_seconds + 0.25
+            return super().compile(*args)
+
+    published = Published()
+    problems = ProblemCache(tmp_path / "cache", Store(pack_package(APLUSB)))
+    worker = Worker(s3, Counted(), problems, published, frozenset({"python"}), sandbox_memory_mb=2048)
+    worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))
+    billed = published[-1].result["judge"]["billed"]
+    assert (billed["worker_memory_mb"], billed["sandbox_memory_mb"], billed["sandbox_calls"]) == (512, 2048, 1)
+    assert billed["sandbox_ms"] == 250 and billed["worker_ms"] > 0
+    assert billed["gb_seconds"] == pytest.approx(billed["worker_ms"] / 1000 / 2 + 0.25 * 2, abs=1e-3)

@@ -1,0 +1,166 @@
+"""`make bench-e2e`: what a submission costs and how long it waits, through the whole local stack.
+
+The stack is `make run`'s (LocalStack with the Lambda-faithful executor: each function's memory
+enforced and its CPU share set by its memory size, as in Lambda; MariaDB; the API). For each
+language, A+B submitted one at a time: the first one meets cold functions, the next `--warm` warm
+ones. Then a burst of `--burst` at once. For each: submit-to-verdict seconds (p50/p95), billed
+GB-seconds per submission per function from the functions' REPORT lines (local/billing.py), and
+dollars per 1,000 submissions at Lambda's list prices for x86_64 and arm64 (requests included).
+
+Not a test: nothing here fails a build; it prints numbers to quote (terraform/README.md quotes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from local.billing import Usage, billed, difference, dollars_per_thousand  # noqa: E402
+from local.devstack import DevStack  # noqa: E402
+from local.stack import free_port  # noqa: E402
+from tests.e2e.conftest import Api  # noqa: E402
+
+SOURCES = {"python": "sum.py", "cpp": "sum.cpp", "c": "sum.c", "java": "sum_java.java"}
+SETTLE_S = 20.0  # REPORT lines reach the log groups a little after the invocation ends
+
+
+def _source(language: str) -> str:
+    return f"problems/aplusb/submissions/accepted/{SOURCES[language]}"
+
+
+def _settled_usage(stack: DevStack) -> dict[str, Usage]:
+    """The usage so far, read again until two readings a second apart agree (logs arrive late)."""
+    deadline, last = time.monotonic() + SETTLE_S, None
+    while True:
+        now = billed(stack.client("logs"), stack.outputs["function_names"])
+        counts = {role: usage.invocations for role, usage in now.items()}
+        if counts == last or time.monotonic() > deadline:
+            return now
+        last = counts
+        time.sleep(1.0)
+
+
+def _one(api: Api, language: str) -> float:
+    started = time.monotonic()
+    body = api.wait(api.submit_file("aplusb", language, _source(language)))
+    if body.get("verdict") != "ACCEPTED":
+        raise SystemExit(f"{language} A+B was not accepted: {body}")
+    return time.monotonic() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def _costs(usage: dict[str, Usage], submissions: int) -> dict:
+    active = {role: u for role, u in usage.items() if u.invocations}
+    return {
+        "gb_seconds_per_submission": round(sum(u.gb_seconds for u in active.values()) / submissions, 3),
+        "invocations_per_submission": round(sum(u.invocations for u in active.values()) / submissions, 2),
+        "per_function": {role: {**u.to_json(), "gb_seconds": round(u.gb_seconds / submissions, 3),
+                                "invocations": round(u.invocations / submissions, 2)} for role, u in active.items()},
+        "usd_per_1000_x86_64": round(dollars_per_thousand(active, "x86_64", submissions), 4),
+        "usd_per_1000_arm64": round(dollars_per_thousand(active, "arm64", submissions), 4),
+    }
+
+
+def measure_language(stack: DevStack, api: Api, language: str, warm: int) -> dict:
+    before = _settled_usage(stack)
+    cold_s = _one(api, language)
+    after_cold = _settled_usage(stack)
+    latencies = [_one(api, language) for _ in range(warm)]
+    after_warm = _settled_usage(stack)
+    return {"language": language, "cold_s": round(cold_s, 2),
+            "cold": _costs(difference(after_cold, before), 1),
+            "warm_p50_s": round(statistics.median(latencies), 2), "warm_p95_s": round(_percentile(latencies, 0.95), 2),
+            "warm": _costs(difference(after_warm, after_cold), warm)}
+
+
+def measure_burst(stack: DevStack, api: Api, count: int) -> dict:
+    languages = list(SOURCES)
+    before = _settled_usage(stack)
+    started: dict[str, float] = {}
+
+    def submit(index: int) -> str:
+        language = languages[index % len(languages)]
+        t0 = time.monotonic()
+        submission_id = api.submit_file("aplusb", language, _source(language))
+        started[submission_id] = t0
+        return submission_id
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        ids = list(pool.map(submit, range(count)))
+    done: dict[str, float] = {}
+    pending, deadline = set(ids), time.monotonic() + 600
+    while pending and time.monotonic() < deadline:
+        for submission_id in list(pending):
+            body = api.get(submission_id)
+            if body["status"] in ("JUDGED", "FAILED"):
+                if body["status"] != "JUDGED":
+                    raise SystemExit(f"burst submission not judged: {body}")
+                done[submission_id] = time.monotonic() - started[submission_id]
+                pending.discard(submission_id)
+        time.sleep(0.2)
+    if pending:
+        raise SystemExit(f"{len(pending)} burst submissions not judged in 600 s")
+    values = list(done.values())
+    return {"submissions": count, "p50_s": round(statistics.median(values), 2),
+            "p95_s": round(_percentile(values, 0.95), 2), "max_s": round(max(values), 2),
+            **_costs(difference(_settled_usage(stack), before), count)}
+
+
+def _print(report: dict) -> None:
+    print(f"{'language':<8} {'cold s':>7} {'warm p50':>9} {'warm p95':>9} {'GB-s/sub':>9} {'$/1000 x86':>11} "
+          f"{'$/1000 arm':>11}  per function (warm GB-s / max MB used of size)")
+    for row in report["languages"]:
+        warm = row["warm"]
+        functions = ", ".join(f"{role} {f['gb_seconds']:.3f} ({f['max_memory_used_mb']}/{f['memory_size_mb']} MB)"
+                              for role, f in sorted(warm["per_function"].items()))
+        print(f"{row['language']:<8} {row['cold_s']:>7.2f} {row['warm_p50_s']:>9.2f} {row['warm_p95_s']:>9.2f} "
+              f"{warm['gb_seconds_per_submission']:>9.3f} {warm['usd_per_1000_x86_64']:>11.4f} "
+              f"{warm['usd_per_1000_arm64']:>11.4f}  {functions}")
+    burst = report["burst"]
+    print(f"burst of {burst['submissions']}: p50 {burst['p50_s']} s, p95 {burst['p95_s']} s, max {burst['max_s']} s, "
+          f"{burst['gb_seconds_per_submission']} GB-s per submission, ${burst['usd_per_1000_x86_64']} per 1,000 (x86)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warm", type=int, default=5, help="warm submissions per language, one at a time")
+    parser.add_argument("--burst", type=int, default=50)
+    parser.add_argument("--languages", default=",".join(SOURCES))
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as state:
+        stack = DevStack(Path(state), api_port=free_port(), name_prefix="bench",
+                         problems=[REPO / "problems" / "aplusb"])
+        print("bringing the local stack up ...", flush=True)
+        stack.start()
+        try:
+            api = Api(stack.api_url, stack.demo_token)
+            report = {"languages": [], "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            for language in args.languages.split(","):
+                print(f"{language}: one cold, {args.warm} warm ...", flush=True)
+                report["languages"].append(measure_language(stack, api, language, args.warm))
+            print(f"burst of {args.burst} ...", flush=True)
+            report["burst"] = measure_burst(stack, api, args.burst)
+        finally:
+            stack.stop()
+    _print(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
