@@ -1,7 +1,8 @@
 """`make bench-e2e`: what a submission costs and how long it waits, through the whole local stack.
 
 The stack is `make run`'s (LocalStack with the Lambda-faithful executor: each function's memory
-enforced and its CPU share set by its memory size, as in Lambda; MariaDB; the API). For each
+enforced and its CPU capped at its memory's share, one vCPU per 1,769 MB, as in Lambda even on an
+idle machine; MariaDB; the API). For each
 language, A+B submitted one at a time: the first one meets cold functions, the next `--warm` warm
 ones. Then a burst of `--burst` at once. For each: submit-to-verdict seconds (p50/p95), billed
 GB-seconds per submission per function from the functions' REPORT lines (local/billing.py), and
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -140,7 +142,11 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=50)
     parser.add_argument("--languages", default=",".join(SOURCES))
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--cpu", choices=("cap", "shares"), default="cap",
+                        help="cap: each environment's CPU capped at its memory's share, as in Lambda (default); "
+                             "shares: only weighted, as in the tests")
     args = parser.parse_args()
+    os.environ["LOCAL_LAMBDA_CPU"] = args.cpu  # the executor in LocalStack reads it per environment
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as state:
         stack = DevStack(Path(state), api_port=free_port(), name_prefix="bench",
                          problems=[REPO / "problems" / "aplusb"])

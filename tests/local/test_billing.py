@@ -48,3 +48,4 @@ def test_a_submission_costs_its_gb_seconds_and_requests_at_list_price():
     # 1.0 GB-s and 4 requests for two submissions: half of it each.
     assert dollars_per_thousand(used, "x86_64", 2) == pytest.approx(1000 * (1.0 * 0.0000166667 + 4 * 0.2e-6) / 2)
     assert dollars_per_thousand(used, "arm64", 2) < dollars_per_thousand(used, "x86_64", 2)
+

@@ -1,7 +1,9 @@
 """A cgroup (v1) per execution environment: its memory size enforced, CPU shares that scale with it.
 
 Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB); here that is
-`cpu.shares`, which only bites under contention (Lambda caps, this weighs: see the README). The
+`cpu.shares`, which only bites under contention (Lambda caps, this weighs: see the README), or
+with LOCAL_LAMBDA_CPU=cap a CFS quota of that many CPUs, a cap as in Lambda even on an idle machine
+(what the end-to-end benchmark uses, so a small function is as slow here as there). The
 memory limit covers every process of the environment and its tmpfs /tmp pages, and the kernel's
 OOM kill inside it is what the init (which reads the group's counters itself) reports as
 Runtime.ExitError.
@@ -21,6 +23,12 @@ MB_PER_VCPU = 1769
 # MariaDB, the API) as one entity; weighted like that many busy processes, so that functions are
 # not starved by the emulator that in AWS would not share their CPUs at all.
 PARENT_CPU_SHARES = 16 * 1024
+CFS_PERIOD_US = 100_000
+
+
+def cpu_quota_us(memory_mb: int) -> int:
+    """The CFS quota per period that gives `memory_mb` its Lambda share of CPUs."""
+    return max(1000, memory_mb * CFS_PERIOD_US // MB_PER_VCPU)
 
 
 def available() -> bool:
@@ -45,6 +53,9 @@ class EnvironmentCgroup:
             self.cpu.mkdir(parents=True, exist_ok=True)
             (self.cpu.parent / "cpu.shares").write_text(str(PARENT_CPU_SHARES))
             (self.cpu / "cpu.shares").write_text(str(max(2, self.memory_mb * 1024 // MB_PER_VCPU)))
+            if os.environ.get("LOCAL_LAMBDA_CPU", "shares") == "cap":
+                (self.cpu / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+                (self.cpu / "cpu.cfs_quota_us").write_text(str(cpu_quota_us(self.memory_mb)))
 
     def procs_files(self) -> list[Path]:
         return [d / "cgroup.procs" for d in (self.memory, self.cpu) if d.is_dir()]

@@ -1,0 +1,32 @@
+"""The local executor's cgroups: memory enforced, CPU by memory size (weighted, or capped as in Lambda)."""
+
+import importlib.util
+from pathlib import Path
+
+CGROUPS = (Path(__file__).resolve().parents[2] / "local" / "localstack" / "lambda_local_executor"
+           / "lambda_local_executor" / "cgroups.py")
+
+
+def _cgroups_module():
+    """A fresh copy (it reads its root at import); the executor runs in LocalStack's own venv."""
+    spec = importlib.util.spec_from_file_location("executor_cgroups", CGROUPS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_with_the_cpu_cap_an_environment_gets_its_memorys_share_of_cpus_as_a_quota(tmp_path, monkeypatch):
+    """LOCAL_LAMBDA_CPU=cap (the end-to-end benchmark's): one vCPU per 1,769 MB, capped as in Lambda."""
+    monkeypatch.setenv("LOCAL_LAMBDA_CGROUP_ROOT", str(tmp_path))
+    monkeypatch.setenv("LOCAL_LAMBDA_CPU", "cap")
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "cpu").mkdir()
+    cgroups = _cgroups_module()
+    group = cgroups.EnvironmentCgroup("env1", 1024)
+    group.create()
+    assert (group.cpu / "cpu.cfs_quota_us").read_text() == str(1024 * 100_000 // 1769)  # 0.58 of a CPU
+    assert (group.memory / "memory.limit_in_bytes").read_text() == str(1024 << 20)
+    monkeypatch.setenv("LOCAL_LAMBDA_CPU", "shares")
+    shares = cgroups.EnvironmentCgroup("env2", 2048)
+    shares.create()
+    assert not (shares.cpu / "cpu.cfs_quota_us").exists() and (shares.cpu / "cpu.shares").read_text() == "1185"
