@@ -222,9 +222,9 @@ variable "worker_timeout_seconds" {
 }
 
 variable "worker_memory_mb" {
-  description = "Worker memory (checkers run here)."
+  description = "Worker memory (checkers run here; C and C++ validators are compiled here once per environment). It mostly waits on its sandbox call, billed: make bench-e2e measured at most 71 MB used of 1024 on A+B, and GCC peaks near 100 MB on the example validators, so 512 leaves room for testlib-sized ones."
   type        = number
-  default     = 1024
+  default     = 512
 }
 
 variable "worker_reserved_concurrency" {
