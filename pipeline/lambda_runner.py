@@ -67,6 +67,8 @@ class LambdaRunner:
         self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.isolation: str | None = None  # the sandbox mode the function last reported
+        # language -> the compiler version line the sandbox function reported (its layer's truth)
+        self.toolchains: dict[str, str] = {}
 
     def describe(self) -> str:
         """The result's `judge.sandbox`: where the code ran and in which mode (`lambda/direct`)."""
@@ -103,6 +105,8 @@ class LambdaRunner:
         except SandboxProtocolError as error:
             raise SandboxInvokeError(str(error)) from None
         self.isolation = reply.isolation or self.isolation
+        if reply.toolchain:
+            self.toolchains[language.name] = reply.toolchain
         return CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
 
     def _payload(self, test: TestInput) -> TestPayload:

@@ -90,6 +90,17 @@ def get_problem(cur, problem_id: str) -> Problem | None:
     return _problem(row) if row else None
 
 
+def problems_for(cur, user_id: str) -> list[tuple[Problem, bool]]:
+    """Every problem with whether `user_id` may submit to it (not restricted, or granted), by id."""
+    cur.execute(
+        "SELECT p.id, p.name, p.type, p.limits_json, p.package_sha256, p.restricted,"
+        " (p.restricted = 0 OR g.user_id IS NOT NULL) AS may_submit FROM problems p"
+        " LEFT JOIN problem_grants g ON g.problem_id = p.id AND g.user_id = %s ORDER BY p.id",
+        (user_id,),
+    )
+    return [(_problem(row), bool(row["may_submit"])) for row in cur.fetchall()]
+
+
 def grant(cur, user_id: str, problem_id: str) -> bool:
     """Allow a user to submit to a restricted problem; False if the grant already existed."""
     cur.execute("INSERT IGNORE INTO problem_grants (user_id, problem_id) VALUES (%s, %s)", (user_id, problem_id))
@@ -210,3 +221,22 @@ def get_idempotency_key(cur, user_id: str, key: str) -> dict | None:
         (user_id, key),
     )
     return cur.fetchone()
+
+
+# ---- toolchains ----------------------------------------------------------------------------------
+
+
+def record_toolchain(cur, language: str, version: str) -> None:
+    """What a sandbox function's compiler said it is; the latest report wins."""
+    cur.execute(
+        "INSERT INTO toolchains (language, version, reported_at) VALUES (%s, %s, CURRENT_TIMESTAMP(6))"
+        # No VALUES(column): MariaDB would want SELECT on it, which the worker's user lacks.
+        " ON DUPLICATE KEY UPDATE version = %s, reported_at = CURRENT_TIMESTAMP(6)",
+        (language, version[:200], version[:200]),
+    )
+
+
+def toolchains(cur) -> dict[str, dict]:
+    """language -> {"version", "reported_at"} of every language a worker has reported on."""
+    cur.execute("SELECT language, version, reported_at FROM toolchains")
+    return {row["language"]: row for row in cur.fetchall()}

@@ -91,3 +91,35 @@ def test_a_package_whose_bytes_are_not_its_hash_ends_failed_never_judged(s3, tmp
     assert "another sha256" in outcome["failed"] and "verdict" not in outcome
     assert [m.status for m in published] == ["JUDGING", "FAILED"]
     assert "problem 'aplusb'" in published[-1].reason and "refused" in published[-1].reason
+
+
+class ReportingRunner(LocalRunner):
+    """A runner that, like LambdaRunner, keeps the version line the sandbox's compiler reported."""
+
+    def __init__(self, version: str):
+        super().__init__()
+        self.toolchains = {"python": version}
+
+
+def test_the_reported_compiler_version_is_recorded_once_per_environment(s3, tmp_path):
+    worker, _ = _worker(s3, tmp_path, ReportingRunner("Python 3.12.1"))
+    recorded = []
+    worker.record_toolchain = lambda language, version: recorded.append((language, version))
+    source = b"print(sum(map(int, input().split())))\n"
+    worker.handle(_event(s3, source))
+    worker.handle(_event(s3, source))
+    assert recorded == [("python", "Python 3.12.1")]
+    worker.runner.toolchains["python"] = "Python 3.12.2"  # the function came back with a new layer
+    worker.handle(_event(s3, source))
+    assert recorded[-1] == ("python", "Python 3.12.2") and len(recorded) == 2
+
+
+def test_a_failing_version_record_does_not_fail_the_judging(s3, tmp_path):
+    worker, published = _worker(s3, tmp_path, ReportingRunner("Python 3.12.1"))
+
+    def broken(language, version):
+        raise RuntimeError("database away")
+
+    worker.record_toolchain = broken
+    assert worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))["verdict"] == "ACCEPTED"
+    assert published[-1].status == "JUDGED"
