@@ -23,6 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 PROBLEMS_DIR = REPO_ROOT / "problems"
 log = logging.getLogger("devstack")
+LOCAL_RATE_LIMIT = "1000/60"
 
 
 class DevStackError(RuntimeError):
@@ -217,9 +218,13 @@ class DevStack:
         import uvicorn
 
         from backend.api.app import ApiConfig, create_app
+        from backend.quota import QuotaConfig
 
+        # The demo and the end-to-end tests send hundreds of submissions as one user: a local stack
+        # allows that much unless SUBMISSION_RATE_LIMIT says otherwise.
+        quota = QuotaConfig.from_env({"SUBMISSION_RATE_LIMIT": os.environ.get("SUBMISSION_RATE_LIMIT") or LOCAL_RATE_LIMIT})
         app = create_app(ApiConfig(self.outputs["submissions_bucket_name"], self.outputs["submission_queue_url"]),
-                         db=self.db, s3=self.client("s3"), sqs=self.client("sqs"))
+                         db=self.db, s3=self.client("s3"), sqs=self.client("sqs"), quota=quota)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.api_port, log_level="warning")
         self._api_server = uvicorn.Server(config)
         thread = threading.Thread(target=self._api_server.run, name="api", daemon=True)

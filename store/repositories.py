@@ -240,3 +240,27 @@ def toolchains(cur) -> dict[str, dict]:
     """language -> {"version", "reported_at"} of every language a worker has reported on."""
     cur.execute("SELECT language, version, reported_at FROM toolchains")
     return {row["language"]: row for row in cur.fetchall()}
+
+
+# ---- rate limits (token buckets; the rule is backend/quota.py's) --------------------------------------
+
+
+def lock_bucket(cur, user_id: str, action: str, capacity: float) -> tuple[float, float, Any]:
+    """Lock the user's bucket for `action` (a new one starts full); (tokens, seconds since they were
+    counted, the database's now), all by the database's clock."""
+    # ON DUPLICATE KEY UPDATE locks an existing row exclusively at once; INSERT IGNORE would take a shared
+    # lock first, and two requests upgrading theirs to FOR UPDATE deadlock.
+    cur.execute("INSERT INTO rate_limits (user_id, action, tokens, refilled_at) VALUES (%s, %s, %s, NOW(6))"
+                " ON DUPLICATE KEY UPDATE tokens = tokens", (user_id, action, capacity))
+    cur.execute(
+        "SELECT tokens, TIMESTAMPDIFF(MICROSECOND, refilled_at, NOW(6)) AS elapsed_us, NOW(6) AS now"
+        " FROM rate_limits WHERE user_id = %s AND action = %s FOR UPDATE",
+        (user_id, action),
+    )
+    row = cur.fetchone()
+    return float(row["tokens"]), max(0, int(row["elapsed_us"])) / 1e6, row["now"]
+
+
+def set_bucket(cur, user_id: str, action: str, tokens: float, counted_at) -> None:
+    cur.execute("UPDATE rate_limits SET tokens = %s, refilled_at = %s WHERE user_id = %s AND action = %s",
+                (tokens, counted_at, user_id, action))

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo
-from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected
+from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
+from backend.quota import Quota, QuotaConfig
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
 from store import repositories as repo
 from store.config import Database
@@ -124,6 +125,9 @@ class ErrorBody(BaseModel):
 
 
 _ERRORS = {r: {"model": ErrorBody} for r in (401, 403, 404, 413, 422, 503)}
+_SUBMIT_ERRORS = {**_ERRORS, 429: {"model": ErrorBody, "description": "over the per-user submission rate limit; "
+                                   "`Retry-After` (seconds) says when to retry, `retry_after_s` too",
+                                   "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
 
 
 class _BodyCheckedRoute(APIRoute):
@@ -227,9 +231,10 @@ def _add_discovery_routes(app: FastAPI, catalogue: Catalogue, current_user: Call
 
 
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
-               package_bucket: str | None = None) -> FastAPI:
+               package_bucket: str | None = None, quota: QuotaConfig | None = None) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
-    own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket)."""
+    own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
+    SUBMISSION_RATE_LIMIT: backend/quota.py)."""
     if s3 is None or sqs is None:
         import boto3
 
@@ -239,6 +244,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     db = db or Database.from_env()
     intake = Intake(config, db, s3, sqs)
     catalogue = Catalogue(db, s3, package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket)
+    limits = Quota(db, quota or QuotaConfig.from_env())
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
                   description="Submit programs to be judged and read their verdicts.")
@@ -249,7 +255,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     def current_user(authorization: Annotated[str | None, Header()] = None) -> repo.User:
         return intake.authenticate(authorization)
 
-    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, responses=_ERRORS,
+    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, responses=_SUBMIT_ERRORS,
               summary="Submit a program for judging")
     def create_submission(
         body: SubmissionRequest,
@@ -257,8 +263,10 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
         user: Annotated[repo.User, Depends(current_user)],
         idempotency_key: Annotated[str | None, Header(description="same key + same user: same submission")] = None,
     ) -> SubmissionAccepted:
-        accepted = intake.submit(user, NewSubmission(body.problem_id, body.language, body.source_code, body.user_id),
-                                 idempotency_key)
+        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id)
+        check_submission(user, new, idempotency_key)  # a request refused for its fields costs no quota
+        limits.take_submission(user, idempotency_key)
+        accepted = intake.submit(user, new, idempotency_key)
         if accepted.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return SubmissionAccepted(submission_id=accepted.submission_id, status=accepted.status)
