@@ -106,3 +106,15 @@ def test_samples_are_capped_and_only_data_sample_is_read():
     samples = package_samples(raw.getvalue(), max_bytes=10)
     assert [(s.name, s.input, s.answer, s.truncated) for s in samples] == [
         ("1", b"1\n", None, False), ("2", b"x" * 10, b"ok\n", True)]
+
+
+def test_the_openapi_document_has_the_discovery_routes_with_examples(ctx):
+    client = ctx[0]
+    doc = client.get("/openapi.json").json()
+    assert {"/v1/languages", "/v1/problems", "/v1/problems/{problem_id}"} <= set(doc["paths"])
+    schemas = doc["components"]["schemas"]
+    for name in ("LanguageView", "ProblemSummary", "ProblemView"):
+        [example] = schemas[name]["examples"]
+        assert set(example) == set(schemas[name]["properties"]), name  # every field shown
+    assert schemas["LanguageView"]["properties"]["name"]["enum"] == list(LANGUAGES)
+    assert "404" in doc["paths"]["/v1/problems/{problem_id}"]["get"]["responses"]
