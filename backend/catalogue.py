@@ -8,14 +8,24 @@ with its samples: they are read from the package only for a user who may submit.
 
 from __future__ import annotations
 
+import tarfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from judge.languages import LANGUAGES
 from store import repositories as repo
 from store.config import Database
-from store.packages import Sample, fetch_package, fetch_package_object, package_samples, problem_package_ref
+from store.packages import (
+    PackageError,
+    Sample,
+    fetch_package,
+    fetch_package_object,
+    package_samples,
+    problem_package_ref,
+)
 
 SAMPLE_CACHE_PACKAGES = 64  # packages are content-addressed: a cached entry never goes stale
 
@@ -45,6 +55,10 @@ class ProblemInfo:
 
 class NoSuchProblem(LookupError):
     pass
+
+
+class SamplesUnavailable(RuntimeError):
+    """The package could not be read (the bucket unreachable, an archive that is not the one named)."""
 
 
 class Catalogue:
@@ -84,12 +98,15 @@ class Catalogue:
             if problem.package_sha256 in self._samples:
                 self._samples.move_to_end(problem.package_sha256)
                 return self._samples[problem.package_sha256]
-        with self.db.transaction() as cur:
-            ref = problem_package_ref(cur, problem.id)
-            data = fetch_package(cur, ref.sha256) if ref.object_key is None else None
-        if data is None:
-            data = fetch_package_object(self.s3, self.package_bucket, ref)
-        samples = package_samples(data)
+        try:
+            with self.db.transaction() as cur:
+                ref = problem_package_ref(cur, problem.id)
+                data = fetch_package(cur, ref.sha256) if ref.object_key is None else None
+            if data is None:
+                data = fetch_package_object(self.s3, self.package_bucket, ref)
+            samples = package_samples(data)
+        except (PackageError, tarfile.TarError, OSError, BotoCoreError, ClientError) as error:
+            raise SamplesUnavailable(f"the package of {problem.id!r} could not be read: {error}") from error
         with self._lock:
             self._samples[ref.sha256] = samples
             while len(self._samples) > SAMPLE_CACHE_PACKAGES:

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo
+from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
@@ -228,6 +228,9 @@ def _add_discovery_routes(app: FastAPI, catalogue: Catalogue, current_user: Call
             return _problem_view(catalogue.problem(user, problem_id))
         except NoSuchProblem:
             raise Rejected(404, "problem_not_found", f"no problem {problem_id!r}") from None
+        except SamplesUnavailable as error:
+            log.error("%s", error)
+            raise Rejected(503, "samples_unavailable", "the problem's samples cannot be read now; retry later") from None
 
 
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,

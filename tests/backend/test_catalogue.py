@@ -118,3 +118,13 @@ def test_the_openapi_document_has_the_discovery_routes_with_examples(ctx):
         assert set(example) == set(schemas[name]["properties"]), name  # every field shown
     assert schemas["LanguageView"]["properties"]["name"]["enum"] == list(LANGUAGES)
     assert "404" in doc["paths"]["/v1/problems/{problem_id}"]["get"]["responses"]
+
+
+def test_a_package_missing_from_the_bucket_is_a_503_with_a_code(ctx, aws):
+    client, db, alice, _ = ctx
+    with db.transaction() as cur:
+        cur.execute("SELECT object_key FROM package_objects")
+        [row] = cur.fetchall()
+    aws.s3.delete_object(Bucket=aws.bucket, Key=row["object_key"])
+    r = client.get("/v1/problems/aplusb", headers=alice)
+    assert r.status_code == 503 and r.json()["error"] == "samples_unavailable"
