@@ -127,7 +127,10 @@ class ErrorBody(BaseModel):
 _ERRORS = {r: {"model": ErrorBody} for r in (401, 403, 404, 413, 422, 503)}
 _SUBMIT_ERRORS = {**_ERRORS, 429: {"model": ErrorBody, "description": "over the per-user submission rate limit; "
                                    "`Retry-After` (seconds) says when to retry, `retry_after_s` too",
-                                   "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
+                                   "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                                   "content": {"application/json": {"example": {
+                                       "error": "rate_limited", "retry_after_s": 2,
+                                       "message": "over 30 submissions per 60 s; retry in 2 s"}}}}}
 
 
 class _BodyCheckedRoute(APIRoute):

@@ -96,4 +96,6 @@ def test_off_means_no_limit_and_a_bad_setting_stops_the_start(db, make_client):
 
 def test_the_openapi_document_lists_the_429(make_client):
     doc = make_client("off").get("/openapi.json").json()
-    assert "Retry-After" in doc["paths"]["/v1/submissions"]["post"]["responses"]["429"]["headers"]
+    limited = doc["paths"]["/v1/submissions"]["post"]["responses"]["429"]
+    assert "Retry-After" in limited["headers"]
+    assert limited["content"]["application/json"]["example"]["error"] == "rate_limited"
