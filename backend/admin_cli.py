@@ -10,7 +10,8 @@ Each command applies pending migrations first, so a fresh database needs no sepa
 with a worker secret (`--worker-secret-arn`, default $DB_WORKER_SECRET_ARN: Terraform's
 `database_worker_secret_arn` output) also creates or updates the workers' least-privilege user
 (store/grants.py) with that secret's username and password; it must run as the master user.
-Database settings come from DB_* or DB_SECRET_ARN (store/config.py). Package archives go to the
+Database settings come from DB_* or DB_SECRET_ARN (store/config.py); with neither set, from the running
+`make run` stack if there is one (backend/stack_settings.py: its database, package bucket and LocalStack). Package archives go to the
 package bucket (--bucket or $PACKAGE_BUCKET: the deployment's `submissions_bucket_name`) under
 `packages/<sha256>.tar.gz`; without one, import-problem stores them in the database and says so. Exit codes: 0 done, 2 a
 mistake explained on stderr. (The `judge` command is the engine's alone: it never needs a database.)
@@ -23,7 +24,7 @@ import json
 import os
 import sys
 
-from backend import admin
+from backend import admin, stack_settings
 from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S
 from store.config import env_flag
 
@@ -170,6 +171,14 @@ def _migrate(db, args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        local = stack_settings.apply()  # before the parser: its defaults read PACKAGE_BUCKET and the like
+    except RuntimeError as error:
+        print(f"judge-admin: {error}", file=sys.stderr)
+        return 2
+    if local is not None:
+        print(f"judge-admin: no DB_HOST or DB_SECRET_ARN: using the running local stack's settings ({local})",
+              file=sys.stderr)
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

@@ -451,6 +451,19 @@ def _reply(data: object) -> dict:
 ISOLATION_MODES = ("bwrap", "direct")  # judge.sandbox.isolation_mode() of the sandbox function
 
 
+MAX_TOOLCHAIN_CHARS = 200  # one line of `g++ --version`
+
+
+def _toolchain(data: dict) -> str | None:
+    """The compiler's own version line, as the sandbox's toolchain printed it (optional: older
+    sandboxes do not send it)."""
+    toolchain = data.get("toolchain")
+    if toolchain is not None and (not isinstance(toolchain, str) or not 0 < len(toolchain) <= MAX_TOOLCHAIN_CHARS
+                                  or not toolchain.isprintable()):
+        raise SandboxProtocolError(f"field 'toolchain' must be one printable line of at most {MAX_TOOLCHAIN_CHARS} characters or null")
+    return toolchain
+
+
 def _isolation(data: dict) -> str | None:
     isolation = data.get("isolation")
     if isolation is not None and isolation not in ISOLATION_MODES:
@@ -466,11 +479,12 @@ class CompileReply:
     main_class: str | None = None
     observation: Observation | None = None  # the compiler's run (None when nothing ran)
     isolation: str | None = None  # the sandbox mode the compiler ran in
+    toolchain: str | None = None  # the compiler's version line (`Language.version_command`)
 
     def to_wire(self) -> dict:
         return {"version": VERSION, "ok": self.ok, "compile_output": self.compile_output,
                 "artifact_b64": artifact_to_wire(self.artifact) if self.artifact else None,
-                "main_class": self.main_class, "isolation": self.isolation,
+                "main_class": self.main_class, "isolation": self.isolation, "toolchain": self.toolchain,
                 "observation": observation_to_wire(self.observation) if self.observation else None}
 
     @classmethod
@@ -483,7 +497,7 @@ class CompileReply:
             raise SandboxProtocolError("field 'main_class' must be a class name or null")
         return cls(bool(_field(data, "ok", bool)), truncate(_field(data, "compile_output", str), MAX_COMPILE_OUTPUT_BYTES),
                    artifact_from_wire(artifact) if artifact else None, main_class,
-                   observation_from_wire(observation) if observation else None, _isolation(data))
+                   observation_from_wire(observation) if observation else None, _isolation(data), _toolchain(data))
 
 
 @dataclass
@@ -579,9 +593,10 @@ class InteractReply:
 class SelfTestReply:
     ok: bool
     detail: str
+    toolchain: str | None = None  # as in CompileReply
 
     def to_wire(self) -> dict:
-        return {"version": VERSION, "ok": self.ok, "detail": self.detail}
+        return {"version": VERSION, "ok": self.ok, "detail": self.detail, "toolchain": self.toolchain}
 
 
 def error_reply(reason: str) -> dict:

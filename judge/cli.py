@@ -138,7 +138,9 @@ def cmd_languages(args: argparse.Namespace) -> int:
     for report in self_test_all():
         failures += not report.ok
         status = "ok  " if report.ok else "FAIL"
-        print(f"{status} {report.language:<8} compile {report.compile_ms:>5} ms  run {report.run_ms:>5} ms  {report.detail}")
+        version = f"  ({report.version})" if report.ok and report.version else ""
+        print(f"{status} {report.language:<8} compile {report.compile_ms:>5} ms  run {report.run_ms:>5} ms  "
+              f"{report.detail}{version}")
     return EXIT_MISMATCH if failures else 0
 
 

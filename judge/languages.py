@@ -14,6 +14,7 @@ contract, the API model, `terraform/workers.json`) is derived from this table or
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ class Language:
     memory_model: MemoryModel
     tools: tuple[str, ...]  # tool names the commands use; their directories become visible to runs
     self_test: str  # reads one line, prints "hello <line>"
+    # Asks the compiler (or interpreter) its version; the first line it prints is the version string.
+    version_command: tuple[str, ...]
     runs_source: bool = False  # the run needs the source itself (interpreted languages)
     run_processes: int = 1  # the JVM needs threads; native code and CPython get a single process
     compile_env: dict[str, str] = field(default_factory=dict)
@@ -59,6 +62,20 @@ class Language:
         if main_class is None:
             return self.source_name
         return f"{main_class}{Path(self.source_name).suffix}"
+
+    @property
+    def compiler(self) -> str:
+        """The tool that builds (or, with nothing to build, runs) a submission: the version command's."""
+        return self.version_command[0].strip("<>")
+
+    def command_line(self, template: tuple[str, ...] | None, memory_mib: int = 256) -> str | None:
+        """A command as a person would type it for a typical submission (tools by name, not path)."""
+        if template is None:
+            return None
+        values = {"source": self.source_name, "binary": BINARY_NAME,
+                  "main_class": Path(self.source_name).stem, "memory_mib": str(memory_mib)}
+        return shlex.join(part.strip("<>") if part.startswith("<") and part.endswith(">") else part.format(**values)
+                          for part in template)
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -119,6 +136,7 @@ LANGUAGES: dict[str, Language] = {
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("python",),
             self_test=_HELLO_PY,
+            version_command=("<python>", "--version"),
             runs_source=True,
         ),
         Language(
@@ -133,6 +151,7 @@ LANGUAGES: dict[str, Language] = {
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("gcc",),
             self_test=_HELLO_C,
+            version_command=("<gcc>", "--version"),
         ),
         Language(
             name="cpp",
@@ -146,6 +165,7 @@ LANGUAGES: dict[str, Language] = {
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("g++",),
             self_test=_HELLO_CPP,
+            version_command=("<g++>", "--version"),
         ),
         Language(
             name="java",
@@ -160,6 +180,7 @@ LANGUAGES: dict[str, Language] = {
             memory_model=MemoryModel.RSS_POLLING,
             tools=("java", "javac"),
             self_test=_HELLO_JAVA,
+            version_command=("<javac>", "-version"),
             run_processes=64,
             compile_memory_model=MemoryModel.RSS_POLLING,  # javac is a JVM too
             main_class_finder=java_main_class,

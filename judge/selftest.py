@@ -14,6 +14,7 @@ from pathlib import Path
 from judge.languages import LANGUAGES, Language
 from judge.runner import LocalRunner, TestInput
 from judge.sandbox.api import Limits, Outcome
+from judge.toolchain import version_of
 
 SELF_TEST_INPUT, SELF_TEST_OUTPUT = b"judge\n", b"hello judge\n"
 
@@ -25,6 +26,7 @@ class SelfTestReport:
     compile_ms: int
     run_ms: int
     detail: str
+    version: str | None = None  # what the toolchain says it is (`Language.version_command`)
 
 
 def self_test(language: Language, runner=None) -> SelfTestReport:
@@ -50,7 +52,8 @@ def self_test(language: Language, runner=None) -> SelfTestReport:
                               f"{observation.stderr[:300].decode(errors='replace')}")
     if observation.stdout != SELF_TEST_OUTPUT:
         return SelfTestReport(language.name, False, compile_ms, run_ms, f"unexpected output {observation.stdout[:100]!r}")
-    return SelfTestReport(language.name, True, compile_ms, run_ms, language.display_name)
+    return SelfTestReport(language.name, True, compile_ms, run_ms, language.display_name,
+                          version_of(language.version_command))
 
 
 def self_test_all(names: list[str] | None = None) -> list[SelfTestReport]:

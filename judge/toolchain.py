@@ -9,6 +9,7 @@ layer root). Command templates name tools in angle brackets (`<g++>`); `expand` 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -56,6 +57,22 @@ def find_tool(tool: str) -> Path | None:
             return in_layer
     found = shutil.which(tool)
     return Path(found) if found else None
+
+
+@cache
+def version_of(command: tuple[str, ...]) -> str | None:
+    """The first line a tool prints when asked its version (`("<g++>", "--version")`), or None when
+    the tool is missing or says nothing: what the machine that runs it really has, never a constant."""
+    try:
+        argv = expand(command)
+        done = subprocess.run(argv, capture_output=True, timeout=30, env=tool_env([command[0].strip("<>")]))
+    except (ToolNotFound, OSError, subprocess.TimeoutExpired):
+        return None
+    # javac and older JDKs print it on stderr, GCC and CPython on stdout.
+    for line in (done.stdout + b"\n" + done.stderr).decode(errors="replace").splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return None
 
 
 def tool_roots(tools: Iterable[str]) -> tuple[Path, ...]:

@@ -1,6 +1,7 @@
 """`make demo`: submit every example solution through the running API and print a verdict table.
 
 Reads the API address and a token from the running `make run` (its state dir), or from --api/--token.
+Talks to the API through the typed client (backend/client.py), as a product's backend would.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from backend.client import ApiError, JudgeClient
 from judge.languages import UnknownLanguage, language_for_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,37 +45,45 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         info = json.loads(ready.read_text())
         args.api, args.token = args.api or info["api_url"], args.token or info["token"]
-    client = httpx.Client(base_url=args.api, timeout=30, headers={"Authorization": f"Bearer {args.token}"})
+    client = JudgeClient(args.api, args.token)
+    print_languages(client)
     todo = [(p, path) for p, path in submissions(REPO_ROOT / "problems") if not args.problem or p in args.problem]
     started = time.monotonic()
     sent = []
     for problem, path in todo:
         language = language_for_path(path).name
-        response = client.post("/v1/submissions", json={"problem_id": problem, "language": language,
-                                                        "source_code": path.read_text()})
-        if response.status_code != 202:
-            print(f"{problem}/{path.name}: HTTP {response.status_code} {response.text}")
+        try:
+            accepted = client.submit(problem, language, path.read_text())
+        except ApiError as error:
+            print(f"{problem}/{path.name}: {error}")
             continue
-        sent.append((problem, path, language, response.json()["submission_id"]))
+        sent.append((problem, path, language, accepted.submission_id))
     print(f"submitted {len(sent)} solutions; waiting for verdicts ...")
     results = {}
     while len(results) < len(sent) and time.monotonic() - started < 900:
         for *_, submission_id in sent:
             if submission_id not in results:
-                body = client.get(f"/v1/submissions/{submission_id}").json()
-                if body["status"] in FINAL:
-                    results[submission_id] = body
+                submission = client.get(submission_id)
+                if submission.final:
+                    results[submission_id] = submission
         time.sleep(0.5)
     print(f"{'problem':<16}{'submission':<44}{'lang':<8}{'status':<8}{'verdict':<24}{'score':>6}{'ms':>7}")
     for problem, path, language, submission_id in sent:
-        body = results.get(submission_id, {"status": "PENDING", "verdict": "", "score": None, "time_ms": None})
+        found = results.get(submission_id)
         expected = path.relative_to(REPO_ROOT / "problems" / problem / "submissions")
-        score = "" if body["score"] is None else f"{body['score']:g}"
-        reason = f"  {body['failure_reason'][:70]}" if body.get("failure_reason") else ""
-        print(f"{problem:<16}{str(expected):<44}{language:<8}{body['status']:<8}{body['verdict'] or '':<24}"
-              f"{score:>6}{body['time_ms'] if body['time_ms'] is not None else '':>7}{reason}")
+        status, verdict = (found.status, found.verdict or "") if found else ("PENDING", "")
+        score = "" if found is None or found.score is None else f"{found.score:g}"
+        time_ms = "" if found is None or found.time_ms is None else found.time_ms
+        reason = f"  {found.failure_reason[:70]}" if found and found.failure_reason else ""
+        print(f"{problem:<16}{str(expected):<44}{language:<8}{status:<8}{verdict:<24}{score:>6}{time_ms:>7}{reason}")
     print(f"{len(results)}/{len(sent)} final in {time.monotonic() - started:.0f} s")
     return 0 if len(results) == len(sent) else 1
+
+
+def print_languages(client: JudgeClient) -> None:
+    for language in client.languages():
+        version = language.compiler_version or "(version not reported yet: no submission compiled)"
+        print(f"{language.name:<8}{language.display_name:<28}{version}")
 
 
 if __name__ == "__main__":

@@ -19,10 +19,13 @@ import threading
 import time
 from pathlib import Path
 
+from backend import stack_settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 PROBLEMS_DIR = REPO_ROOT / "problems"
 log = logging.getLogger("devstack")
+LOCAL_RATE_LIMIT = "1000/60"
 
 
 class DevStackError(RuntimeError):
@@ -110,6 +113,7 @@ class DevStack:
             self._import_problems()
             self._start_consumer()
             self._start_api()
+            stack_settings.write(self.settings_path, self.backend_env())
         except BaseException:
             self.stop()
             raise
@@ -117,6 +121,7 @@ class DevStack:
 
     def stop(self) -> None:
         self._stop.set()
+        self.settings_path.unlink(missing_ok=True)  # judge-admin must not find a stack that is gone
         if self._api_server is not None:
             self._api_server.should_exit = True
         for thread in self._threads:
@@ -150,6 +155,15 @@ class DevStack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.state_dir / stack_settings.FILE_NAME
+
+    def backend_env(self) -> dict[str, str]:
+        """What the backend's commands need to work on this stack (judge-admin reads it from
+        `settings_path`): its database, its package bucket, its LocalStack."""
+        return {**self.db_env(), **self.aws_env(), "PACKAGE_BUCKET": self.outputs["submissions_bucket_name"]}
 
     def aws_env(self) -> dict[str, str]:
         return self.localstack.client_env()
@@ -217,9 +231,13 @@ class DevStack:
         import uvicorn
 
         from backend.api.app import ApiConfig, create_app
+        from backend.quota import QuotaConfig
 
+        # The demo and the end-to-end tests send hundreds of submissions as one user: a local stack
+        # allows that much unless SUBMISSION_RATE_LIMIT says otherwise.
+        quota = QuotaConfig.from_env({"SUBMISSION_RATE_LIMIT": os.environ.get("SUBMISSION_RATE_LIMIT") or LOCAL_RATE_LIMIT})
         app = create_app(ApiConfig(self.outputs["submissions_bucket_name"], self.outputs["submission_queue_url"]),
-                         db=self.db, s3=self.client("s3"), sqs=self.client("sqs"))
+                         db=self.db, s3=self.client("s3"), sqs=self.client("sqs"), quota=quota)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.api_port, log_level="warning")
         self._api_server = uvicorn.Server(config)
         thread = threading.Thread(target=self._api_server.run, name="api", daemon=True)

@@ -84,6 +84,8 @@ class LambdaRunner:
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.calls = 0  # and how many
         self.isolation: str | None = None  # the sandbox mode the function last reported
+        # language -> the compiler version line the sandbox function reported (its layer's truth)
+        self.toolchains: dict[str, str] = {}
 
     def describe(self) -> str:
         """The result's `judge.sandbox`: where the code ran and in which mode (`lambda/direct`)."""
@@ -121,6 +123,8 @@ class LambdaRunner:
         except SandboxProtocolError as error:
             raise SandboxInvokeError(str(error)) from None
         self.isolation = reply.isolation or self.isolation
+        if reply.toolchain:
+            self.toolchains[language.name] = reply.toolchain
         return CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
 
     def _payload(self, test: TestInput) -> TestPayload:

@@ -1,10 +1,8 @@
 """Where a worker's results go: the completion queue always; a signed webhook and/or a direct
-database update when configured."""
+database update when configured. The webhook's signature and delivery id are contracts/webhooks.py's."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 import urllib.error
@@ -12,26 +10,24 @@ import urllib.request
 from collections.abc import Callable
 
 from contracts.messages import CompletionMessage
+from contracts.webhooks import DELIVERY_HEADER, delivery_headers
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Judge-Signature"  # "sha256=<hex HMAC-SHA256 of the body>"
 # A dead webhook must not hold every result up: at most 3 x 2 s + 0.75 s of backoff (was 23.5 s).
 WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_S, WEBHOOK_TIMEOUT_S = 3, 0.25, 2
 
 
-def sign(body: bytes, secret: bytes) -> str:
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-def post_webhook(url: str, body: bytes, secret: bytes, sleep: Callable[[float], None] = time.sleep) -> None:
-    """POST with an HMAC signature; retry 5xx and network errors with exponential backoff."""
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)}
+def post_webhook(url: str, body: bytes, secret: bytes, sleep: Callable[[float], None] = time.sleep) -> str:
+    """POST with a timestamped HMAC signature and a delivery id; retry 5xx and network errors with
+    exponential backoff, as the same delivery (same id and signature: a receiver that got it once
+    refuses the rest as replays). Returns the delivery id."""
+    headers = {"Content-Type": "application/json", **delivery_headers(body, secret)}
     for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
         try:
             request = urllib.request.Request(url, data=body, headers=headers, method="POST")
             with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S):
-                return
+                return headers[DELIVERY_HEADER]
         except urllib.error.HTTPError as error:
             if error.code < 500 or attempt == WEBHOOK_ATTEMPTS:
                 raise

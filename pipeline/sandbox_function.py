@@ -47,6 +47,7 @@ from judge.languages import get_language
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
 from judge.sandbox import hardening
 from judge.selftest import self_test
+from judge.toolchain import version_of
 
 log = logging.getLogger(__name__)
 INPUT_FETCH_TIMEOUT_S = 30
@@ -80,14 +81,15 @@ def _handle(event: object) -> dict:
     if isinstance(request, CompileRequest):
         compiled = compile_in_sandbox(language, request.source)
         reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
-                             compiled.observation, sandbox.isolation_mode()).to_wire()
+                             compiled.observation, sandbox.isolation_mode(),
+                             version_of(language.version_command)).to_wire()
     elif isinstance(request, RunRequest):
         reply = _run_batch(request, language).to_wire()
     elif isinstance(request, InteractRequest):
         reply = _interact(request, language)
     else:
         report = self_test(language)
-        reply = SelfTestReply(report.ok, report.detail).to_wire()
+        reply = SelfTestReply(report.ok, report.detail, report.version).to_wire()
     return seal(reply, _REPLY_KEY, request.nonce)
 
 
@@ -147,4 +149,5 @@ def init_self_test() -> None:
         report = self_test(get_language(name))
         if not report.ok:
             raise RuntimeError(f"self-test of {name} failed: {report.detail}")
-        log.info("self-test %s ok (compile %d ms, run %d ms)", name, report.compile_ms, report.run_ms)
+        log.info("self-test %s ok (compile %d ms, run %d ms): %s", name, report.compile_ms, report.run_ms,
+                 report.version)

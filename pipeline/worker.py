@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.errors import MessageError, OutOfTime, ProblemNotFound, ProblemPackageError
@@ -40,6 +41,9 @@ class Worker:
     languages: frozenset[str]
     batch_size: int = 8
     sandbox_memory_mb: int = 0  # the sandbox function's memory size, for the result's billed record
+    # Stores the compiler version the sandbox reported (language, version line); once per environment.
+    record_toolchain: Callable[[str, str], None] | None = None
+    _toolchains_recorded: dict[str, str] = field(default_factory=dict)
 
     def handle(self, event: dict, remaining_s=None) -> dict:
         """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
@@ -74,6 +78,7 @@ class Worker:
             return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
         result.judge["billed"] = self._billed(time.monotonic() - started)
         self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
+        self._record_toolchain(message.language)
         log.info("judged %s: %s", message.submission_id, result.verdict.value)
         record_judged(message.language, result.verdict.value, time.monotonic() - started,
                       getattr(self.runner, "call_seconds", 0.0))
@@ -89,6 +94,16 @@ class Worker:
                 "sandbox_ms": round(sandbox_s * 1000), "sandbox_calls": getattr(self.runner, "calls", 0),
                 "sandbox_memory_mb": sandbox_mb,
                 "gb_seconds": round(worker_s * worker_mb / 1024 + sandbox_s * sandbox_mb / 1024, 4)}
+
+    def _record_toolchain(self, language: str) -> None:
+        version = getattr(self.runner, "toolchains", {}).get(language)
+        if not version or self.record_toolchain is None or self._toolchains_recorded.get(language) == version:
+            return
+        try:
+            self.record_toolchain(language, version)
+            self._toolchains_recorded[language] = version
+        except Exception:  # a catalogue entry must never fail a judged submission
+            log.exception("could not record the %s toolchain version", language)
 
     def _source(self, message: SubmissionMessage) -> bytes | None:
         try:
@@ -143,7 +158,7 @@ def from_environment() -> Worker:
                             os.environ.get("PACKAGE_BUCKET") or bucket,
                             int(os.environ.get("PACKAGE_CACHE_MAX_MB", "1024")) << 20)
     return Worker(s3, runner, problems, publisher, languages, int(os.environ.get("SANDBOX_BATCH_SIZE", "8")),
-                  int(os.environ.get("SANDBOX_MEMORY_MB", "0") or 0))
+                  int(os.environ.get("SANDBOX_MEMORY_MB", "0") or 0), record_toolchain=store.record_toolchain)
 
 
 _worker: Worker | None = None

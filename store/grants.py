@@ -27,7 +27,7 @@ _HOST = re.compile(r"^[A-Za-z0-9_.%:-]{1,255}$")
 
 @dataclass(frozen=True)
 class Grant:
-    privilege: str  # SELECT or UPDATE
+    privilege: str  # SELECT, INSERT or UPDATE
     table: str
     columns: tuple[str, ...] = ()  # empty: the whole table
     why: str = ""
@@ -47,6 +47,14 @@ WORKER_GRANTS: tuple[Grant, ...] = (
     Grant("UPDATE", "submissions",
           ("status", "attempt", "verdict", "score", "time_ms", "memory_kb", "result_json", "failure_reason"),
           why="repositories.apply_status: UPDATE submissions SET ... WHERE id = %s"),
+    # What the sandbox function's toolchain says it is, for GET /v1/languages (nothing secret; MariaDB
+    # wants SELECT on the columns an INSERT ... ON DUPLICATE KEY UPDATE writes).
+    Grant("SELECT", "toolchains", ("language", "version", "reported_at"),
+          why="repositories.record_toolchain: INSERT ... ON DUPLICATE KEY UPDATE"),
+    Grant("INSERT", "toolchains", ("language", "version", "reported_at"),
+          why="repositories.record_toolchain: INSERT INTO toolchains ... ON DUPLICATE KEY UPDATE"),
+    Grant("UPDATE", "toolchains", ("language", "version", "reported_at"),  # MariaDB: every inserted column
+          why="repositories.record_toolchain: ... ON DUPLICATE KEY UPDATE version = %s, reported_at = ..."),
 )
 
 

@@ -34,6 +34,10 @@ class DatabasePackageStore:
         except PackageError as error:
             raise ProblemPackageError(str(error)) from None
 
+    def record_toolchain(self, language: str, version: str) -> None:
+        with self.db.transaction() as cur:
+            repo.record_toolchain(cur, language, version)
+
     def apply_completion(self, message: CompletionMessage) -> None:
         with self.db.transaction() as cur:
             repo.apply_status(cur, message.submission_id, message.attempt, message.status,

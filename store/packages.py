@@ -199,3 +199,44 @@ def delete_indexed_package_chunks(cur) -> int:
     """Drop the chunks of every archive indexed in the bucket (never any other); the number dropped."""
     cur.execute("DELETE c FROM problem_packages c JOIN package_objects o ON o.sha256 = c.sha256")
     return cur.rowcount
+
+
+# ---- what of a package is public ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # the path under data/sample without its extension ("1", "edge/2")
+    input: bytes
+    answer: bytes | None  # None: the sample has no .ans (an interactive problem's, say)
+    truncated: bool  # input or answer cut at the cap
+
+
+def package_samples(data: bytes, max_bytes: int = 64 * 1024) -> list[Sample]:
+    """The archive's `data/sample/**.in` with their `.ans`, in name order, each cut at `max_bytes`
+    (samples are public: everything else in the package is not read)."""
+    samples = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        files = {m.name: m for m in tar.getmembers() if m.isfile() and m.name.startswith("data/sample/")}
+
+        def read(name: str) -> tuple[bytes | None, bool]:
+            member = files.get(name)
+            if member is None:
+                return None, False
+            handle = tar.extractfile(member)
+            return handle.read(max_bytes), member.size > max_bytes
+
+        for name in sorted(n for n in files if n.endswith(".in")):
+            stem = name[:-len(".in")]
+            given, cut_in = read(name)
+            answer, cut_ans = read(stem + ".ans")
+            samples.append(Sample(stem[len("data/sample/"):], given or b"", answer, cut_in or cut_ans))
+    return samples
+
+
+def fetch_package_object(s3, bucket: str, ref: PackageRef) -> bytes:
+    """The archive at `ref.object_key` in the package bucket, checked against its hash."""
+    data = s3.get_object(Bucket=bucket, Key=ref.object_key)["Body"].read()
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        raise PackageError(f"package object {ref.object_key} does not have the hash {ref.sha256}")
+    return data

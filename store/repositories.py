@@ -90,6 +90,17 @@ def get_problem(cur, problem_id: str) -> Problem | None:
     return _problem(row) if row else None
 
 
+def problems_for(cur, user_id: str) -> list[tuple[Problem, bool]]:
+    """Every problem with whether `user_id` may submit to it (not restricted, or granted), by id."""
+    cur.execute(
+        "SELECT p.id, p.name, p.type, p.limits_json, p.package_sha256, p.restricted,"
+        " (p.restricted = 0 OR g.user_id IS NOT NULL) AS may_submit FROM problems p"
+        " LEFT JOIN problem_grants g ON g.problem_id = p.id AND g.user_id = %s ORDER BY p.id",
+        (user_id,),
+    )
+    return [(_problem(row), bool(row["may_submit"])) for row in cur.fetchall()]
+
+
 def grant(cur, user_id: str, problem_id: str) -> bool:
     """Allow a user to submit to a restricted problem; False if the grant already existed."""
     cur.execute("INSERT IGNORE INTO problem_grants (user_id, problem_id) VALUES (%s, %s)", (user_id, problem_id))
@@ -210,3 +221,46 @@ def get_idempotency_key(cur, user_id: str, key: str) -> dict | None:
         (user_id, key),
     )
     return cur.fetchone()
+
+
+# ---- toolchains ----------------------------------------------------------------------------------
+
+
+def record_toolchain(cur, language: str, version: str) -> None:
+    """What a sandbox function's compiler said it is; the latest report wins."""
+    cur.execute(
+        "INSERT INTO toolchains (language, version, reported_at) VALUES (%s, %s, CURRENT_TIMESTAMP(6))"
+        # No VALUES(column): MariaDB would want SELECT on it, which the worker's user lacks.
+        " ON DUPLICATE KEY UPDATE version = %s, reported_at = CURRENT_TIMESTAMP(6)",
+        (language, version[:200], version[:200]),
+    )
+
+
+def toolchains(cur) -> dict[str, dict]:
+    """language -> {"version", "reported_at"} of every language a worker has reported on."""
+    cur.execute("SELECT language, version, reported_at FROM toolchains")
+    return {row["language"]: row for row in cur.fetchall()}
+
+
+# ---- rate limits (token buckets; the rule is backend/quota.py's) --------------------------------------
+
+
+def lock_bucket(cur, user_id: str, action: str, capacity: float) -> tuple[float, float, Any]:
+    """Lock the user's bucket for `action` (a new one starts full); (tokens, seconds since they were
+    counted, the database's now), all by the database's clock."""
+    # ON DUPLICATE KEY UPDATE locks an existing row exclusively at once; INSERT IGNORE would take a shared
+    # lock first, and two requests upgrading theirs to FOR UPDATE deadlock.
+    cur.execute("INSERT INTO rate_limits (user_id, action, tokens, refilled_at) VALUES (%s, %s, %s, NOW(6))"
+                " ON DUPLICATE KEY UPDATE tokens = tokens", (user_id, action, capacity))
+    cur.execute(
+        "SELECT tokens, TIMESTAMPDIFF(MICROSECOND, refilled_at, NOW(6)) AS elapsed_us, NOW(6) AS now"
+        " FROM rate_limits WHERE user_id = %s AND action = %s FOR UPDATE",
+        (user_id, action),
+    )
+    row = cur.fetchone()
+    return float(row["tokens"]), max(0, int(row["elapsed_us"])) / 1e6, row["now"]
+
+
+def set_bucket(cur, user_id: str, action: str, tokens: float, counted_at) -> None:
+    cur.execute("UPDATE rate_limits SET tokens = %s, refilled_at = %s WHERE user_id = %s AND action = %s",
+                (tokens, counted_at, user_id, action))

@@ -8,6 +8,7 @@ Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` wi
 # No `from __future__ import annotations`: FastAPI must evaluate the endpoint annotations, and
 # Depends(current_user) refers to a closure that a string annotation could not resolve.
 import logging
+import os
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -18,7 +19,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected
+from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
+from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
+from backend.quota import Quota, QuotaConfig
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
 from store import repositories as repo
 from store.config import Database
@@ -62,12 +65,72 @@ class SubmissionView(BaseModel):
     updated_at: str
 
 
+class LanguageView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "cpp", "display_name": "C++20 (g++ -O2, gnu++20)", "compiler": "g++",
+        "compiler_version": "g++ (Debian 12.2.0-14+deb12u1) 12.2.0", "version_reported_at": "2026-12-01T18:00:00Z",
+        "source_file_name": "Main.cpp", "extensions": [".cpp", ".cc"],
+        "compile_command": "g++ -std=gnu++20 -O2 -pipe -static -o main Main.cpp", "run_command": "./main"}]})
+    name: LanguageName
+    display_name: str
+    compiler: str = Field(description="the tool that builds the program (or runs it, with nothing to build)")
+    compiler_version: str | None = Field(
+        description="its first line of `--version` as the sandbox functions' toolchain printed it; "
+                    "null until one has compiled a submission in this language")
+    version_reported_at: str | None
+    source_file_name: str = Field(description="what the source is saved as (Java: named after its public class)")
+    extensions: list[str]
+    compile_command: str | None = Field(description="null: nothing to compile")
+    run_command: str
+
+
+class LanguageList(BaseModel):
+    languages: list[LanguageView]
+
+
+class SampleView(BaseModel):
+    name: str
+    input: str
+    output: str | None = Field(description="the expected output (`.ans`); null if the package has none")
+    truncated: bool = Field(description="input or output cut at 64 KiB")
+
+
+class ProblemSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "problem_id": "aplusb", "name": "A plus B", "type": "pass-fail",
+        "limits": {"time_limit_s": 1.0, "memory_mib": 2048, "output_mib": 8, "code_kib": 128},
+        "may_submit": True}]})
+    problem_id: str
+    name: str
+    type: str = Field(description="pass-fail or scoring, '+ interactive' / '+ multi-pass' when so")
+    limits: dict
+    may_submit: bool = Field(description="false: restricted and not granted to you")
+
+
+class ProblemList(BaseModel):
+    problems: list[ProblemSummary]
+
+
+class ProblemView(ProblemSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "problem_id": "aplusb", "name": "A plus B", "type": "pass-fail", "limits": {"time_limit_s": 1.0},
+        "may_submit": True, "samples": [{"name": "1", "input": "1 2\n", "output": "3\n", "truncated": False}]}]})
+    samples: list[SampleView] | None = Field(
+        description="data/sample of the package; null when you may not submit (restricted, not granted)")
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
 
 
 _ERRORS = {r: {"model": ErrorBody} for r in (401, 403, 404, 413, 422, 503)}
+_SUBMIT_ERRORS = {**_ERRORS, 429: {"model": ErrorBody, "description": "over the per-user submission rate limit; "
+                                   "`Retry-After` (seconds) says when to retry, `retry_after_s` too",
+                                   "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                                   "content": {"application/json": {"example": {
+                                       "error": "rate_limited", "retry_after_s": 2,
+                                       "message": "over 30 submissions per 60 s; retry in 2 s"}}}}}
 
 
 class _BodyCheckedRoute(APIRoute):
@@ -113,6 +176,28 @@ def _view(row: dict) -> SubmissionView:
     )
 
 
+def _language_view(info: LanguageInfo) -> LanguageView:
+    return LanguageView(
+        name=info.name, display_name=info.display_name, compiler=info.compiler,
+        compiler_version=info.compiler_version,
+        version_reported_at=_iso(info.version_reported_at) if info.version_reported_at else None,
+        source_file_name=info.source_file_name, extensions=list(info.extensions),
+        compile_command=info.compile_command, run_command=info.run_command)
+
+
+def _problem_summary(info: ProblemInfo) -> dict:
+    return {"problem_id": info.id, "name": info.name, "type": info.type, "limits": info.limits,
+            "may_submit": info.may_submit}
+
+
+def _problem_view(info: ProblemInfo) -> ProblemView:
+    samples = None if info.samples is None else [
+        SampleView(name=s.name, input=s.input.decode(errors="replace"),
+                   output=None if s.answer is None else s.answer.decode(errors="replace"), truncated=s.truncated)
+        for s in info.samples]
+    return ProblemView(**_problem_summary(info), samples=samples)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Rejected)
     async def rejected(_request: Request, exc: Rejected) -> JSONResponse:
@@ -128,15 +213,44 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, "http_error", str(exc.detail))
 
 
-def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None) -> FastAPI:
+def _add_discovery_routes(app: FastAPI, catalogue: Catalogue, current_user: Callable[..., repo.User]) -> None:
+    @app.get("/v1/languages", response_model=LanguageList, responses=_ERRORS,
+             summary="The languages a submission may be in: compiler, version, file name, commands")
+    def list_languages(_user: Annotated[repo.User, Depends(current_user)]) -> LanguageList:
+        return LanguageList(languages=[_language_view(info) for info in catalogue.languages()])
+
+    @app.get("/v1/problems", response_model=ProblemList, responses=_ERRORS,
+             summary="Every problem: name, type, limits and whether you may submit to it")
+    def list_problems(user: Annotated[repo.User, Depends(current_user)]) -> ProblemList:
+        return ProblemList(problems=[ProblemSummary(**_problem_summary(p)) for p in catalogue.problems(user)])
+
+    @app.get("/v1/problems/{problem_id}", response_model=ProblemView, responses=_ERRORS,
+             summary="One problem with its sample inputs and outputs (samples only if you may submit)")
+    def get_problem(problem_id: str, user: Annotated[repo.User, Depends(current_user)]) -> ProblemView:
+        try:
+            return _problem_view(catalogue.problem(user, problem_id))
+        except NoSuchProblem:
+            raise Rejected(404, "problem_not_found", f"no problem {problem_id!r}") from None
+        except SamplesUnavailable as error:
+            log.error("%s", error)
+            raise Rejected(503, "samples_unavailable", "the problem's samples cannot be read now; retry later") from None
+
+
+def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
+               package_bucket: str | None = None, quota: QuotaConfig | None = None) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
-    own AWS_* variables including AWS_ENDPOINT_URL)."""
+    own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
+    SUBMISSION_RATE_LIMIT: backend/quota.py)."""
     if s3 is None or sqs is None:
         import boto3
 
         s3 = s3 or boto3.client("s3")
         sqs = sqs or boto3.client("sqs")
-    intake = Intake(config or IntakeConfig.from_env(), db or Database.from_env(), s3, sqs)
+    config = config or IntakeConfig.from_env()
+    db = db or Database.from_env()
+    intake = Intake(config, db, s3, sqs)
+    catalogue = Catalogue(db, s3, package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket)
+    limits = Quota(db, quota or QuotaConfig.from_env())
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
                   description="Submit programs to be judged and read their verdicts.")
@@ -147,7 +261,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     def current_user(authorization: Annotated[str | None, Header()] = None) -> repo.User:
         return intake.authenticate(authorization)
 
-    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, responses=_ERRORS,
+    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, responses=_SUBMIT_ERRORS,
               summary="Submit a program for judging")
     def create_submission(
         body: SubmissionRequest,
@@ -155,8 +269,10 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
         user: Annotated[repo.User, Depends(current_user)],
         idempotency_key: Annotated[str | None, Header(description="same key + same user: same submission")] = None,
     ) -> SubmissionAccepted:
-        accepted = intake.submit(user, NewSubmission(body.problem_id, body.language, body.source_code, body.user_id),
-                                 idempotency_key)
+        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id)
+        check_submission(user, new, idempotency_key)  # a request refused for its fields costs no quota
+        limits.take_submission(user, idempotency_key)
+        accepted = intake.submit(user, new, idempotency_key)
         if accepted.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return SubmissionAccepted(submission_id=accepted.submission_id, status=accepted.status)
@@ -165,6 +281,8 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
              summary="A submission's state and, once judged, its verdict and per-test results")
     def get_submission(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> SubmissionView:
         return _view(intake.submission(user, submission_id))
+
+    _add_discovery_routes(app, catalogue, current_user)
 
     @app.get("/healthz", summary="Liveness and database reachability")
     def healthz() -> JSONResponse:

@@ -376,3 +376,41 @@ def test_cli_imports_into_the_bucket_and_moves_old_packages(db, tmp_path, monkey
     assert len(printed["moved"]) == 1 and printed["chunks_deleted"] == 1
     keys = {o["Key"] for o in s3.client.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert len(keys) == 2 and all(k.startswith("packages/") and k.endswith(".tar.gz") for k in keys)
+
+
+def test_judge_admin_finds_the_running_local_stack_with_nothing_set(db, tmp_path, monkeypatch, capsys, localstack):
+    """`make run`'s settings file, and no DB_* at all: judge-admin imports into that stack's database and
+    bucket (LocalStack's S3, as the stack's workers read it)."""
+    import json
+
+    from backend import stack_settings
+
+    bucket = f"stack-{os.getpid()}"
+    localstack.client("s3").create_bucket(Bucket=bucket)
+    cfg = db.config
+    settings = {"DB_HOST": cfg.host, "DB_PORT": str(cfg.port), "DB_NAME": cfg.database, "DB_USER": cfg.user,
+                "DB_PASSWORD": cfg.password, "PACKAGE_BUCKET": bucket, **localstack.client_env()}
+    path = tmp_path / "state" / stack_settings.FILE_NAME
+    stack_settings.write(path, settings)
+    for name in [*settings, "DB_SECRET_ARN", "AWS_PROFILE"]:
+        monkeypatch.delenv(name, raising=False)  # also undoes what judge-admin sets from the file
+    monkeypatch.setenv("JUDGE_STACK_SETTINGS", str(path))
+
+    assert admin_main(["import-problem", str(write_package(tmp_path / "viastack")), "--id", "viastack"]) == 0
+    out = capsys.readouterr()
+    assert f"local stack's settings ({path})" in out.err
+    assert json.loads(out.out)["object_key"].startswith("packages/")
+    with db.transaction() as cur:
+        assert repo.get_problem(cur, "viastack") is not None
+    keys = [o["Key"] for o in localstack.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == [json.loads(out.out)["object_key"]]
+
+
+def test_a_broken_stack_settings_file_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "backend.env.json"
+    path.write_text("{not json")
+    for name in ("DB_HOST", "DB_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JUDGE_STACK_SETTINGS", str(path))
+    assert admin_main(["create-user", "x"]) == 2
+    assert "not the JSON a local stack writes" in capsys.readouterr().err

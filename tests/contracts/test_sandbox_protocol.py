@@ -68,8 +68,11 @@ def test_every_request_round_trips_through_its_wire_form():
 
 def test_replies_round_trip_and_a_run_reply_stays_under_its_budget():
     compiled = CompileReply(True, "warning", Artifact({"main": (0o755, b"x")}), None,
-                            Observation(Outcome.OK, 0, None, 5, 9, 100), isolation="direct")
+                            Observation(Outcome.OK, 0, None, 5, 9, 100), isolation="direct",
+                            toolchain="g++ (Debian 12.2.0-14) 12.2.0")
     assert CompileReply.from_wire(compiled.to_wire()) == compiled
+    older = {k: v for k, v in compiled.to_wire().items() if k != "toolchain"}  # a sandbox before the field
+    assert CompileReply.from_wire(older).toolchain is None
     reply = RunReply(budget=4000)
     big = Observation(Outcome.OK, 0, None, 1, 1, 1, stdout=os.urandom(1500))  # does not compress
     assert reply.add(big)  # the first always fits
@@ -100,6 +103,8 @@ def test_bad_sandbox_requests_are_refused_with_a_reason(request_, reason):
     ({"version": 3, "ok": True}, "reply version"),
     ("text", "JSON object"),
     ({"version": 1, "ok": True, "compile_output": "", "isolation": "none, trust me"}, "isolation"),
+    ({"version": 1, "ok": True, "compile_output": "", "toolchain": "gcc 12\nACCEPTED"}, "toolchain"),
+    ({"version": 1, "ok": True, "compile_output": "", "toolchain": "g" * 201}, "toolchain"),
 ])
 def test_bad_replies_are_refused_with_a_reason(reply, reason):
     with pytest.raises(SandboxProtocolError, match=reason):

@@ -97,3 +97,21 @@ def test_a_java_package_declaration_is_a_compile_error_with_the_fix():
     assert not compiled.ok and not compiled.failure_is_judge_error()
     assert compiled.output == "package declarations are not supported: remove `package bin;`"
     assert java_source_problem("/* package x; */ class Main { String packageName = \"package y;\"; }") is None
+
+
+def test_a_version_is_what_the_tool_prints_and_none_when_there_is_no_tool():
+    import platform
+
+    from judge.toolchain import version_of
+
+    assert version_of(LANGUAGES["python"].version_command) == f"Python {platform.python_version()}"
+    assert version_of(("<no-such-compiler>", "--version")) is None  # unknown, never made up
+
+
+def test_commands_read_as_typed_for_a_typical_submission():
+    java = LANGUAGES["java"]
+    assert java.compiler == "javac" and LANGUAGES["cpp"].compiler == "g++" and LANGUAGES["python"].compiler == "python"
+    assert java.command_line(java.run, memory_mib=512).startswith("java -Xmx512m ")
+    assert java.command_line(java.run).endswith(" -cp . Main")
+    assert LANGUAGES["c"].command_line(LANGUAGES["c"].compile) == "gcc -std=c17 -O2 -pipe -static -o main Main.c -lm"
+    assert java.command_line(None) is None

@@ -64,3 +64,40 @@ def test_a_failing_stop_of_localstack_does_not_skip_the_database(tmp_path):
     stack.localstack, stack.mariadb = Service(RuntimeError("hung")), Service()
     stack.stop()
     assert stack.mariadb.stopped
+
+
+class FakeMariaDB(Service):
+    def env(self):
+        return {"DB_HOST": "127.0.0.1", "DB_PORT": "3399", "DB_NAME": "judge", "DB_USER": "judge",
+                "DB_PASSWORD": "s3cret-pw"}
+
+
+class FakeLocalStack(Service):
+    def client_env(self):
+        return {"AWS_ENDPOINT_URL": "http://127.0.0.1:4599", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def test_a_running_stack_leaves_its_settings_for_judge_admin_and_takes_them_away(tmp_path, monkeypatch):
+    import stat
+
+    from backend import stack_settings
+
+    monkeypatch.setattr("local.mariadb.MariaDB", lambda **_: type("M", (), {"start": lambda self: FakeMariaDB()})())
+    monkeypatch.setattr("local.stack.LocalStack", lambda *_a, **_k: type("L", (), {"start": lambda self: FakeLocalStack()})())
+    for piece in ("_migrate", "_import_problems", "_start_consumer", "_start_api"):
+        monkeypatch.setattr(DevStack, piece, lambda self: None)
+    monkeypatch.setattr(DevStack, "apply_terraform", lambda self: {"submissions_bucket_name": "oj-submissions-local"})
+    stack = DevStack(tmp_path, problems=[]).start()
+    path = stack.settings_path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds the database password
+
+    env = {"JUDGE_STACK_SETTINGS": str(path)}
+    assert stack_settings.apply(env) == path
+    assert env["DB_PASSWORD"] == "s3cret-pw" and env["DB_PORT"] == "3399"
+    assert env["PACKAGE_BUCKET"] == "oj-submissions-local" and env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4599"
+    mine = {"JUDGE_STACK_SETTINGS": str(path), "DB_HOST": "db.example"}
+    assert stack_settings.apply(mine) is None and "DB_PASSWORD" not in mine  # a configured database wins
+
+    stack.stop()
+    assert not path.exists()
+    assert stack_settings.apply({"JUDGE_STACK_SETTINGS": str(path)}) is None

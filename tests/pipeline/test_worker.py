@@ -111,3 +111,33 @@ def test_each_result_carries_what_it_billed(s3, tmp_path, monkeypatch):
     assert (billed["worker_memory_mb"], billed["sandbox_memory_mb"], billed["sandbox_calls"]) == (512, 2048, 1)
     assert billed["sandbox_ms"] == 250 and billed["worker_ms"] > 0
     assert billed["gb_seconds"] == pytest.approx(billed["worker_ms"] / 1000 / 2 + 0.25 * 2, abs=1e-3)
+class ReportingRunner(LocalRunner):
+    """A runner that, like LambdaRunner, keeps the version line the sandbox's compiler reported."""
+
+    def __init__(self, version: str):
+        super().__init__()
+        self.toolchains = {"python": version}
+
+
+def test_the_reported_compiler_version_is_recorded_once_per_environment(s3, tmp_path):
+    worker, _ = _worker(s3, tmp_path, ReportingRunner("Python 3.12.1"))
+    recorded = []
+    worker.record_toolchain = lambda language, version: recorded.append((language, version))
+    source = b"print(sum(map(int, input().split())))\n"
+    worker.handle(_event(s3, source))
+    worker.handle(_event(s3, source))
+    assert recorded == [("python", "Python 3.12.1")]
+    worker.runner.toolchains["python"] = "Python 3.12.2"  # the function came back with a new layer
+    worker.handle(_event(s3, source))
+    assert recorded[-1] == ("python", "Python 3.12.2") and len(recorded) == 2
+
+
+def test_a_failing_version_record_does_not_fail_the_judging(s3, tmp_path):
+    worker, published = _worker(s3, tmp_path, ReportingRunner("Python 3.12.1"))
+
+    def broken(language, version):
+        raise RuntimeError("database away")
+
+    worker.record_toolchain = broken
+    assert worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))["verdict"] == "ACCEPTED"
+    assert published[-1].status == "JUDGED"

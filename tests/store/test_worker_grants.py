@@ -82,6 +82,10 @@ def test_the_worker_user_reads_and_updates_what_a_worker_does_and_nothing_else(d
             row = repo.get_submission(cur, submission)
         assert (row["status"], row["attempt"], row["verdict"], row["time_ms"]) == ("JUDGED", 1, "ACCEPTED", 5)
         assert row["updated_at"] > before  # ON UPDATE CURRENT_TIMESTAMP needs no grant of its own
+        store.record_toolchain("python", "Python 3.12.1")  # new row, then the same row again
+        store.record_toolchain("python", "Python 3.12.2")
+        with db.transaction() as cur:
+            assert repo.toolchains(cur)["python"]["version"] == "Python 3.12.2"
 
         # And nothing else.
         with worker.connection() as conn:
@@ -94,7 +98,7 @@ def test_the_worker_user_reads_and_updates_what_a_worker_does_and_nothing_else(d
                         "DELETE FROM problem_packages",
                         "INSERT INTO submissions (id, user_id, problem_id, language, s3_code_path)"
                         " VALUES ('x', 'x', 'x', 'x', 'x')",
-                        "DELETE FROM submissions",
+                        "DELETE FROM submissions", "DELETE FROM toolchains",
                         "DROP TABLE problem_packages", "DROP TABLE users", "TRUNCATE TABLE submissions",
                         "CREATE TABLE more (id INT)", "ALTER TABLE submissions ADD COLUMN x INT"):
                 assert refused(conn, sql) == TABLE_ACCESS_DENIED, sql
@@ -124,14 +128,15 @@ def shown_grants(cfg: DbConfig) -> list[str]:
 def test_setting_the_worker_user_up_again_is_harmless_and_takes_a_new_password(db, db_config, worker_account):
     first = setup_worker(db_config, worker_account, "pw-one")
     grants = shown_grants(first)
-    assert len(grants) == 1 + 4  # USAGE (the login) + problems, package_objects, problem_packages, submissions
+    # USAGE (the login) + problems, package_objects, problem_packages, submissions, toolchains
+    assert len(grants) == 1 + 5
     admin = db_config.connect()
     try:
         with admin.cursor() as cur:  # a privilege given by hand since is taken back by the next run
             cur.execute(f"GRANT SELECT ON `{db_config.database}`.`users` TO %s@'%%'", (worker_account,))
     finally:
         admin.close()
-    assert len(shown_grants(first)) == 6
+    assert len(shown_grants(first)) == 7
     assert setup_worker(db_config, worker_account, "pw-one") == first
     assert shown_grants(first) == grants
 
@@ -160,8 +165,10 @@ def test_the_worker_user_can_be_required_to_use_tls(db, db_config, worker_accoun
 
 
 def test_the_grants_name_only_the_workers_tables():
-    assert {g.table for g in WORKER_GRANTS} == {"problems", "package_objects", "problem_packages", "submissions"}
-    assert {g.privilege for g in WORKER_GRANTS} == {"SELECT", "UPDATE"}
+    assert {g.table for g in WORKER_GRANTS} == {"problems", "package_objects", "problem_packages", "submissions",
+                                                "toolchains"}
+    assert {g.privilege for g in WORKER_GRANTS} == {"SELECT", "INSERT", "UPDATE"}
+    assert all(g.columns for g in WORKER_GRANTS if g.table == "toolchains")
     assert all(g.columns for g in WORKER_GRANTS if g.table == "submissions")
 
 
