@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S, misfit
-from contracts.messages import ID_PATTERN
+from contracts.messages import is_id
 from judge.problem import load_problem
 from store import repositories as repo
 from store.config import Database
@@ -98,7 +98,7 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     if not package_dir.is_dir():
         raise AdminError(f"{package_dir}: not a directory")
     pid = problem_id or package_dir.resolve().name
-    if not ID_PATTERN.match(pid):
+    if not is_id(pid):
         raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
     problem = _load(package_dir)
     reason = misfit(problem, worker_timeout_s, sandbox_timeout_s)

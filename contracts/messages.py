@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,10 +38,40 @@ MAX_SOURCE_BYTES = 64 * 1024
 # SQS takes 256 KiB per message; a completion keeps room for its envelope.
 MAX_RESULT_BYTES = 240 * 1024
 
-# Ids end up in S3 keys and SQL; keep them to a safe alphabet. Intake and admin check the same one.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Ids end up in S3 keys and SQL; keep them to a safe alphabet. Always used with fullmatch: `$` would
+# let a trailing newline through, and MySQL's PAD SPACE collations match "id " to "id".
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/submissions/(?P<id>[^/]+)/(?P<name>[^/]+)$")
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field's rule, declared once: the message parsers refuse what it refuses, and intake answers
+    422 with `code` for the same values, so no row is written for a message a hop would refuse."""
+
+    name: str
+    code: str  # machine-readable, the API's `error`
+    rule: str  # what a good value is, in words
+    accepts: Callable[[str], bool]
+
+    def problem(self, value: object) -> str | None:
+        """Why `value` breaks the rule (a sentence naming the field), or None when it keeps it."""
+        if isinstance(value, str) and value and self.accepts(value):
+            return None
+        return f"{self.name} {self.rule}, got {value!r:.80}"
+
+
+_ID_RULE = "must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+SUBMISSION_ID = FieldRule("submission_id", "invalid_submission_id", _ID_RULE, is_id)
+PROBLEM_ID = FieldRule("problem_id", "invalid_problem_id", _ID_RULE, is_id)
+USER_ID = FieldRule("user_id", "invalid_user_id", _ID_RULE, is_id)
+LANGUAGE = FieldRule("language", "unknown_language", f"must be one of {', '.join(LANGUAGES)}",
+                     SOURCE_NAMES.__contains__)
 
 
 class Status(StrEnum):
@@ -100,13 +131,18 @@ def _check_keys(data: dict, required: set[str], optional: set[str], what: str) -
         raise MessageError(f"{what}: unknown field(s) {', '.join(unknown)}")
 
 
-def _str(data: dict, key: str, what: str, *, pattern: re.Pattern | None = None) -> str:
+def _str(data: dict, key: str, what: str) -> str:
     value = data[key]
     if not isinstance(value, str) or not value:
         raise MessageError(f"{what}: {key} must be a non-empty string, got {value!r:.80}")
-    if pattern is not None and not pattern.match(value):
-        raise MessageError(f"{what}: {key} has a bad format: {value!r:.80}")
     return value
+
+
+def _field(data: dict, rule: FieldRule, what: str) -> str:
+    problem = rule.problem(data[rule.name])
+    if problem:
+        raise MessageError(f"{what}: {problem}")
+    return data[rule.name]
 
 
 def _int(data: dict, key: str, what: str, *, minimum: int = 0) -> int:
@@ -205,12 +241,10 @@ class SubmissionMessage:
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
                     {"dispatch"}, what)
         _version(data, what)
-        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
-        pid = _str(data, "problem_id", what, pattern=ID_PATTERN)
-        uid = _str(data, "user_id", what, pattern=ID_PATTERN)
-        lang = _str(data, "language", what)
-        if lang not in SOURCE_NAMES:
-            raise MessageError(f"{what}: unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+        sid = _field(data, SUBMISSION_ID, what)
+        pid = _field(data, PROBLEM_ID, what)
+        uid = _field(data, USER_ID, what)
+        lang = _field(data, LANGUAGE, what)
         path = _str(data, "s3_code_path", what)
         m = _S3_PATH.match(path)
         if not m or not _BUCKET.match(m["bucket"]):
@@ -338,7 +372,7 @@ class CompletionMessage:
         _check_keys(data, {"version", "submission_id", "attempt", "status", "result", "reason", "produced_at"},
                     set(), what)
         _version(data, what)
-        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
+        sid = _field(data, SUBMISSION_ID, what)
         attempt = _int(data, "attempt", what)
         status = data["status"]
         if status not in COMPLETION_STATUSES:

@@ -76,7 +76,11 @@ def test_s3_code_path_helper_matches_contract():
         ({"submission_id": 5}, "submission_id"),
         ({"submission_id": "../etc"}, "submission_id"),
         ({"problem_id": None}, "problem_id"),
-        ({"language": "rust"}, "unknown language"),
+        ({"language": "rust"}, "language must be one of"),
+        # `$` would match before a trailing newline; MySQL's PAD SPACE would match a trailing space
+        ({"problem_id": "hello\n"}, "problem_id"),
+        ({"problem_id": "hello "}, "problem_id"),
+        ({"user_id": "u-1\n"}, "user_id"),
         ({"s3_code_path": "https://x/y"}, "s3_code_path"),
         ({"s3_code_path": "s3://oj-submissions/submissions/other/Main.cpp"}, "not"),
         ({"s3_code_path": f"s3://oj-submissions/submissions/{SID}/Main.py"}, "Main.cpp"),
