@@ -2,13 +2,19 @@
 
     uvicorn --factory backend.api:create_app      # config from the environment (IntakeConfig.from_env)
 
+While the app runs under a server with a lifespan (uvicorn), a background thread relays what the
+outbox holds unsent every few seconds (store/outbox.py); behind API Gateway (Mangum, no lifespan) the
+scheduled outbox_relay function does.
+
 Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` with a 4xx or 503.
 """
 
 # No `from __future__ import annotations`: FastAPI must evaluate the endpoint annotations, and
 # Depends(current_user) refers to a closure that a string annotation could not resolve.
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Request, Response
@@ -128,7 +134,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, "http_error", str(exc.detail))
 
 
-def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None) -> FastAPI:
+def _background_relay(intake: Intake, interval_s: float):
+    """A lifespan that runs the outbox relay in a thread while the server runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=intake.relay.run_forever, args=(stop, interval_s), name="outbox-relay",
+                                  daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
+    return lifespan
+
+
+def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
+               relay_interval_s: float = 5.0) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL)."""
     if s3 is None or sqs is None:
@@ -139,7 +164,8 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     intake = Intake(config or IntakeConfig.from_env(), db or Database.from_env(), s3, sqs)
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
-                  description="Submit programs to be judged and read their verdicts.")
+                  description="Submit programs to be judged and read their verdicts.",
+                  lifespan=_background_relay(intake, relay_interval_s))
     app.router.route_class = _BodyCheckedRoute
     app.state.intake = intake
     _install_error_handlers(app)
