@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import pymysql
+
 from contracts.messages import Status, should_apply
+
+CHECK_CONSTRAINT_FAILED = (4025, 3819)  # MariaDB's ER_CONSTRAINT_FAILED, MySQL's ER_CHECK_CONSTRAINT_VIOLATED
 
 # A poison completion is kept as received up to this many characters (MEDIUMTEXT holds 16 MiB; a
 # completion is at most SQS's 256 KiB, so this cuts only what did not come from our workers).
@@ -205,6 +209,16 @@ def record_unapplied_completion(cur, submission_id: str, body: str, error: str,
         body = body[:max_chars] + f"\n[truncated: {len(body)} characters received]"
     cur.execute("INSERT INTO unapplied_completions (submission_id, body, error) VALUES (%s, %s, %s)",
                 (submission_id, body, error[:1000]))
+
+
+def refused_for_good(error: Exception) -> bool:
+    """Whether the database refused a statement for its values (out of a column's range, too long, a
+    broken constraint): sending the same values again will be refused again. Anything else (a lost
+    connection, a deadlock, a timeout) may pass on a retry."""
+    if isinstance(error, (pymysql.err.DataError, pymysql.err.IntegrityError)):
+        return True
+    code = error.args[0] if isinstance(error, pymysql.err.MySQLError) and error.args else None
+    return code in CHECK_CONSTRAINT_FAILED
 
 
 # ---- the outbox ----------------------------------------------------------------------------------
