@@ -1,7 +1,7 @@
 """The messages between the hops of the pipeline, versioned and validated at every boundary.
 
 - SubmissionMessage v1: intake -> submission queue -> dispatcher -> worker (the dispatcher adds
-  `dispatch`).
+  `dispatch`; the sweeper's re-send carries `prior_attempts`).
 - CompletionMessage v1: worker -> completion queue -> consumer.
 - FailureRecord: Lambda's own on-failure destination record for a worker invocation; the consumer
   turns it into a FAILED submission.
@@ -190,6 +190,9 @@ class SubmissionMessage:
     language: str
     s3_code_path: str
     dispatch: Dispatch | None = None
+    # Judging attempts before this message was sent (the sweeper's re-send of a stuck submission): its
+    # runs report attempts above them, so their results are not taken for stale ones. Absent when 0.
+    prior_attempts: int = 0
     version: int = VERSION
 
     def __post_init__(self) -> None:
@@ -207,11 +210,16 @@ class SubmissionMessage:
     @property
     def attempt(self) -> int:
         """The delivery number the worker reports back as CompletionMessage.attempt."""
-        return self.dispatch.receive_count if self.dispatch else 0
+        return self.prior_attempts + (self.dispatch.receive_count if self.dispatch else 0)
 
     def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
         return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, Dispatch(receive_count, message_id))
+                                 self.s3_code_path, Dispatch(receive_count, message_id), self.prior_attempts)
+
+    def resent_after(self, attempt: int) -> SubmissionMessage:
+        """The same submission sent again by the sweeper, its runs numbered after `attempt`."""
+        return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
+                                 self.s3_code_path, None, attempt)
 
     def to_dict(self) -> dict:
         d = {
@@ -224,6 +232,8 @@ class SubmissionMessage:
         }
         if self.dispatch is not None:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
+        if self.prior_attempts:
+            d["prior_attempts"] = self.prior_attempts
         return d
 
     def to_json(self) -> str:
@@ -239,7 +249,7 @@ class SubmissionMessage:
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
-                    {"dispatch"}, what)
+                    {"dispatch", "prior_attempts"}, what)
         _version(data, what)
         sid = _field(data, SUBMISSION_ID, what)
         pid = _field(data, PROBLEM_ID, what)
@@ -254,9 +264,10 @@ class SubmissionMessage:
         if m["name"] != SOURCE_NAMES[lang]:
             raise MessageError(f"{what}: s3_code_path file must be {SOURCE_NAMES[lang]} for {lang}, got {m['name']!r}")
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
+        prior = _int(data, "prior_attempts", what) if "prior_attempts" in data else 0
         msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch).items():
+                         s3_code_path=path, dispatch=dispatch, prior_attempts=prior).items():
             object.__setattr__(msg, k, v)
         return msg
 

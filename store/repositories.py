@@ -202,6 +202,35 @@ def fail_if_unfinished(cur, submission_id: str, reason: str) -> Applied:
     return Applied.STALE if cur.fetchone() else Applied.MISSING
 
 
+def unfinished_submissions(cur, idle_at_least_s: float, limit: int = 500) -> list[dict]:
+    """QUEUED or JUDGING submissions untouched for `idle_at_least_s` or more, oldest first, with what
+    the sweeper needs: the problem's limits, whether it re-sent the submission already, and how long
+    ago the row changed or it was re-sent (`idle_s`, the database's clock)."""
+    cur.execute(
+        "SELECT s.id, s.user_id, s.problem_id, s.language, s.s3_code_path, s.status, s.attempt, p.limits_json,"
+        " r.id AS resend_id, TIMESTAMPDIFF(MICROSECOND, GREATEST(s.updated_at, COALESCE(r.created_at, s.updated_at)),"
+        " NOW(6)) / 1000000 AS idle_s"
+        " FROM submissions s JOIN problems p ON p.id = s.problem_id"
+        " LEFT JOIN outbox r ON r.submission_id = s.id AND r.purpose = 'resend'"
+        " WHERE s.status IN ('QUEUED', 'JUDGING') AND s.updated_at < NOW(6) - INTERVAL %s MICROSECOND"
+        " ORDER BY s.updated_at LIMIT %s",
+        (int(idle_at_least_s * 1_000_000), limit),
+    )
+    rows = list(cur.fetchall())
+    for row in rows:
+        limits = row["limits_json"]
+        row["limits"] = json.loads(limits) if isinstance(limits, (str, bytes)) else limits
+        row["idle_s"] = float(row["idle_s"])
+    return rows
+
+
+def lock_unfinished(cur, submission_id: str) -> dict | None:
+    """The row's status and attempt, locked, if it is still QUEUED or JUDGING."""
+    cur.execute("SELECT status, attempt FROM submissions WHERE id = %s AND status IN ('QUEUED', 'JUDGING')"
+                " FOR UPDATE", (submission_id,))
+    return cur.fetchone()
+
+
 def record_unapplied_completion(cur, submission_id: str, body: str, error: str,
                                 max_chars: int = MAX_UNAPPLIED_CHARS) -> None:
     """Keep a completion the database refused as received (cut to `max_chars`, marked so), for a person."""

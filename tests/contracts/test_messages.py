@@ -61,6 +61,17 @@ def test_submission_with_dispatch():
         "receive_count": 2, "message_id": "m"}
 
 
+def test_a_resent_submission_numbers_its_runs_after_the_attempts_before_it():
+    first = SubmissionMessage.from_dict(submission())
+    assert "prior_attempts" not in first.to_dict()  # what intake sends is unchanged
+    resent = first.resent_after(4)
+    assert resent.to_dict() == {**submission(), "prior_attempts": 4}
+    dispatched = SubmissionMessage.from_json(resent.with_dispatch(1, "m").to_json())
+    assert (dispatched.prior_attempts, dispatched.attempt) == (4, 5)
+    with pytest.raises(MessageError, match="prior_attempts"):
+        SubmissionMessage.from_dict(submission(prior_attempts=-1))
+
+
 def test_s3_code_path_helper_matches_contract():
     assert s3_code_path("b-1", SID, "java") == f"s3://b-1/submissions/{SID}/Main.java"
     assert s3_code_path("b-1", SID, "python").endswith("/Main.py")
