@@ -14,8 +14,10 @@ Runs as the scheduled `sweeper` function, and as a thread in `make run` (local/d
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from contracts.budget import (
@@ -42,6 +44,13 @@ class SweepPolicy:
     worker_retries: int = 2
     retry_delays_s: float = ASYNC_RETRY_DELAYS_S
     dispatch_margin_s: float = DISPATCH_MARGIN_S
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SweepPolicy:
+        """WORKER_TIMEOUT_SECONDS and WORKER_MAX_RETRY_ATTEMPTS, as Terraform gives the workers."""
+        env = os.environ if env is None else env
+        return cls(worker_timeout_s=float(env.get("WORKER_TIMEOUT_SECONDS") or DEFAULT_WORKER_TIMEOUT_S),
+                   worker_retries=int(env.get("WORKER_MAX_RETRY_ATTEMPTS") or 2))
 
     def stuck_after_s(self, limits: dict | None) -> float:
         worst = (limits or {}).get(WORST_CASE_KEY)

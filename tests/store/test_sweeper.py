@@ -136,3 +136,9 @@ def test_a_row_no_message_can_carry_ends_failed_at_once(db, aws):
     assert Sweeper(db, w.relay, POLICY).sweep_once() == {"failed": 1}
     assert "cannot be sent again" in w.row(sid)["failure_reason"]
     assert json.dumps(w.sent()) == "[]"
+
+
+def test_the_policy_comes_from_the_worker_s_settings():
+    assert SweepPolicy.from_env({"WORKER_TIMEOUT_SECONDS": "120", "WORKER_MAX_RETRY_ATTEMPTS": "0"}) == SweepPolicy(
+        worker_timeout_s=120, worker_retries=0)
+    assert SweepPolicy.from_env({}) == SweepPolicy()
