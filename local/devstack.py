@@ -97,6 +97,8 @@ class DevStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._api_server = None
+        self._consumer: threading.Thread | None = None
+        self._consumer_stop = threading.Event()
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ class DevStack:
         self._stop.set()
         if self._api_server is not None:
             self._api_server.should_exit = True
+        self.stop_consumer()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
@@ -214,12 +217,29 @@ class DevStack:
     def _start_consumer(self) -> None:
         from backend.consumer import Consumer
 
-        consumer = Consumer(self.db, self.client("sqs"), self.outputs["completion_queue_url"],
-                            self.outputs["worker_failure_queue_url"], dlq_url=self.outputs["submission_dlq_url"],
-                            completion_dlq_url=self.outputs["completion_dlq_url"])
-        thread = threading.Thread(target=consumer.run_forever, args=(self._stop,), name="consumer", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        consumer = Consumer(self.db, self.client("sqs"), **self.consumer_queues())
+        self._consumer_stop = threading.Event()
+        self._consumer = threading.Thread(target=consumer.run_forever, args=(self._consumer_stop,), name="consumer",
+                                          daemon=True)
+        self._consumer.start()
+
+    def consumer_queues(self) -> dict[str, str]:
+        """The queues the consumer drains, as Consumer's keyword arguments."""
+        return {"completion_queue_url": self.outputs["completion_queue_url"],
+                "failure_queue_url": self.outputs["worker_failure_queue_url"],
+                "dlq_url": self.outputs["submission_dlq_url"],
+                "completion_dlq_url": self.outputs["completion_dlq_url"]}
+
+    def stop_consumer(self) -> None:
+        """Stop the consumer thread (it ends within its long poll); the fault tests run their own."""
+        if self._consumer is not None:
+            self._consumer_stop.set()
+            self._consumer.join(timeout=30)
+            self._consumer = None
+
+    def start_consumer(self) -> None:
+        if self._consumer is None:
+            self._start_consumer()
 
     def _start_sweeper(self) -> None:
         from store.outbox import OutboxRelay

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import pymysql
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -128,6 +129,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()]
         return _error(422, "invalid_request", "; ".join(problems))
+
+    @app.exception_handler(pymysql.err.OperationalError)
+    @app.exception_handler(pymysql.err.InterfaceError)
+    async def database_unavailable(_request: Request, exc: pymysql.MySQLError) -> JSONResponse:
+        # The server is down or went away mid-request: retry later (an Idempotency-Key makes the retry
+        # return the submission if its transaction did commit).
+        log.warning("database unavailable: %s", exc)
+        return _error(503, "database_unavailable", "the database is unreachable; retry later")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

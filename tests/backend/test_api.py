@@ -346,6 +346,10 @@ def test_healthz_checks_the_database(setup, db_config):
                      sqs=setup.aws.sqs)
     r = TestClient(app).get("/healthz")
     assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
+    # A request that needs the database answers 503 too, never a 500: the client retries later.
+    r = TestClient(app).post("/v1/submissions", json={"problem_id": "aplusb", "language": "python",
+                                                      "source_code": SOURCE}, headers=setup.alice_auth)
+    assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
 
 
 def test_openapi_document_describes_the_api(setup):
