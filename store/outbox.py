@@ -22,6 +22,7 @@ from store.config import Database
 log = logging.getLogger(__name__)
 
 SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries
+KEEP_SENT_DAYS = 7  # sent messages are kept this long, to look into, then pruned by the relay
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ class OutboxRelay:
             sent, failed = sent + batch.sent, failed + batch.failed
             if batch.sent + batch.failed < self.batch_size or batch.sent == 0:
                 break  # drained, or SQS refuses everything: try again next pass
-        if sent or failed:
-            log.info("outbox relay: %d sent, %d not sent", sent, failed)
+        with self.db.transaction() as cur:
+            pruned = repo.prune_sent_outbox(cur, KEEP_SENT_DAYS)
+        if sent or failed or pruned:
+            log.info("outbox relay: %d sent, %d not sent, %d old ones pruned", sent, failed, pruned)
         return RelayPass(sent, failed)
 
     def run_forever(self, stop: threading.Event, interval_s: float = 5.0) -> None:

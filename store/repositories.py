@@ -290,6 +290,13 @@ def mark_outbox_failed(cur, outbox_id: int, error: str) -> None:
                 (error[:1000], outbox_id))
 
 
+def prune_sent_outbox(cur, older_than_days: int, limit: int = 1000) -> int:
+    """Delete messages sent more than `older_than_days` ago; how many went. The sweeper gives up on a
+    submission within hours, so a week-old 'resend' row no longer says anything it needs."""
+    cur.execute("DELETE FROM outbox WHERE sent_at < NOW(6) - INTERVAL %s DAY LIMIT %s", (older_than_days, limit))
+    return cur.rowcount
+
+
 def pending_outbox_count(cur) -> int:
     cur.execute("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
     return cur.fetchone()["n"]

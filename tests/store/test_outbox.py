@@ -99,3 +99,14 @@ def test_a_second_message_for_one_purpose_is_refused(db, aws):
         assert repo.add_to_outbox(cur, sid, "again") is None
         assert repo.add_to_outbox(cur, sid, "resend", purpose="resend") is not None
         assert repo.add_to_outbox(cur, sid, "resend again", purpose="resend") is None
+
+
+def test_the_relay_prunes_messages_sent_over_a_week_ago(db, aws):
+    old, recent, pending = queued_submissions(db, aws.bucket, 3)
+    with db.transaction() as cur:
+        cur.execute("UPDATE outbox SET sent_at = NOW(6) - INTERVAL 8 DAY WHERE submission_id = %s", (old,))
+        cur.execute("UPDATE outbox SET sent_at = NOW(6) - INTERVAL 6 DAY WHERE submission_id = %s", (recent,))
+    OutboxRelay(db, aws.sqs, aws.submission_queue + "-missing").relay_pending()  # `pending` stays unsent
+    with db.transaction() as cur:
+        cur.execute("SELECT submission_id, sent_at IS NULL AS unsent FROM outbox ORDER BY id")
+        assert [(r["submission_id"], r["unsent"]) for r in cur.fetchall()] == [(recent, 0), (pending, 1)]
