@@ -29,11 +29,12 @@ from contracts.messages import SubmissionMessage, s3_code_path
 from store import repositories as repo
 from store.outbox import OutboxRelay
 from store.sweeper import Sweeper, SweepPolicy
-from tests.e2e.conftest import FINAL, REPO, Api
+from tests.e2e.conftest import FINAL, REPO, Api, handler_processes, processes
 
 pytestmark = pytest.mark.e2e
 
 ACCEPTED_PY = (REPO / "problems/aplusb/submissions/accepted/sum.py").read_text()
+SLEEPER_PY = (REPO / "problems/aplusb/submissions/time_limit_exceeded/sleep.py").read_text()
 FIGURES: dict[str, dict] = {}
 
 
@@ -90,14 +91,16 @@ def wait_all_final(api: Api, ids: list[str], timeout_s: float) -> dict[str, dict
     return final
 
 
-def assert_all_settled(api: Api, ids: list[str], final: dict[str, dict], settle_s: float = 10) -> dict:
-    """Every submission final (JUDGED with the right verdict, or FAILED with a reason), and still the
-    same after `settle_s` more: no late message turns one answer into another."""
+def assert_all_settled(api: Api, ids: list[str], final: dict[str, dict], settle_s: float = 10,
+                       expected: dict[str, str] | None = None) -> dict:
+    """Every submission final (JUDGED with the right verdict, ACCEPTED unless `expected` says, or
+    FAILED with a reason), and still the same after `settle_s` more: no late message turns one answer
+    into another."""
     assert len(set(ids)) == len(ids), "one request made two submissions"
     for sid in ids:
         body = final[sid]
         if body["status"] == "JUDGED":
-            assert body["verdict"] == "ACCEPTED", body
+            assert body["verdict"] == (expected or {}).get(sid, "ACCEPTED"), body
         else:
             assert body["failure_reason"], body
     time.sleep(settle_s)
@@ -309,3 +312,63 @@ def test_mariadb_down_for_10_s_during_a_burst(stack, fresh_api):
     outcome = assert_all_settled(fresh_api, ids, final)
     FIGURES["mariadb_down_10s"] = {**outcome, "down_s": round(up_at - down_at, 1),
                                    "all_final_after_up_s": round(time.monotonic() - up_at, 1)}
+
+
+# ---- a worker and a sandbox environment SIGKILLed mid-run ------------------------------------------------
+
+
+def test_a_worker_and_a_sandbox_killed_mid_run_lose_nothing(stack, fresh_api):
+    """While a submission's program runs, every python worker's and sandbox's handler process is
+    SIGKILLed: the worker's invocation is retried by Lambda, the sandbox call is made again (a dead
+    runtime is interference, each test then run on its own), and every submission still ends."""
+    sleeper = submit_until_accepted(fresh_api, SLEEPER_PY)
+    others = burst(fresh_api, 4)
+    started = time.monotonic()
+    while not processes(lambda environ, argv: b"Main.py" in argv and b"-B" in argv):
+        assert time.monotonic() - started < 120, "no submission started running"
+        time.sleep(0.02)
+    functions = stack.outputs["function_names"]
+    killed = {role: handler_processes(functions[role]) for role in ("worker_python", "sandbox_python")}
+    assert all(killed.values()), killed
+    for pid in (pid for pids in killed.values() for pid in pids):
+        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    ids = [sleeper, *others]
+    final = wait_all_final(fresh_api, ids, 300)
+    outcome = assert_all_settled(fresh_api, ids, final, expected={sleeper: "TIME_LIMIT_EXCEEDED"})
+    FIGURES["worker_and_sandbox_killed"] = {**outcome, "killed": {k: len(v) for k, v in killed.items()},
+                                            "all_final_after_kill_s": round(time.monotonic() - killed_at, 1)}
+
+
+# ---- 500 at once ---------------------------------------------------------------------------------------
+
+
+def test_five_hundred_submissions_at_once_all_end(stack, fresh_api):
+    """No fault but load: 500 submissions sent by 25 clients at once on this machine's two cores."""
+    accepted_at: dict[str, float] = {}
+
+    def submit(_):
+        sid = submit_until_accepted(fresh_api, deadline_s=600)
+        accepted_at[sid] = time.monotonic()
+        return sid
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(25) as pool:
+        ids = list(pool.map(submit, range(500)))
+    sent_s = time.monotonic() - started
+    ended_at: dict[str, float] = {}
+    deadline = time.monotonic() + 3600
+    while len(ended_at) < len(ids):
+        for sid in ids:
+            if sid not in ended_at and fresh_api.get(sid)["status"] in FINAL:
+                ended_at[sid] = time.monotonic()
+        assert time.monotonic() < deadline, f"{len(ids) - len(ended_at)} of 500 not final after an hour"
+        time.sleep(1)
+    final = {sid: fresh_api.get(sid) for sid in ids}
+    outcome = assert_all_settled(fresh_api, ids, final, settle_s=5)
+    latencies = sorted(ended_at[sid] - accepted_at[sid] for sid in ids)
+    FIGURES["five_hundred_at_once"] = {
+        **outcome, "ended": len(ended_at), "all_sent_s": round(sent_s, 1),
+        "p50_s": round(latencies[len(latencies) // 2], 1), "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "all_final_after_s": round(max(ended_at.values()) - started, 1)}
+    assert outcome["judged"] == 500, outcome  # load alone fails nothing
