@@ -172,6 +172,18 @@ def test_intake_refuses_exactly_what_the_message_contract_refuses(field, value):
     assert intake_code == expected
 
 
+def test_a_submission_no_message_could_carry_is_refused_before_anything_is_written(setup):
+    """The last guard: the message is built before the first write, so a value only the contract
+    refuses (here a user id from outside intake's checks) is a 422, never a row without its message."""
+    intake = setup.app.state.intake
+    with pytest.raises(Rejected) as refused:
+        intake.submit(repo.User("not an id", "mallory"), NewSubmission("aplusb", "python", SOURCE))
+    assert (refused.value.status, refused.value.code) == (422, "invalid_submission")
+    assert "user_id" in refused.value.message
+    assert count_rows(setup.db) == 0 and outbox(setup.db) == []
+    assert setup.aws.s3.list_objects_v2(Bucket=setup.aws.bucket).get("KeyCount", 0) == 0
+
+
 def test_source_at_the_limit_is_accepted(setup):
     assert submit(setup, source_code="#" * MAX_SOURCE_BYTES).status_code == 202
 
