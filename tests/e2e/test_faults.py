@@ -372,3 +372,35 @@ def test_five_hundred_submissions_at_once_all_end(stack, fresh_api):
         "p50_s": round(latencies[len(latencies) // 2], 1), "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
         "all_final_after_s": round(max(ended_at.values()) - started, 1)}
     assert outcome["judged"] == 500, outcome  # load alone fails nothing
+
+
+# ---- the scheduled functions, as Terraform deployed them ------------------------------------------------
+
+
+def test_the_scheduled_relay_and_sweeper_functions_run_as_deployed(stack):
+    """The outbox_relay and sweeper functions Terraform deployed (zip, environment, database secret,
+    EventBridge rule) do their work when invoked, here without waiting for the minute."""
+    user, token = admin.create_user(stack.db, f"sched-{uuid.uuid4().hex[:10]}")
+    sid, bucket = str(uuid.uuid4()), stack.outputs["submissions_bucket_name"]
+    message = SubmissionMessage(sid, "aplusb", user.id, "python", s3_code_path(bucket, sid, "python"))
+    stack.client("s3").put_object(Bucket=bucket, Key=message.key, Body=ACCEPTED_PY.encode(), ServerSideEncryption="AES256")
+    with stack.db.transaction() as cur:  # what a killed intake leaves: the row and its unsent message
+        repo.insert_submission(cur, id=sid, user_id=user.id, problem_id="aplusb", language="python",
+                               s3_code_path=message.s3_code_path)
+        repo.add_to_outbox(cur, sid, message.to_json())
+    lam = stack.client("lambda")
+    for role in ("outbox_relay", "sweeper"):
+        name = stack.outputs[f"{role}_function_name"]
+        response = lam.invoke(FunctionName=name, Payload=b"{}")
+        body = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, body
+        assert isinstance(body, dict), body
+        rules = stack.client("events").list_rule_names_by_target(TargetArn=lam.get_function(
+            FunctionName=name)["Configuration"]["FunctionArn"])["RuleNames"]
+        assert rules == [name]
+        assert stack.client("events").describe_rule(Name=name)["ScheduleExpression"] == "rate(1 minute)"
+    with stack.db.transaction() as cur:
+        cur.execute("SELECT sent_at FROM outbox WHERE submission_id = %s", (sid,))
+        assert cur.fetchone()["sent_at"] is not None  # by the function, or the API's relay racing it
+    api = Api(stack.api_url, token)
+    assert assert_all_settled(api, [sid], wait_all_final(api, [sid], 240), settle_s=2)["judged"] == 1
