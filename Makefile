@@ -46,6 +46,7 @@ test: $(STACK_DEPS)
 	mkdir -p $(STATE_DIR)/reports
 	TF_CLI_CONFIG_FILE=$(TF_RC) E2E_REPORT_DIR=$(abspath $(STATE_DIR))/reports $(VENV)/bin/pytest -q -ra --durations=25 tests
 	@cat $(STATE_DIR)/reports/latency.json 2>/dev/null && echo
+	@cat $(STATE_DIR)/reports/faults.json 2>/dev/null && echo
 
 # LocalStack + MariaDB + terraform apply + problems + API on 127.0.0.1:$(PORT); Ctrl-C stops it all.
 run: $(STACK_DEPS)

@@ -12,8 +12,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S, misfit
-from contracts.messages import ID_PATTERN
+from contracts.budget import (
+    DEFAULT_SANDBOX_TIMEOUT_S,
+    DEFAULT_WORKER_TIMEOUT_S,
+    WORST_CASE_KEY,
+    misfit,
+    worst_case,
+)
+from contracts.messages import is_id
 from judge.problem import load_problem
 from store import repositories as repo
 from store.config import Database
@@ -78,7 +84,10 @@ def _meta(problem) -> ProblemMeta:
         kind += " interactive"
     if problem.is_multi_pass:
         kind += " multi-pass"
-    return ProblemMeta(problem.name, kind, dataclasses.asdict(problem.limits))
+    # The judging time's worst case goes with the limits: the sweeper reads it to tell a slow
+    # submission from a stuck one (contracts.budget.stuck_after_s) without the package at hand.
+    limits = {**dataclasses.asdict(problem.limits), WORST_CASE_KEY: round(worst_case(problem).total_s, 1)}
+    return ProblemMeta(problem.name, kind, limits)
 
 
 def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
@@ -98,7 +107,7 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     if not package_dir.is_dir():
         raise AdminError(f"{package_dir}: not a directory")
     pid = problem_id or package_dir.resolve().name
-    if not ID_PATTERN.match(pid):
+    if not is_id(pid):
         raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
     problem = _load(package_dir)
     reason = misfit(problem, worker_timeout_s, sandbox_timeout_s)

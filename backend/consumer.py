@@ -1,13 +1,22 @@
-"""The completion consumer: drains the completion queue, the worker's failure destination and the
-submission queue's DLQ into the submissions table.
+"""The completion consumer: drains the completion queue, its DLQ, the worker's failure destination and
+the submission queue's DLQ into the submissions table.
 
 Each message is validated (contracts.messages), applied in its own transaction with the rules of
 `contracts.messages.should_apply` (duplicates and older attempts change nothing), and deleted only after the
 commit. A malformed message, or one for an unknown submission, is logged and deleted: it can never
 succeed, and keeping it would block nothing but fill the DLQ with noise. A database error leaves the
-message in the queue; SQS redelivers it after the visibility timeout.
+message in the queue; SQS redelivers it after the visibility timeout. A completion the database
+refuses for its values (a number out of a column's range: `repositories.refused_for_good`) would be
+refused on every redelivery: it is kept as received in `unapplied_completions`, its submission ends
+FAILED with the reason, and the message is deleted.
 
-    python -m backend.consumer   # COMPLETION_QUEUE_URL, WORKER_FAILURE_QUEUE_URL, SUBMISSION_DLQ_URL, DB_*
+Dead letters: a submission message no worker could be invoked for, and a completion the consumer
+could not apply in maxReceiveCount tries (its database was down that long), end their submissions:
+the first FAILED unless a verdict came, the second applied once more as a final word (a JUDGED still
+counts; a JUDGING says nothing final and is left to the sweeper, store/sweeper.py).
+
+    python -m backend.consumer   # COMPLETION_QUEUE_URL, COMPLETION_DLQ_URL, WORKER_FAILURE_QUEUE_URL,
+                                 # SUBMISSION_DLQ_URL, DB_*
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+import pymysql
+
 from contracts.errors import MessageError
 from contracts.messages import CompletionMessage, FailureRecord, SubmissionMessage
 from store import repositories as repo
@@ -30,13 +41,16 @@ log = logging.getLogger(__name__)
 
 class Consumer:
     def __init__(self, db: Database, sqs, completion_queue_url: str, failure_queue_url: str | None = None,
-                 *, dlq_url: str | None = None, batch_size: int = 10, wait_seconds: int = 5) -> None:
+                 *, dlq_url: str | None = None, completion_dlq_url: str | None = None, batch_size: int = 10,
+                 wait_seconds: int = 5) -> None:
         self.db, self.sqs = db, sqs
         self.queues: list[tuple[str, Callable[[str], str]]] = [(completion_queue_url, self.handle_completion)]
         if failure_queue_url:
             self.queues.append((failure_queue_url, self.handle_failure_record))
         if dlq_url:
             self.queues.append((dlq_url, self.handle_dead_letter))
+        if completion_dlq_url:
+            self.queues.append((completion_dlq_url, self.handle_dead_completion))
         self.batch_size, self.wait_seconds = batch_size, wait_seconds
 
     @classmethod
@@ -49,7 +63,8 @@ class Consumer:
 
             sqs = boto3.client("sqs")
         return cls(db or Database.from_env(env), sqs, env["COMPLETION_QUEUE_URL"],
-                   env.get("WORKER_FAILURE_QUEUE_URL") or None, dlq_url=env.get("SUBMISSION_DLQ_URL") or None)
+                   env.get("WORKER_FAILURE_QUEUE_URL") or None, dlq_url=env.get("SUBMISSION_DLQ_URL") or None,
+                   completion_dlq_url=env.get("COMPLETION_DLQ_URL") or None)
 
     # ---- one message ------------------------------------------------------------------------------
 
@@ -60,8 +75,37 @@ class Consumer:
         except MessageError as exc:
             log.error("dropping malformed completion message: %s; body: %.300s", exc, body)
             return "malformed"
-        return self._apply(msg.submission_id, msg.attempt, msg.status, msg.status, result=msg.result,
-                           reason=msg.reason)
+        try:
+            return self._apply(msg.submission_id, msg.attempt, msg.status, msg.status, result=msg.result,
+                               reason=msg.reason)
+        except pymysql.err.MySQLError as error:
+            if not repo.refused_for_good(error):
+                raise  # transient: the message stays for redelivery
+            return self._refused(msg, body, error)
+
+    def _refused(self, msg: CompletionMessage, body: str, error: Exception) -> str:
+        """Keep what the database would not take, as received, and end the submission with why."""
+        detail = f"{type(error).__name__}: {error}"
+        reason = f"the {msg.status} result of attempt {msg.attempt} could not be stored ({detail:.500})"
+        with self.db.transaction() as cur:
+            repo.record_unapplied_completion(cur, msg.submission_id, body, detail)
+            outcome = repo.apply_status(cur, msg.submission_id, msg.attempt, "FAILED", reason=reason)
+        log.error("submission %s: %s; kept as received in unapplied_completions", msg.submission_id, reason)
+        return "refused" if outcome is repo.Applied.APPLIED else str(outcome)
+
+    def handle_dead_completion(self, body: str) -> str:
+        """A completion dead-lettered after maxReceiveCount failed tries: a JUDGED or FAILED one is applied
+        once more (the database may be back; a refusal ends the row FAILED as above); a JUDGING one is
+        dropped, since it says nothing final (the sweeper ends a row that stays unfinished)."""
+        try:
+            msg = CompletionMessage.from_json(body)
+        except MessageError as exc:
+            log.error("dropping malformed dead completion: %s; body: %.300s", exc, body)
+            return "malformed"
+        if msg.status == "JUDGING":
+            log.warning("submission %s: dropped a dead-lettered JUDGING of attempt %d", msg.submission_id, msg.attempt)
+            return "stale"
+        return self.handle_completion(body)
 
     def handle_failure_record(self, body: str) -> str:
         """Turn a Lambda on-failure record for a worker invocation into a FAILED submission."""
@@ -74,16 +118,18 @@ class Consumer:
                            f"FAILED ({record.reason})", reason=record.reason)
 
     def handle_dead_letter(self, body: str) -> str:
-        """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries.
-
-        Attempt 0 ranks below every real judging attempt, so a result that did arrive still wins."""
+        """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries: an
+        unfinished submission ends FAILED at the attempt it has; a verdict that did arrive stays."""
         try:
             msg = SubmissionMessage.from_json(body)
         except MessageError as exc:
             log.error("dropping malformed dead letter: %s; body: %.300s", exc, body)
             return "malformed"
         reason = "the submission message was dead-lettered: no worker could be invoked for it after repeated tries"
-        return self._apply(msg.submission_id, 0, "FAILED", "FAILED (dead letter)", reason=reason)
+        with self.db.transaction() as cur:
+            outcome = repo.fail_if_unfinished(cur, msg.submission_id, reason)
+        self._log_outcome(outcome, msg.submission_id, msg.attempt, "FAILED (dead letter)")
+        return str(outcome)
 
     def _apply(self, sid: str, attempt: int, status: str, what: str, *, result: dict | None = None,
                reason: str | None = None) -> str:

@@ -1,9 +1,15 @@
 """Intake: accept a submission, store it, queue it; read one back. No HTTP here (backend/api is the
 routes over this), so the rules are testable without a web framework.
 
-Write order: row (QUEUED) -> S3 object -> SQS message. A failure after the row marks it FAILED with
-the reason and raises `Unavailable`, so no message is ever queued without its row and no row stays
-QUEUED without a message (except if this process dies mid-request).
+Write order: S3 object -> one transaction with the QUEUED row and its message (the outbox) -> an
+immediate send of that message by the outbox relay (store/outbox.py). The source is stored first, so
+a message never names a missing object; the row and its message commit together, so no row is ever
+without the message that queues it, even if this process dies right after the commit or SQS refuses
+the send (the relay's next pass sends it, and the client still gets its 202). A failure to store the
+source writes nothing and answers 503.
+
+Every field is checked with the contract's own rules (contracts.messages.FieldRule), and the message is
+built before anything is written: what intake accepts, every hop downstream accepts too.
 
 An `Idempotency-Key` (per user) makes a retried request return the first one's submission; the same
 key with a different request is refused.
@@ -23,13 +29,22 @@ from typing import Any
 
 import pymysql
 
-from contracts.messages import ID_PATTERN, LANGUAGES, MAX_SOURCE_BYTES, SubmissionMessage, s3_code_path
+from contracts.errors import MessageError
+from contracts.messages import (
+    LANGUAGE,
+    MAX_SOURCE_BYTES,
+    PROBLEM_ID,
+    SUBMISSION_ID,
+    SubmissionMessage,
+    s3_code_path,
+)
 from store import repositories as repo
 from store.config import Database
+from store.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # fullmatch: `$` would let a trailing newline in
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,7 @@ class Accepted:
 class Intake:
     def __init__(self, config: IntakeConfig, db: Database, s3, sqs):
         self.config, self.db, self.s3, self.sqs = config, db, s3, sqs
+        self.relay = OutboxRelay(db, sqs, config.submission_queue_url)
 
     def authenticate(self, authorization: str | None) -> repo.User:
         challenge = {"WWW-Authenticate": "Bearer"}
@@ -93,40 +109,59 @@ class Intake:
     def submit(self, user: repo.User, new: NewSubmission, idempotency_key: str | None = None) -> Accepted:
         check_submission(user, new, idempotency_key)
         sid = str(uuid.uuid4())
-        replay = self._record(user, new, idempotency_key, sid)
+        try:
+            message = SubmissionMessage(sid, new.problem_id, user.id, new.language,
+                                        s3_code_path(self.config.submissions_bucket, sid, new.language))
+        except MessageError as error:  # check_submission holds the same rules; this is the last guard
+            raise Rejected(422, "invalid_submission", str(error)) from None
+        with self.db.transaction() as cur:  # refuse early what the write would refuse, before touching S3
+            replay = self._admit(cur, user, new, idempotency_key)
         if replay is not None:
             return replay
-        message = SubmissionMessage(sid, new.problem_id, user.id, new.language,
-                                    s3_code_path(self.config.submissions_bucket, sid, new.language))
         self._store_source(message, new.source_code)
-        self._enqueue(message)
-        log.info("submission %s queued (user %s, problem %s, %s)", sid, user.id, new.problem_id, new.language)
+        replay, outbox_id = self._record(user, new, idempotency_key, message)
+        if replay is not None:
+            return replay
+        sent = self.relay.send(outbox_id)
+        log.info("submission %s %s (user %s, problem %s, %s)", sid, "queued" if sent else "accepted, queued later",
+                 user.id, new.problem_id, new.language)
         return Accepted(sid, "QUEUED")
 
-    def _record(self, user: repo.User, new: NewSubmission, key: str | None, sid: str) -> Accepted | None:
-        """Insert the QUEUED row (and claim the key) in one transaction; an Accepted if it is a replay."""
+    def _admit(self, cur, user: repo.User, new: NewSubmission, key: str | None) -> Accepted | None:
+        """A replay of an earlier request with this key, None for a new one; refuses an unknown or
+        restricted problem."""
+        found = repo.get_idempotency_key(cur, user.id, key) if key is not None else None
+        if found:
+            return _replay(found, new)
+        problem = repo.get_problem(cur, new.problem_id)
+        if problem is None:
+            raise Rejected(404, "problem_not_found", f"no problem {new.problem_id!r}")
+        if not repo.may_submit(cur, user.id, problem):
+            raise Rejected(403, "forbidden", f"problem {problem.id!r} is restricted and not granted to you")
+        return None
+
+    def _record(self, user: repo.User, new: NewSubmission, key: str | None,
+                message: SubmissionMessage) -> tuple[Accepted | None, int | None]:
+        """The QUEUED row, its message and the key's claim in one transaction: (a replay, None), or
+        (None, the outbox id to send)."""
         try:
             with self.db.transaction() as cur:
-                found = repo.get_idempotency_key(cur, user.id, key) if key is not None else None
-                if found:
-                    return _replay(found, new)
-                problem = repo.get_problem(cur, new.problem_id)
-                if problem is None:
-                    raise Rejected(404, "problem_not_found", f"no problem {new.problem_id!r}")
-                if not repo.may_submit(cur, user.id, problem):
-                    raise Rejected(403, "forbidden", f"problem {problem.id!r} is restricted and not granted to you")
-                repo.insert_submission(cur, id=sid, user_id=user.id, problem_id=problem.id, language=new.language,
-                                       s3_code_path=s3_code_path(self.config.submissions_bucket, sid, new.language))
+                replay = self._admit(cur, user, new, key)
+                if replay is not None:
+                    return replay, None
+                repo.insert_submission(cur, id=message.submission_id, user_id=user.id, problem_id=new.problem_id,
+                                       language=new.language, s3_code_path=message.s3_code_path)
+                outbox_id = repo.add_to_outbox(cur, message.submission_id, message.to_json())
                 if key is not None:
-                    repo.claim_idempotency_key(cur, user.id, key, sid, new.request_hash())
+                    repo.claim_idempotency_key(cur, user.id, key, message.submission_id, new.request_hash())
         except pymysql.err.IntegrityError:
             # A concurrent request with the same key committed first (InnoDB held us until it did).
             with self.db.transaction() as cur:
                 found = repo.get_idempotency_key(cur, user.id, key) if key else None
             if not found:
                 raise
-            return _replay(found, new)
-        return None
+            return _replay(found, new), None
+        return None, outbox_id
 
     def _store_source(self, message: SubmissionMessage, source_code: str) -> None:
         put = {"Bucket": self.config.submissions_bucket, "Key": message.key, "Body": source_code.encode("utf-8"),
@@ -138,33 +173,18 @@ class Intake:
         try:
             self.s3.put_object(**put)
         except Exception as exc:
-            self._fail(message.submission_id, f"could not store the source code: {exc}")
-            raise Unavailable("could not store the submission; retry later", message.submission_id) from exc
-
-    def _enqueue(self, message: SubmissionMessage) -> None:
-        send = {"QueueUrl": self.config.submission_queue_url, "MessageBody": message.to_json()}
-        if self.config.submission_queue_url.endswith(".fifo"):
-            send.update(MessageGroupId=message.submission_id, MessageDeduplicationId=message.submission_id)
-        try:
-            self.sqs.send_message(**send)
-        except Exception as exc:
-            self._fail(message.submission_id, f"could not queue the submission: {exc}")
-            raise Unavailable("could not queue the submission; retry later", message.submission_id) from exc
-
-    def _fail(self, sid: str, reason: str) -> None:
-        log.error("submission %s: %s", sid, reason)
-        with self.db.transaction() as cur:
-            repo.mark_intake_failed(cur, sid, reason)
+            log.error("submission %s: could not store the source code: %s", message.submission_id, exc)
+            raise Unavailable("could not store the submission; retry later") from exc
 
     def submission(self, user: repo.User, submission_id: str) -> dict:
         """The row of one of the user's submissions; someone else's is "not found" too (ids must
-        not be probeable)."""
+        not be probeable). A malformed id is not found either: MySQL would match "<id> " to "<id>"."""
         row = None
-        if len(submission_id) <= 36:
+        if SUBMISSION_ID.problem(submission_id) is None:
             with self.db.transaction() as cur:
                 row = repo.get_submission(cur, submission_id)
         if row is None or row["user_id"] != user.id:
-            raise Rejected(404, "not_found", f"no submission {submission_id!r}")
+            raise Rejected(404, "not_found", f"no submission {submission_id!r:.80}")
         return row
 
     def database_reachable(self) -> bool:
@@ -179,8 +199,8 @@ class Intake:
 
 
 class Unavailable(Rejected):
-    def __init__(self, message: str, submission_id: str):
-        super().__init__(503, "unavailable", message, submission_id=submission_id)
+    def __init__(self, message: str):
+        super().__init__(503, "unavailable", message)
 
 
 def check_submission(user: repo.User, new: NewSubmission, idempotency_key: str | None) -> None:
@@ -188,11 +208,9 @@ def check_submission(user: repo.User, new: NewSubmission, idempotency_key: str |
     will take too."""
     if new.user_id is not None and new.user_id != user.id:
         raise Rejected(403, "forbidden", "user_id does not match the token's user")
-    if not ID_PATTERN.match(new.problem_id):
-        raise Rejected(422, "invalid_problem_id",
-                       "problem_id must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
-    if new.language not in LANGUAGES:
-        raise Rejected(422, "unknown_language", f"language must be one of {', '.join(LANGUAGES)}")
+    for rule, value in ((PROBLEM_ID, new.problem_id), (LANGUAGE, new.language)):
+        if (problem := rule.problem(value)) is not None:
+            raise Rejected(422, rule.code, problem)
     try:
         size = len(new.source_code.encode("utf-8"))
     except UnicodeEncodeError:  # lone surrogates (\udXXX escapes) are valid JSON but not UTF-8
@@ -201,7 +219,7 @@ def check_submission(user: repo.User, new: NewSubmission, idempotency_key: str |
         raise Rejected(422, "empty_source", "source_code is empty")
     if size > MAX_SOURCE_BYTES:
         raise Rejected(413, "source_too_large", f"source_code is {size} bytes; the limit is {MAX_SOURCE_BYTES}")
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise Rejected(422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters")
 
 

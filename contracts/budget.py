@@ -19,6 +19,9 @@ CALL_MARGIN_S = 10.0  # per sandbox call: cold start, fetching inputs, the reply
 PER_RUN_OVERHEAD_S = 0.5  # per test beyond its wall time: workdir, launcher, checking
 DEFAULT_WORKER_TIMEOUT_S = 300.0  # terraform/variables.tf
 DEFAULT_SANDBOX_TIMEOUT_S = 120.0
+# The key under which `judge-admin import-problem` records worst_case(problem).total_s in the problem's
+# limits (problems.limits_json), for the sweeper.
+WORST_CASE_KEY = "worst_case_s"
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,22 @@ def misfit(problem: Problem, worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
                 f"{case.total_s:.0f} s, over the worker timeout of {worker_timeout_s:g} s; lower the time limit, "
                 f"use fewer tests or raise worker_timeout_seconds")
     return None
+
+
+# Lambda retries a failed asynchronous invocation after about 1 and then 2 more minutes.
+ASYNC_RETRY_DELAYS_S = 180.0
+# Queue wait and dispatch before a worker starts: the submission queue's long poll, the dispatcher's
+# batching window and cold start, with room for a short backlog.
+DISPATCH_MARGIN_S = 120.0
+
+
+def stuck_after_s(worst_case_s: float | None, worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
+                  worker_retries: int = 2, retry_delays_s: float = ASYNC_RETRY_DELAYS_S,
+                  dispatch_margin_s: float = DISPATCH_MARGIN_S) -> float:
+    """How long a submission may stay QUEUED or JUDGING before something has gone wrong: dispatch, then
+    every invocation Lambda makes (the first and its retries), each at most the problem's worst case
+    (never more than the worker timeout, which kills it), and the waits between them. `worst_case_s`
+    is `worst_case(problem).total_s`, recorded at import; None (a problem imported before) counts as
+    the worker timeout."""
+    run_s = worker_timeout_s if worst_case_s is None else min(worst_case_s, worker_timeout_s)
+    return dispatch_margin_s + (worker_retries + 1) * run_s + (retry_delays_s if worker_retries else 0.0)

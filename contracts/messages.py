@@ -1,7 +1,7 @@
 """The messages between the hops of the pipeline, versioned and validated at every boundary.
 
 - SubmissionMessage v1: intake -> submission queue -> dispatcher -> worker (the dispatcher adds
-  `dispatch`).
+  `dispatch`; the sweeper's re-send carries `prior_attempts`).
 - CompletionMessage v1: worker -> completion queue -> consumer.
 - FailureRecord: Lambda's own on-failure destination record for a worker invocation; the consumer
   turns it into a FAILED submission.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,10 +38,40 @@ MAX_SOURCE_BYTES = 64 * 1024
 # SQS takes 256 KiB per message; a completion keeps room for its envelope.
 MAX_RESULT_BYTES = 240 * 1024
 
-# Ids end up in S3 keys and SQL; keep them to a safe alphabet. Intake and admin check the same one.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Ids end up in S3 keys and SQL; keep them to a safe alphabet. Always used with fullmatch: `$` would
+# let a trailing newline through, and MySQL's PAD SPACE collations match "id " to "id".
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/submissions/(?P<id>[^/]+)/(?P<name>[^/]+)$")
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field's rule, declared once: the message parsers refuse what it refuses, and intake answers
+    422 with `code` for the same values, so no row is written for a message a hop would refuse."""
+
+    name: str
+    code: str  # machine-readable, the API's `error`
+    rule: str  # what a good value is, in words
+    accepts: Callable[[str], bool]
+
+    def problem(self, value: object) -> str | None:
+        """Why `value` breaks the rule (a sentence naming the field), or None when it keeps it."""
+        if isinstance(value, str) and value and self.accepts(value):
+            return None
+        return f"{self.name} {self.rule}, got {value!r:.80}"
+
+
+_ID_RULE = "must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+SUBMISSION_ID = FieldRule("submission_id", "invalid_submission_id", _ID_RULE, is_id)
+PROBLEM_ID = FieldRule("problem_id", "invalid_problem_id", _ID_RULE, is_id)
+USER_ID = FieldRule("user_id", "invalid_user_id", _ID_RULE, is_id)
+LANGUAGE = FieldRule("language", "unknown_language", f"must be one of {', '.join(LANGUAGES)}",
+                     SOURCE_NAMES.__contains__)
 
 
 class Status(StrEnum):
@@ -100,13 +131,18 @@ def _check_keys(data: dict, required: set[str], optional: set[str], what: str) -
         raise MessageError(f"{what}: unknown field(s) {', '.join(unknown)}")
 
 
-def _str(data: dict, key: str, what: str, *, pattern: re.Pattern | None = None) -> str:
+def _str(data: dict, key: str, what: str) -> str:
     value = data[key]
     if not isinstance(value, str) or not value:
         raise MessageError(f"{what}: {key} must be a non-empty string, got {value!r:.80}")
-    if pattern is not None and not pattern.match(value):
-        raise MessageError(f"{what}: {key} has a bad format: {value!r:.80}")
     return value
+
+
+def _field(data: dict, rule: FieldRule, what: str) -> str:
+    problem = rule.problem(data[rule.name])
+    if problem:
+        raise MessageError(f"{what}: {problem}")
+    return data[rule.name]
 
 
 def _int(data: dict, key: str, what: str, *, minimum: int = 0) -> int:
@@ -154,6 +190,9 @@ class SubmissionMessage:
     language: str
     s3_code_path: str
     dispatch: Dispatch | None = None
+    # Judging attempts before this message was sent (the sweeper's re-send of a stuck submission): its
+    # runs report attempts above them, so their results are not taken for stale ones. Absent when 0.
+    prior_attempts: int = 0
     version: int = VERSION
 
     def __post_init__(self) -> None:
@@ -171,11 +210,16 @@ class SubmissionMessage:
     @property
     def attempt(self) -> int:
         """The delivery number the worker reports back as CompletionMessage.attempt."""
-        return self.dispatch.receive_count if self.dispatch else 0
+        return self.prior_attempts + (self.dispatch.receive_count if self.dispatch else 0)
 
     def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
         return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, Dispatch(receive_count, message_id))
+                                 self.s3_code_path, Dispatch(receive_count, message_id), self.prior_attempts)
+
+    def resent_after(self, attempt: int) -> SubmissionMessage:
+        """The same submission sent again by the sweeper, its runs numbered after `attempt`."""
+        return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
+                                 self.s3_code_path, None, attempt)
 
     def to_dict(self) -> dict:
         d = {
@@ -188,6 +232,8 @@ class SubmissionMessage:
         }
         if self.dispatch is not None:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
+        if self.prior_attempts:
+            d["prior_attempts"] = self.prior_attempts
         return d
 
     def to_json(self) -> str:
@@ -203,14 +249,12 @@ class SubmissionMessage:
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
-                    {"dispatch"}, what)
+                    {"dispatch", "prior_attempts"}, what)
         _version(data, what)
-        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
-        pid = _str(data, "problem_id", what, pattern=ID_PATTERN)
-        uid = _str(data, "user_id", what, pattern=ID_PATTERN)
-        lang = _str(data, "language", what)
-        if lang not in SOURCE_NAMES:
-            raise MessageError(f"{what}: unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+        sid = _field(data, SUBMISSION_ID, what)
+        pid = _field(data, PROBLEM_ID, what)
+        uid = _field(data, USER_ID, what)
+        lang = _field(data, LANGUAGE, what)
         path = _str(data, "s3_code_path", what)
         m = _S3_PATH.match(path)
         if not m or not _BUCKET.match(m["bucket"]):
@@ -220,9 +264,10 @@ class SubmissionMessage:
         if m["name"] != SOURCE_NAMES[lang]:
             raise MessageError(f"{what}: s3_code_path file must be {SOURCE_NAMES[lang]} for {lang}, got {m['name']!r}")
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
+        prior = _int(data, "prior_attempts", what) if "prior_attempts" in data else 0
         msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch).items():
+                         s3_code_path=path, dispatch=dispatch, prior_attempts=prior).items():
             object.__setattr__(msg, k, v)
         return msg
 
@@ -338,7 +383,7 @@ class CompletionMessage:
         _check_keys(data, {"version", "submission_id", "attempt", "status", "result", "reason", "produced_at"},
                     set(), what)
         _version(data, what)
-        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
+        sid = _field(data, SUBMISSION_ID, what)
         attempt = _int(data, "attempt", what)
         status = data["status"]
         if status not in COMPLETION_STATUSES:

@@ -1,6 +1,7 @@
 """The whole system on one machine: LocalStack (with the local Lambda executor), a throwaway MariaDB,
 `terraform apply` of the real root module into LocalStack, the example problems imported, the intake
-API on loopback and the completion consumer. `make run` and the end-to-end tests both use it.
+API on loopback (with its outbox relay thread), the completion consumer and the sweeper (a thread here,
+as well as the scheduled function Terraform deploys). `make run` and the end-to-end tests both use it.
 
     python -m local.devstack run [--port 8080] [--state-dir .state/devstack]
 """
@@ -28,12 +29,17 @@ log = logging.getLogger("devstack")
 LOCAL_RATE_LIMIT = "1000/60"
 
 
+SWEEP_INTERVAL_S = 30.0
+LOCAL_WORKER_RETRIES = 2
+
+
 class DevStackError(RuntimeError):
     pass
 
 
 # Every AWS service the root module's resources and data sources call.
-AWS_SERVICES = ("cloudwatch", "ec2", "iam", "lambda", "logs", "rds", "s3", "secretsmanager", "sns", "sqs", "sts")
+AWS_SERVICES = ("cloudwatch", "ec2", "events", "iam", "lambda", "logs", "rds", "s3", "secretsmanager", "sns", "sqs",
+                "sts")
 
 
 def local_tfvars(db_host: str, db_port: int, db_name: str, db_user: str, db_password: str, build_dir: Path,
@@ -53,7 +59,7 @@ def local_tfvars(db_host: str, db_port: int, db_name: str, db_user: str, db_pass
         "tracing_enabled": False,
         "create_alarms": True,
         # Short enough for tests to see retries and redrives; the rules (6x) still hold.
-        "worker_max_retry_attempts": 2,
+        "worker_max_retry_attempts": LOCAL_WORKER_RETRIES,
         "submissions_bucket_name": f"{name_prefix}-submissions-local",
     }
 
@@ -94,6 +100,8 @@ class DevStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._api_server = None
+        self._consumer: threading.Thread | None = None
+        self._consumer_stop = threading.Event()
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -112,6 +120,7 @@ class DevStack:
             log.info("terraform applied in %.1f s total", time.monotonic() - started)
             self._import_problems()
             self._start_consumer()
+            self._start_sweeper()
             self._start_api()
             stack_settings.write(self.settings_path, self.backend_env())
         except BaseException:
@@ -124,6 +133,7 @@ class DevStack:
         self.settings_path.unlink(missing_ok=True)  # judge-admin must not find a stack that is gone
         if self._api_server is not None:
             self._api_server.should_exit = True
+        self.stop_consumer()
         for thread in self._threads:
             thread.join(timeout=15)
         self._threads.clear()
@@ -221,9 +231,39 @@ class DevStack:
     def _start_consumer(self) -> None:
         from backend.consumer import Consumer
 
-        consumer = Consumer(self.db, self.client("sqs"), self.outputs["completion_queue_url"],
-                            self.outputs["worker_failure_queue_url"], dlq_url=self.outputs["submission_dlq_url"])
-        thread = threading.Thread(target=consumer.run_forever, args=(self._stop,), name="consumer", daemon=True)
+        consumer = Consumer(self.db, self.client("sqs"), **self.consumer_queues())
+        self._consumer_stop = threading.Event()
+        self._consumer = threading.Thread(target=consumer.run_forever, args=(self._consumer_stop,), name="consumer",
+                                          daemon=True)
+        self._consumer.start()
+
+    def consumer_queues(self) -> dict[str, str]:
+        """The queues the consumer drains, as Consumer's keyword arguments."""
+        return {"completion_queue_url": self.outputs["completion_queue_url"],
+                "failure_queue_url": self.outputs["worker_failure_queue_url"],
+                "dlq_url": self.outputs["submission_dlq_url"],
+                "completion_dlq_url": self.outputs["completion_dlq_url"]}
+
+    def stop_consumer(self) -> None:
+        """Stop the consumer thread (it ends within its long poll); the fault tests run their own."""
+        if self._consumer is not None:
+            self._consumer_stop.set()
+            self._consumer.join(timeout=30)
+            self._consumer = None
+
+    def start_consumer(self) -> None:
+        if self._consumer is None:
+            self._start_consumer()
+
+    def _start_sweeper(self) -> None:
+        from store.outbox import OutboxRelay
+        from store.sweeper import Sweeper, SweepPolicy
+
+        policy = SweepPolicy(worker_retries=LOCAL_WORKER_RETRIES)  # the workers' timeout is the module's default
+        relay = OutboxRelay(self.db, self.client("sqs"), self.outputs["submission_queue_url"])
+        sweeper = Sweeper(self.db, relay, policy)
+        thread = threading.Thread(target=sweeper.run_forever, args=(self._stop, SWEEP_INTERVAL_S), name="sweeper",
+                                  daemon=True)
         thread.start()
         self._threads.append(thread)
 

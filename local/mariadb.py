@@ -252,6 +252,19 @@ class MariaDB:
         return pymysql.connect(host=self.host, port=self.port, user=self.user, password=self.password,
                                database=database or self.database, charset="utf8mb4", **kw)
 
+    def outage(self, down_s: float) -> None:
+        """Stop the server cleanly, keep it down `down_s`, start it again on the same port with the same
+        data (the fault tests' database outage)."""
+        if self.proc is None:
+            raise MariaDBError("not running")
+        proc, self.proc = self.proc, None
+        proc.terminate()
+        proc.wait(20)
+        time.sleep(down_s)
+        self._spawn()
+        if not self._wait_ready():
+            raise MariaDBError(f"mariadbd did not come back on port {self.port}; log:\n{self.log_tail()}")
+
     def stop(self, timeout: float = 20.0) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:

@@ -1,4 +1,6 @@
-"""MariaDB/MySQL access: configuration, versioned migrations, repositories, problem packages."""
+"""MariaDB/MySQL access: configuration, versioned migrations, repositories, problem packages, and what
+keeps the submissions table moving: the outbox relay and the sweeper (shared by the API and their
+scheduled functions, which is why they live below both)."""
 
 from store.config import Database, DbConfig
 from store.migrate import migrate

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import pymysql
+
 from contracts.messages import Status, should_apply
+
+CHECK_CONSTRAINT_FAILED = (4025, 3819)  # MariaDB's ER_CONSTRAINT_FAILED, MySQL's ER_CHECK_CONSTRAINT_VIOLATED
+
+# A poison completion is kept as received up to this many characters (MEDIUMTEXT holds 16 MiB; a
+# completion is at most SQS's 256 KiB, so this cuts only what did not come from our workers).
+MAX_UNAPPLIED_CHARS = 256 * 1024
 
 # ---- users ---------------------------------------------------------------------------------------
 
@@ -191,15 +199,118 @@ def apply_status(cur, submission_id: str, attempt: int, status: str, *, result: 
     return Applied.APPLIED
 
 
-def mark_intake_failed(cur, submission_id: str, reason: str) -> None:
-    """Intake could not store the code or queue the message: FAILED, and its idempotency key released
-    so the client's retry with the same key makes a fresh submission instead of replaying the failure."""
+def fail_if_unfinished(cur, submission_id: str, reason: str) -> Applied:
+    """End a QUEUED or JUDGING submission FAILED at its current attempt (a dead letter, the sweeper's
+    last word); a final row is left alone, and a late JUDGED of that attempt still replaces this."""
     cur.execute(
-        "UPDATE submissions SET status = 'FAILED', verdict = 'JUDGE_ERROR', failure_reason = %s"
-        " WHERE id = %s AND status = 'QUEUED' AND attempt = 0",
+        "UPDATE submissions SET status = 'FAILED', verdict = 'JUDGE_ERROR', score = NULL, time_ms = NULL,"
+        " memory_kb = NULL, result_json = NULL, failure_reason = %s WHERE id = %s AND status IN ('QUEUED', 'JUDGING')",
         (reason[:4000], submission_id),
     )
-    cur.execute("DELETE FROM idempotency_keys WHERE submission_id = %s", (submission_id,))
+    if cur.rowcount == 1:
+        return Applied.APPLIED
+    cur.execute("SELECT 1 FROM submissions WHERE id = %s", (submission_id,))
+    return Applied.STALE if cur.fetchone() else Applied.MISSING
+
+
+def unfinished_submissions(cur, idle_at_least_s: float, limit: int = 500) -> list[dict]:
+    """QUEUED or JUDGING submissions untouched for `idle_at_least_s` or more, oldest first, with what
+    the sweeper needs: the problem's limits, whether it re-sent the submission already, and how long
+    ago the row changed or it was re-sent (`idle_s`, the database's clock)."""
+    cur.execute(
+        "SELECT s.id, s.user_id, s.problem_id, s.language, s.s3_code_path, s.status, s.attempt, p.limits_json,"
+        " r.id AS resend_id, TIMESTAMPDIFF(MICROSECOND, GREATEST(s.updated_at, COALESCE(r.created_at, s.updated_at)),"
+        " NOW(6)) / 1000000 AS idle_s"
+        " FROM submissions s JOIN problems p ON p.id = s.problem_id"
+        " LEFT JOIN outbox r ON r.submission_id = s.id AND r.purpose = 'resend'"
+        " WHERE s.status IN ('QUEUED', 'JUDGING') AND s.updated_at < NOW(6) - INTERVAL %s MICROSECOND"
+        " ORDER BY s.updated_at LIMIT %s",
+        (int(idle_at_least_s * 1_000_000), limit),
+    )
+    rows = list(cur.fetchall())
+    for row in rows:
+        limits = row["limits_json"]
+        row["limits"] = json.loads(limits) if isinstance(limits, (str, bytes)) else limits
+        row["idle_s"] = float(row["idle_s"])
+    return rows
+
+
+def lock_unfinished(cur, submission_id: str) -> dict | None:
+    """The row's status and attempt, locked, if it is still QUEUED or JUDGING."""
+    cur.execute("SELECT status, attempt FROM submissions WHERE id = %s AND status IN ('QUEUED', 'JUDGING')"
+                " FOR UPDATE", (submission_id,))
+    return cur.fetchone()
+
+
+def record_unapplied_completion(cur, submission_id: str, body: str, error: str,
+                                max_chars: int = MAX_UNAPPLIED_CHARS) -> None:
+    """Keep a completion the database refused as received (cut to `max_chars`, marked so), for a person."""
+    if len(body) > max_chars:
+        body = body[:max_chars] + f"\n[truncated: {len(body)} characters received]"
+    cur.execute("INSERT INTO unapplied_completions (submission_id, body, error) VALUES (%s, %s, %s)",
+                (submission_id, body, error[:1000]))
+
+
+def refused_for_good(error: Exception) -> bool:
+    """Whether the database refused a statement for its values (out of a column's range, too long, a
+    broken constraint): sending the same values again will be refused again. Anything else (a lost
+    connection, a deadlock, a timeout) may pass on a retry."""
+    if isinstance(error, (pymysql.err.DataError, pymysql.err.IntegrityError)):
+        return True
+    code = error.args[0] if isinstance(error, pymysql.err.MySQLError) and error.args else None
+    return code in CHECK_CONSTRAINT_FAILED
+
+
+# ---- the outbox ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    submission_id: str
+    purpose: str  # 'intake' or 'resend'
+    body: str
+
+
+def add_to_outbox(cur, submission_id: str, body: str, purpose: str = "intake") -> int | None:
+    """Queue a message to send with the caller's transaction; None if this submission already has one
+    for this purpose (the sweeper re-sends at most once)."""
+    cur.execute("INSERT IGNORE INTO outbox (submission_id, purpose, body) VALUES (%s, %s, %s)",
+                (submission_id, purpose, body))
+    return cur.lastrowid if cur.rowcount == 1 else None
+
+
+def claim_outbox(cur, limit: int, outbox_id: int | None = None) -> list[OutboxMessage]:
+    """Unsent messages, oldest first, locked until the caller's transaction ends; rows another relay
+    holds are skipped (SKIP LOCKED), so two relays never send the same row at the same time."""
+    where = "sent_at IS NULL" + (" AND id = %s" if outbox_id is not None else "")
+    args = (outbox_id, limit) if outbox_id is not None else (limit,)
+    cur.execute(f"SELECT id, submission_id, purpose, body FROM outbox WHERE {where} ORDER BY id LIMIT %s"
+                " FOR UPDATE SKIP LOCKED", args)
+    return [OutboxMessage(r["id"], r["submission_id"], r["purpose"], r["body"]) for r in cur.fetchall()]
+
+
+def mark_outbox_sent(cur, outbox_ids: list[int]) -> None:
+    if outbox_ids:
+        cur.execute(f"UPDATE outbox SET sent_at = NOW(6) WHERE id IN ({', '.join(['%s'] * len(outbox_ids))})",
+                    tuple(outbox_ids))
+
+
+def mark_outbox_failed(cur, outbox_id: int, error: str) -> None:
+    cur.execute("UPDATE outbox SET send_failures = send_failures + 1, last_error = %s WHERE id = %s",
+                (error[:1000], outbox_id))
+
+
+def prune_sent_outbox(cur, older_than_days: int, limit: int = 1000) -> int:
+    """Delete messages sent more than `older_than_days` ago; how many went. The sweeper gives up on a
+    submission within hours, so a week-old 'resend' row no longer says anything it needs."""
+    cur.execute("DELETE FROM outbox WHERE sent_at < NOW(6) - INTERVAL %s DAY LIMIT %s", (older_than_days, limit))
+    return cur.rowcount
+
+
+def pending_outbox_count(cur) -> int:
+    cur.execute("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
+    return cur.fetchone()["n"]
 
 
 # ---- idempotency keys ----------------------------------------------------------------------------

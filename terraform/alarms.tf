@@ -7,6 +7,7 @@ locals {
   alarm_actions = local.alarm_topic ? [aws_sns_topic.alarms[0].arn] : var.alarm_actions
   functions = merge(
     { dispatcher = module.dispatcher.function_name },
+    { outbox_relay = module.outbox_relay.function_name, sweeper = module.sweeper.function_name },
     { for k, w in module.worker : "worker_${k}" => w.function_name },
     { for k, s in module.sandbox : "sandbox_${k}" => s.function_name },
   )

@@ -24,7 +24,7 @@ locals {
       Resource = ["${module.bucket.bucket_arn}/${local.package_prefix}*"]
     },
     {
-      # The consumer drains results, the workers' failure records and the submission DLQ.
+      # The consumer drains results, the workers' failure records and both DLQs.
       Sid    = "DrainResults"
       Effect = "Allow"
       Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
@@ -32,6 +32,7 @@ locals {
         module.queues.queues["completion"].arn,
         module.queues.queues["worker-failure"].arn,
         module.queues.dead_letter_queues["submission"].arn,
+        module.queues.dead_letter_queues["completion"].arn,
       ]
     },
     {

@@ -112,6 +112,7 @@ module "queues" {
       visibility_timeout_seconds       = 60
       message_retention_seconds        = 1209600
       oldest_message_age_alarm_seconds = var.oldest_message_age_alarm_seconds
+      failure_destination              = true
     }
   }
 }

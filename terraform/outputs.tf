@@ -28,6 +28,16 @@ output "completion_queue_arn" {
   value       = module.queues.queues["completion"].arn
 }
 
+output "completion_dlq_url" {
+  description = "Dead-letter queue of the completion queue: results the consumer could not apply in maxReceiveCount tries; the consumer drains it too (COMPLETION_DLQ_URL; alarmed)."
+  value       = module.queues.dead_letter_queues["completion"].url
+}
+
+output "completion_dlq_arn" {
+  description = "ARN of the completion DLQ."
+  value       = module.queues.dead_letter_queues["completion"].arn
+}
+
 output "worker_failure_queue_url" {
   description = "Lambda on-failure records of workers; the consumer turns them into FAILED submissions."
   value       = module.queues.queues["worker-failure"].url
@@ -98,10 +108,20 @@ output "worker_functions_by_language" {
   value       = local.worker_functions_by_language
 }
 
+output "outbox_relay_function_name" {
+  description = "The scheduled outbox relay: sends the submission messages the outbox holds unsent."
+  value       = module.outbox_relay.function_name
+}
+
+output "sweeper_function_name" {
+  description = "The scheduled sweeper: sends stuck submissions again once, then ends them FAILED."
+  value       = module.sweeper.function_name
+}
+
 output "function_names" {
-  description = "Every function by role (dispatcher, worker_<key>, sandbox_<key>)."
+  description = "Every function by role (dispatcher, outbox_relay, sweeper, worker_<key>, sandbox_<key>)."
   value = merge(
-    { dispatcher = module.dispatcher.function_name },
+    { dispatcher = module.dispatcher.function_name, outbox_relay = module.outbox_relay.function_name, sweeper = module.sweeper.function_name },
     { for k, m in module.worker : "worker_${k}" => m.function_name },
     { for k, m in module.sandbox : "sandbox_${k}" => m.function_name },
   )

@@ -244,6 +244,17 @@ variable "worker_max_retry_attempts" {
   default     = 2
 }
 
+variable "recovery_schedule_expression" {
+  description = "How often the outbox relay and the sweeper run (EventBridge schedule)."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.recovery_schedule_expression))
+    error_message = "recovery_schedule_expression must be rate(...) or cron(...)."
+  }
+}
+
 variable "worker_max_event_age_seconds" {
   description = "Age after which a queued worker event goes to the on-failure destination instead."
   type        = number

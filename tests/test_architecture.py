@@ -91,7 +91,7 @@ def test_no_code_branches_on_a_language_name():
 
 def test_one_worker_code_base_deployed_per_language_group():
     handlers = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
-    assert handlers == ["dispatcher", "sandbox", "worker"]
+    assert handlers == ["dispatcher", "outbox_relay", "sandbox", "sweeper", "worker"]
 
 
 def test_functions_are_short_or_say_why():

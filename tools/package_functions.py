@@ -60,6 +60,8 @@ IMPORTS = {
 AWS_SERVICES = {
     "dispatcher": ("lambda", "sqs"),
     "worker": ("lambda", "s3", "secretsmanager", "sqs"),
+    "outbox_relay": ("secretsmanager", "sqs"),
+    "sweeper": ("secretsmanager", "sqs"),
 }
 SERVICE_DATA = ("botocore/data/", "boto3/data/")  # <service>/... under these; their own files are kept
 # Files of vendored wheels no function uses, dropped for size: fnmatch pattern on the archive name →

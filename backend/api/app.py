@@ -2,6 +2,10 @@
 
     uvicorn --factory backend.api:create_app      # config from the environment (IntakeConfig.from_env)
 
+While the app runs under a server with a lifespan (uvicorn), a background thread relays what the
+outbox holds unsent every few seconds (store/outbox.py); behind API Gateway (Mangum, no lifespan) the
+scheduled outbox_relay function does.
+
 Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` with a 4xx or 503.
 """
 
@@ -9,9 +13,12 @@ Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` wi
 # Depends(current_user) refers to a closure that a string annotation could not resolve.
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
+import pymysql
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -208,6 +215,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()]
         return _error(422, "invalid_request", "; ".join(problems))
 
+    @app.exception_handler(pymysql.err.OperationalError)
+    @app.exception_handler(pymysql.err.InterfaceError)
+    async def database_unavailable(_request: Request, exc: pymysql.MySQLError) -> JSONResponse:
+        # The server is down or went away mid-request: retry later (an Idempotency-Key makes the retry
+        # return the submission if its transaction did commit).
+        log.warning("database unavailable: %s", exc)
+        return _error(503, "database_unavailable", "the database is unreachable; retry later")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, "http_error", str(exc.detail))
@@ -236,8 +251,27 @@ def _add_discovery_routes(app: FastAPI, catalogue: Catalogue, current_user: Call
             raise Rejected(503, "samples_unavailable", "the problem's samples cannot be read now; retry later") from None
 
 
+def _background_relay(intake: Intake, interval_s: float):
+    """A lifespan that runs the outbox relay in a thread while the server runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=intake.relay.run_forever, args=(stop, interval_s), name="outbox-relay",
+                                  daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
+    return lifespan
+
+
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
-               package_bucket: str | None = None, quota: QuotaConfig | None = None) -> FastAPI:
+               package_bucket: str | None = None, quota: QuotaConfig | None = None,
+               relay_interval_s: float = 5.0) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
     SUBMISSION_RATE_LIMIT: backend/quota.py)."""
@@ -253,7 +287,8 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     limits = Quota(db, quota or QuotaConfig.from_env())
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
-                  description="Submit programs to be judged and read their verdicts.")
+                  description="Submit programs to be judged and read their verdicts.",
+                  lifespan=_background_relay(intake, relay_interval_s))
     app.router.route_class = _BodyCheckedRoute
     app.state.intake = intake
     _install_error_handlers(app)

@@ -1104,3 +1104,39 @@ run "too_few_zones_offer_the_endpoint_services" {
 
   expect_failures = [aws_vpc.this]
 }
+
+run "no_submission_lost_or_stuck" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for f in [module.outbox_relay, module.sweeper] : f.schedule_rule_arn != null && f.vpc_config != null])
+    error_message = "The outbox relay and the sweeper run on a schedule, in the VPC (they reach the database)."
+  }
+  assert {
+    condition = alltrue([for f in [module.outbox_relay, module.sweeper] : alltrue([
+      for st in jsondecode(f.policy_document).Statement : st.Resource == [module.queues.queues["submission"].arn]
+      if contains(st.Action, "sqs:SendMessage")
+    ])])
+    error_message = "The relay and the sweeper send to the submission queue and to no other."
+  }
+  assert {
+    condition = (module.sweeper.environment.WORKER_TIMEOUT_SECONDS == tostring(var.worker_timeout_seconds) &&
+    module.sweeper.environment.WORKER_MAX_RETRY_ATTEMPTS == tostring(var.worker_max_retry_attempts))
+    error_message = "The sweeper bounds a judging by the workers' own timeout and retries."
+  }
+  assert {
+    condition = alltrue([for name in ["oj-submission-dlq-not-empty", "oj-completion-dlq-not-empty", "oj-worker-failure-queue-not-empty"] :
+    contains(module.queues.alarm_names, name)])
+    error_message = "Every place failures land (both DLQs, the workers' failure destination) alarms on its depth."
+  }
+  assert {
+    condition = alltrue([for name in ["outbox_relay-errors", "sweeper-errors"] :
+    contains(keys(aws_cloudwatch_metric_alarm.function), name)])
+    error_message = "A relay or sweeper that fails alarms like every other function."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+    contains(st.Resource, module.queues.dead_letter_queues["completion"].arn) if contains(st.Action, "sqs:ReceiveMessage")])
+    error_message = "The backend's consumer drains the completion DLQ too."
+  }
+}

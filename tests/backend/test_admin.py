@@ -86,6 +86,10 @@ def test_import_chunks_round_trip(db, tmp_path):
     assert data == pack_package(pkg)
     assert (problem.name, problem.type, problem.restricted) == ("Sum Two", "scoring", False)
     assert problem.limits["memory_mib"] == 128 and problem.limits["time_limit_s"] == 2.0
+    from contracts.budget import worst_case
+    from judge.problem import load_problem
+
+    assert problem.limits["worst_case_s"] == round(worst_case(load_problem(pkg)).total_s, 1) > 0  # for the sweeper
     assert problem.package_sha256 == imported.package_sha256
 
     # The worker side: the store it reads, unpacked once into its cache, then served from it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,9 @@ from fastapi.testclient import TestClient
 from backend import admin
 from backend.api import ApiConfig, create_app
 from backend.api.app import MAX_SOURCE_BYTES
-from contracts.messages import SubmissionMessage
+from backend.intake import NewSubmission, Rejected, check_submission
+from contracts.errors import MessageError
+from contracts.messages import LANGUAGE, LANGUAGES, PROBLEM_ID, SubmissionMessage, s3_code_path
 from store import repositories as repo
 
 SOURCE = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -77,6 +80,9 @@ def test_submit_stores_row_object_and_message(setup):
         row = repo.get_submission(cur, sid)
     assert (row["status"], row["user_id"], row["language"], row["attempt"]) == ("QUEUED", ctx.alice.id, "cpp", 0)
     assert row["s3_code_path"] == f"s3://{ctx.aws.bucket}/{key}"
+    [sent] = outbox(ctx.db)  # committed with the row, sent at once, stamped
+    assert (sent["submission_id"], sent["purpose"], sent["body"]) == (sid, "intake", msg["Body"])
+    assert sent["sent_at"] is not None and sent["send_failures"] == 0
 
 
 @pytest.mark.parametrize("language, name", [("python", "Main.py"), ("c", "Main.c"), ("java", "Main.java")])
@@ -126,6 +132,8 @@ def test_user_id_must_match_the_token(setup):
         # MySQL's PAD SPACE collation would match "aplusb " to the problem; the contract would not
         ({"problem_id": "aplusb "}, 422, "invalid_problem_id", "problem_id"),
         ({"problem_id": "../etc"}, 422, "invalid_problem_id", "problem_id"),
+        # Python's `$` matches before a trailing newline: the rule is a full match
+        ({"problem_id": "aplusb\n"}, 422, "invalid_problem_id", "problem_id"),
         ({"extra": 1}, 422, "invalid_request", "extra"),
     ],
 )
@@ -136,6 +144,44 @@ def test_bad_requests_get_a_clear_4xx(setup, body, status, code, fragment):
     assert fragment in r.json()["message"]
     assert count_rows(setup.db) == 0
     assert setup.aws.receive(setup.aws.submission_queue) == []
+
+
+@pytest.mark.parametrize("field, value", [
+    ("problem_id", "aplusb "), ("problem_id", "aplusb\n"), ("problem_id", " aplusb"), ("problem_id", "a/b"),
+    ("problem_id", "-x"), ("problem_id", "x" * 65), ("problem_id", "x" * 64), ("problem_id", "a.b_c-1"),
+    ("language", "cobol"), ("language", "python "), ("language", "cpp"),
+])
+def test_intake_refuses_exactly_what_the_message_contract_refuses(field, value):
+    """One rule per field, declared in contracts.messages: intake answers 422 with the rule's code for
+    precisely the values the dispatcher and the worker would refuse."""
+    user = repo.User("u-1", "alice")
+    fields = {"problem_id": "aplusb", "language": "python", field: value}
+    try:
+        SubmissionMessage("0b7f2d1c-8f0e-4a57-9a55-3c1f0e2d9b11", fields["problem_id"], user.id, fields["language"],
+                          s3_code_path("bucket-1", "0b7f2d1c-8f0e-4a57-9a55-3c1f0e2d9b11", fields["language"])
+                          if fields["language"] in LANGUAGES else "s3://bucket-1/submissions/x/Main.x")
+        contract_refuses = False
+    except MessageError:
+        contract_refuses = True
+    try:
+        check_submission(user, NewSubmission(fields["problem_id"], fields["language"], "print(1)"), None)
+        intake_code = None
+    except Rejected as rejected:
+        intake_code = rejected.code
+    expected = {"problem_id": PROBLEM_ID.code, "language": LANGUAGE.code}[field] if contract_refuses else None
+    assert intake_code == expected
+
+
+def test_a_submission_no_message_could_carry_is_refused_before_anything_is_written(setup):
+    """The last guard: the message is built before the first write, so a value only the contract
+    refuses (here a user id from outside intake's checks) is a 422, never a row without its message."""
+    intake = setup.app.state.intake
+    with pytest.raises(Rejected) as refused:
+        intake.submit(repo.User("not an id", "mallory"), NewSubmission("aplusb", "python", SOURCE))
+    assert (refused.value.status, refused.value.code) == (422, "invalid_submission")
+    assert "user_id" in refused.value.message
+    assert count_rows(setup.db) == 0 and outbox(setup.db) == []
+    assert setup.aws.s3.list_objects_v2(Bucket=setup.aws.bucket).get("KeyCount", 0) == 0
 
 
 def test_source_at_the_limit_is_accepted(setup):
@@ -207,34 +253,75 @@ def test_concurrent_requests_with_one_key_make_one_submission(setup):
     assert count_rows(setup.db) == 1
 
 
-def test_s3_failure_marks_failed_and_answers_503(setup):
+def test_s3_failure_writes_nothing_and_answers_503(setup):
     ctx = setup
     app = create_app(ApiConfig("no-such-bucket-" + ctx.aws.bucket[2:], ctx.aws.submission_queue), db=ctx.db,
                      s3=ctx.aws.s3, sqs=ctx.aws.sqs)
     r = TestClient(app).post("/v1/submissions", json={"problem_id": "aplusb", "language": "python",
                                                       "source_code": SOURCE},
                              headers={**ctx.alice_auth, "Idempotency-Key": "k"})
-    assert r.status_code == 503
-    sid = r.json()["submission_id"]
-    with ctx.db.transaction() as cur:
-        row = repo.get_submission(cur, sid)
-    assert row["status"] == "FAILED" and "could not store the source code" in row["failure_reason"]
-    assert ctx.aws.receive(ctx.aws.submission_queue) == []  # nothing queued for it
-    # The key was released: a retry through a healthy API makes a fresh submission.
+    assert r.status_code == 503 and r.json()["error"] == "unavailable"
+    assert count_rows(ctx.db) == 0 and outbox(ctx.db) == []  # no row, no message: nothing to be stuck
+    assert ctx.aws.receive(ctx.aws.submission_queue) == []
+    # The key was never claimed: a retry through a healthy API makes the submission.
     retry = submit(ctx, headers={"Idempotency-Key": "k"})
-    assert retry.status_code == 202 and retry.json()["submission_id"] != sid
+    assert retry.status_code == 202 and retry.headers.get("Idempotent-Replayed") is None
 
 
-def test_sqs_failure_marks_failed_and_answers_503(setup):
+def test_sqs_refusing_the_send_still_accepts_and_the_relay_sends_it_later(setup):
     ctx = setup
-    bad_queue = ctx.aws.submission_queue + "-missing"
-    app = create_app(ApiConfig(ctx.aws.bucket, bad_queue), db=ctx.db, s3=ctx.aws.s3, sqs=ctx.aws.sqs)
+    refusing = RefusingSqs(ctx.aws.sqs)
+    app = create_app(ApiConfig(ctx.aws.bucket, ctx.aws.submission_queue), db=ctx.db, s3=ctx.aws.s3, sqs=refusing)
     r = TestClient(app).post("/v1/submissions", json={"problem_id": "aplusb", "language": "python",
                                                       "source_code": SOURCE}, headers=ctx.alice_auth)
-    assert r.status_code == 503
-    with ctx.db.transaction() as cur:
-        row = repo.get_submission(cur, r.json()["submission_id"])
-    assert row["status"] == "FAILED" and "could not queue" in row["failure_reason"]
+    assert r.status_code == 202 and r.json()["status"] == "QUEUED", r.text
+    sid = r.json()["submission_id"]
+    [pending] = outbox(ctx.db)
+    assert (pending["submission_id"], pending["sent_at"], pending["send_failures"]) == (sid, None, 1)
+    assert "refused" in pending["last_error"]
+    assert ctx.aws.receive(ctx.aws.submission_queue) == []
+
+    refusing.refuse = False  # SQS is back: the next pass of the relay sends it, once
+    assert app.state.intake.relay.relay_pending().sent == 1
+    assert app.state.intake.relay.relay_pending().sent == 0
+    [message] = ctx.aws.receive(ctx.aws.submission_queue)
+    assert SubmissionMessage.from_json(message["Body"]).submission_id == sid
+    assert outbox(ctx.db)[0]["sent_at"] is not None
+
+
+def test_the_background_relay_runs_with_the_server(setup):
+    ctx = setup
+    refusing = RefusingSqs(ctx.aws.sqs)
+    app = create_app(ApiConfig(ctx.aws.bucket, ctx.aws.submission_queue), db=ctx.db, s3=ctx.aws.s3, sqs=refusing,
+                     relay_interval_s=0.2)
+    with TestClient(app) as client:  # the context runs the lifespan, as uvicorn does
+        r = client.post("/v1/submissions", json={"problem_id": "aplusb", "language": "python",
+                                                 "source_code": SOURCE}, headers=ctx.alice_auth)
+        assert r.status_code == 202
+        refusing.refuse = False
+        deadline = time.monotonic() + 10
+        while outbox(ctx.db)[0]["sent_at"] is None:
+            assert time.monotonic() < deadline, "the background relay did not send the message"
+            time.sleep(0.1)
+    assert len(ctx.aws.receive(ctx.aws.submission_queue)) == 1
+
+
+class RefusingSqs:
+    """The SQS client, refusing sends while `refuse` is set (as a throttled or unreachable SQS would)."""
+
+    def __init__(self, sqs):
+        self.sqs, self.refuse = sqs, True
+
+    def send_message_batch(self, **kwargs):
+        if self.refuse:
+            raise ConnectionError("SQS refused the connection")
+        return self.sqs.send_message_batch(**kwargs)
+
+
+def outbox(db) -> list[dict]:
+    with db.transaction() as cur:
+        cur.execute("SELECT submission_id, purpose, body, sent_at, send_failures, last_error FROM outbox ORDER BY id")
+        return list(cur.fetchall())
 
 
 def test_get_is_owner_only_and_shows_results(setup):
@@ -270,6 +357,10 @@ def test_healthz_checks_the_database(setup, db_config):
     app = create_app(ApiConfig(setup.aws.bucket, setup.aws.submission_queue), db=dead, s3=setup.aws.s3,
                      sqs=setup.aws.sqs)
     r = TestClient(app).get("/healthz")
+    assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
+    # A request that needs the database answers 503 too, never a 500: the client retries later.
+    r = TestClient(app).post("/v1/submissions", json={"problem_id": "aplusb", "language": "python",
+                                                      "source_code": SOURCE}, headers=setup.alice_auth)
     assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
 
 

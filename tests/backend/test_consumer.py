@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 
+import pymysql
 import pytest
 
 from backend.consumer import Consumer
@@ -173,6 +174,11 @@ def test_from_env(ctx, monkeypatch):
         Consumer.from_env({}, db=ctx.db, sqs=ctx.aws.sqs)
     c = Consumer.from_env({"COMPLETION_QUEUE_URL": "c", "WORKER_FAILURE_QUEUE_URL": "f"}, db=ctx.db, sqs=ctx.aws.sqs)
     assert [q for q, _ in c.queues] == ["c", "f"]
+    every = Consumer.from_env({"COMPLETION_QUEUE_URL": "c", "WORKER_FAILURE_QUEUE_URL": "f", "SUBMISSION_DLQ_URL": "s",
+                               "COMPLETION_DLQ_URL": "d"}, db=ctx.db, sqs=ctx.aws.sqs)
+    assert [(q, h.__name__) for q, h in every.queues] == [
+        ("c", "handle_completion"), ("f", "handle_failure_record"), ("s", "handle_dead_letter"),
+        ("d", "handle_dead_completion")]
 
 
 def test_dead_letter_marks_the_submission_failed_but_never_hides_a_verdict(ctx, aws):
@@ -203,3 +209,70 @@ def test_judging_progress_shows_then_gives_way_to_the_verdict(ctx):
     ctx.send(ctx.aws.completion_queue, CompletionMessage.judging(sid, 1).to_json())  # a late duplicate
     assert ctx.consumer.drain_once() == {"stale": 1}
     assert ctx.row(sid)["status"] == "JUDGED"
+
+
+def test_a_result_the_database_refuses_ends_failed_kept_as_received_and_deleted(ctx):
+    """time_ms over INT's range: the schema allows it, the column does not. Retrying would fail forever."""
+    sid = ctx.new_submission()
+    ctx.send(ctx.aws.completion_queue, CompletionMessage.judging(sid, 1).to_json())
+    huge = {**RESULT_AC, "time_ms": 2**40}
+    body = judged(sid, 1, huge)
+    ctx.send(ctx.aws.completion_queue, body)
+    assert ctx.consumer.drain_once() + ctx.consumer.drain_once() == {"applied": 1, "refused": 1}
+    row = ctx.row(sid)
+    assert (row["status"], row["verdict"], row["attempt"]) == ("FAILED", "JUDGE_ERROR", 1)
+    assert "could not be stored" in row["failure_reason"] and "DataError" in row["failure_reason"]
+    with ctx.db.transaction() as cur:
+        cur.execute("SELECT body, error FROM unapplied_completions WHERE submission_id = %s", (sid,))
+        [kept] = cur.fetchall()
+    assert kept["body"] == body and "Out of range" in kept["error"]
+    assert ctx.aws.depth(ctx.aws.completion_queue) == 0  # deleted, not redelivered forever
+
+
+def test_a_transient_database_error_keeps_the_message(ctx, aws, monkeypatch):
+    sid = ctx.new_submission()
+    ctx.send(aws.completion_queue, judged(sid, 1))
+
+    def lost_connection(*_args, **_kwargs):
+        raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
+
+    monkeypatch.setattr(repo, "apply_status", lost_connection)
+    assert ctx.consumer.drain_once() == {"error": 1}
+    monkeypatch.undo()
+    assert ctx.row(sid)["status"] == "QUEUED"
+    with ctx.db.transaction() as cur:
+        cur.execute("SELECT COUNT(*) AS n FROM unapplied_completions")
+        assert cur.fetchone()["n"] == 0
+    assert aws.depth(aws.completion_queue) == 1  # in flight, redelivered after the visibility timeout
+
+
+def test_the_completion_dlq_applies_final_words_and_drops_progress(ctx, aws):
+    dlq = aws.sqs.create_queue(QueueName=aws.bucket + "-completion-dlq")["QueueUrl"]
+    consumer = Consumer(ctx.db, aws.sqs, aws.completion_queue, completion_dlq_url=dlq)
+    judged_late, failed_late, judging_only, poison = (ctx.new_submission() for _ in range(4))
+    ctx.send(dlq, judged(judged_late, 1))
+    ctx.send(dlq, CompletionMessage.failed(failed_late, 1, "worker: compile server gone").to_json())
+    ctx.send(dlq, CompletionMessage.judging(judging_only, 1).to_json())
+    ctx.send(dlq, judged(poison, 1, {**RESULT_AC, "memory_kb": 2**40}))
+    ctx.send(dlq, "{}")
+    stats = consumer.drain_once()
+    assert stats == {"applied": 2, "stale": 1, "refused": 1, "malformed": 1}
+    assert ctx.row(judged_late)["verdict"] == "ACCEPTED"
+    assert ctx.row(failed_late)["failure_reason"] == "worker: compile server gone"
+    assert ctx.row(judging_only)["status"] == "QUEUED"  # the sweeper's to end
+    assert ctx.row(poison)["status"] == "FAILED"
+    assert aws.depth(dlq) == 0
+
+
+def test_a_dead_letter_ends_a_judging_row_at_its_attempt(ctx, aws):
+    from contracts.messages import SubmissionMessage, s3_code_path
+
+    dlq = aws.sqs.create_queue(QueueName=aws.bucket + "-dlq2")["QueueUrl"]
+    consumer = Consumer(ctx.db, aws.sqs, aws.completion_queue, dlq_url=dlq)
+    sid = ctx.new_submission()
+    ctx.send(aws.completion_queue, CompletionMessage.judging(sid, 2).to_json())
+    consumer.drain_once()
+    ctx.send(dlq, SubmissionMessage(sid, "p", ctx.user.id, "python", s3_code_path(aws.bucket, sid, "python")).to_json())
+    assert consumer.drain_once() == {"applied": 1}
+    row = ctx.row(sid)
+    assert (row["status"], row["attempt"]) == ("FAILED", 2) and "dead-lettered" in row["failure_reason"]

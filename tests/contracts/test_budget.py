@@ -32,3 +32,14 @@ def test_a_multi_pass_problem_counts_every_pass_it_allows(tmp_path):
     problem = load_problem(write_package(tmp_path / "mp", files))
     reason = misfit(problem)
     assert reason and "260 runs" in reason
+
+
+def test_a_submission_is_stuck_only_after_every_invocation_could_have_run_to_its_end():
+    from contracts.budget import stuck_after_s
+
+    # dispatch + 3 invocations at the problem's worst case + Lambda's waits between them
+    assert stuck_after_s(40.0, worker_timeout_s=300, worker_retries=2, retry_delays_s=180,
+                         dispatch_margin_s=120) == 120 + 3 * 40 + 180
+    # the worker timeout caps a run; an unknown worst case counts as the timeout
+    assert stuck_after_s(1000.0, worker_timeout_s=300) == stuck_after_s(None, worker_timeout_s=300)
+    assert stuck_after_s(None, worker_timeout_s=300, worker_retries=0, dispatch_margin_s=0) == 300

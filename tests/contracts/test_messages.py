@@ -61,6 +61,17 @@ def test_submission_with_dispatch():
         "receive_count": 2, "message_id": "m"}
 
 
+def test_a_resent_submission_numbers_its_runs_after_the_attempts_before_it():
+    first = SubmissionMessage.from_dict(submission())
+    assert "prior_attempts" not in first.to_dict()  # what intake sends is unchanged
+    resent = first.resent_after(4)
+    assert resent.to_dict() == {**submission(), "prior_attempts": 4}
+    dispatched = SubmissionMessage.from_json(resent.with_dispatch(1, "m").to_json())
+    assert (dispatched.prior_attempts, dispatched.attempt) == (4, 5)
+    with pytest.raises(MessageError, match="prior_attempts"):
+        SubmissionMessage.from_dict(submission(prior_attempts=-1))
+
+
 def test_s3_code_path_helper_matches_contract():
     assert s3_code_path("b-1", SID, "java") == f"s3://b-1/submissions/{SID}/Main.java"
     assert s3_code_path("b-1", SID, "python").endswith("/Main.py")
@@ -76,7 +87,11 @@ def test_s3_code_path_helper_matches_contract():
         ({"submission_id": 5}, "submission_id"),
         ({"submission_id": "../etc"}, "submission_id"),
         ({"problem_id": None}, "problem_id"),
-        ({"language": "rust"}, "unknown language"),
+        ({"language": "rust"}, "language must be one of"),
+        # `$` would match before a trailing newline; MySQL's PAD SPACE would match a trailing space
+        ({"problem_id": "hello\n"}, "problem_id"),
+        ({"problem_id": "hello "}, "problem_id"),
+        ({"user_id": "u-1\n"}, "user_id"),
         ({"s3_code_path": "https://x/y"}, "s3_code_path"),
         ({"s3_code_path": "s3://oj-submissions/submissions/other/Main.cpp"}, "not"),
         ({"s3_code_path": f"s3://oj-submissions/submissions/{SID}/Main.py"}, "Main.cpp"),

@@ -40,6 +40,29 @@ class Api:
         raise AssertionError(f"submission {submission_id} not final after {timeout} s: {body}")
 
 
+def processes(predicate) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if predicate(environ, argv):
+            found.append(int(entry.name))
+    return found
+
+
+def handler_processes(function_name: str) -> list[int]:
+    """The process that runs a function's handler: the Python runtime (awslambdaric, started by
+    /var/rapid/bootstrap.py) of one of its execution environments, not their init."""
+    marker = f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode()
+    return processes(lambda environ, argv: marker in environ
+                      and any(arg.endswith(b"bootstrap.py") for arg in argv))
+
+
 @pytest.fixture(scope="session")
 def api(stack) -> Api:
     return Api(stack.api_url, stack.demo_token)

@@ -16,6 +16,7 @@ import pytest
 
 from contracts.messages import SubmissionMessage, s3_code_path
 from store.repositories import get_submission
+from tests.e2e.conftest import handler_processes, processes
 
 pytestmark = pytest.mark.e2e
 
@@ -155,39 +156,16 @@ def test_poison_message_lands_in_the_dlq_and_the_submission_ends_failed(api, sta
     assert "dead-lettered" in body["failure_reason"]
 
 
-def _processes(predicate) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if predicate(environ, argv):
-            found.append(int(entry.name))
-    return found
-
-
-def _handler_processes(function_name: str) -> list[int]:
-    """The process that runs a function's handler: the Python runtime (awslambdaric, started by
-    /var/rapid/bootstrap.py) of one of its execution environments, not their init."""
-    marker = f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode()
-    return _processes(lambda environ, argv: marker in environ
-                      and any(arg.endswith(b"bootstrap.py") for arg in argv))
-
-
 def test_worker_killed_mid_judging_is_retried_and_ends_judged(api, stack):
     worker = stack.outputs["worker_functions_by_language"]["python"]
     submission_id = api.submit_file("aplusb", "python", "problems/aplusb/submissions/time_limit_exceeded/sleep.py")
     # Mid-judging: the submitted program is running in the sandbox while the worker waits for it.
     deadline = time.monotonic() + 60
-    while not _processes(lambda environ, argv: b"Main.py" in argv and b"-B" in argv):
+    while not processes(lambda environ, argv: b"Main.py" in argv and b"-B" in argv):
         assert time.monotonic() < deadline, "the submission never started running"
         assert api.get(submission_id)["status"] in ("QUEUED", "JUDGING"), "judged before it could be killed"
         time.sleep(0.02)
-    killed = _handler_processes(worker)
+    killed = handler_processes(worker)
     assert killed, "no worker handler process to kill"
     for pid in killed:
         os.kill(pid, signal.SIGKILL)

@@ -25,7 +25,7 @@ from store.packages import (
 )
 
 TABLES = {"users", "problems", "problem_grants", "problem_packages", "package_objects", "submissions",
-          "idempotency_keys", "schema_migrations"}
+          "idempotency_keys", "schema_migrations", "outbox", "unapplied_completions"}
 
 
 def tables(db: Database) -> set[str]:
@@ -273,7 +273,7 @@ def test_concurrent_updates_keep_the_newest(db):
     assert (r["attempt"], r["time_ms"]) == (6, 6)
 
 
-def test_idempotency_key_is_unique_per_user_and_released_on_intake_failure(db):
+def test_idempotency_key_is_unique_per_user(db):
     sid, user = new_submission(db)
     with db.transaction() as cur:
         repo.claim_idempotency_key(cur, user.id, "k1", sid, "a" * 64)
@@ -281,19 +281,32 @@ def test_idempotency_key_is_unique_per_user_and_released_on_intake_failure(db):
         repo.claim_idempotency_key(cur, user.id, "k1", sid, "b" * 64)
     with db.transaction() as cur:
         found = repo.get_idempotency_key(cur, user.id, "k1")
-        assert (found["submission_id"], found["request_sha256"], found["status"]) == (sid, "a" * 64, "QUEUED")
-        repo.mark_intake_failed(cur, sid, "S3 unavailable")
-        assert repo.get_idempotency_key(cur, user.id, "k1") is None
-    r = row(db, sid)
-    assert (r["status"], r["failure_reason"]) == ("FAILED", "S3 unavailable")
+    assert (found["submission_id"], found["request_sha256"], found["status"]) == (sid, "a" * 64, "QUEUED")
 
 
-def test_intake_failure_does_not_touch_a_submission_already_judged(db):
-    sid, _ = new_submission(db)
-    apply(db, sid, 1, "JUDGED", RESULT_AC)
+def test_fail_if_unfinished_ends_queued_and_judging_only(db):
+    queued, _ = new_submission(db)
+    judging, _ = new_submission(db)
+    judged, _ = new_submission(db)
+    apply(db, judging, 3, "JUDGING")
+    apply(db, judged, 1, "JUDGED", RESULT_AC)
     with db.transaction() as cur:
-        repo.mark_intake_failed(cur, sid, "late")
-    assert row(db, sid)["status"] == "JUDGED"
+        outcomes = [repo.fail_if_unfinished(cur, sid, "stuck") for sid in (queued, judging, judged, str(uuid.uuid4()))]
+    assert outcomes == [repo.Applied.APPLIED, repo.Applied.APPLIED, repo.Applied.STALE, repo.Applied.MISSING]
+    assert [(row(db, s)["status"], row(db, s)["failure_reason"]) for s in (queued, judging)] == [("FAILED", "stuck")] * 2
+    assert row(db, judging)["attempt"] == 3  # at the attempt it had: a late JUDGED of it still wins
+    assert apply(db, judging, 3, "JUDGED", RESULT_AC) == repo.Applied.APPLIED
+    assert row(db, judged)["status"] == "JUDGED"
+
+
+def test_an_unapplied_completion_is_kept_cut_to_size(db):
+    sid, _ = new_submission(db)
+    with db.transaction() as cur:
+        repo.record_unapplied_completion(cur, sid, "x" * 50, "DataError: out of range", max_chars=20)
+        cur.execute("SELECT body, error FROM unapplied_completions WHERE submission_id = %s", (sid,))
+        kept = cur.fetchone()
+    assert kept["body"] == "x" * 20 + "\n[truncated: 50 characters received]"
+    assert kept["error"] == "DataError: out of range"
 
 
 def test_summarize_result_takes_worst_from_tests_when_missing():

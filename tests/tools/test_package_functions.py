@@ -123,7 +123,8 @@ if os.path.isdir(os.path.join(sys.argv[1], "yaml")):  # the worker's, without li
 __import__(sys.argv[4])  # the handler's own modules import with what the zip ships
 print(json.dumps(report))
 """
-HANDLER_MODULES = {"dispatcher": "pipeline.dispatcher", "worker": "pipeline.worker"}
+HANDLER_MODULES = {"dispatcher": "pipeline.dispatcher", "worker": "pipeline.worker", "outbox_relay": "store.outbox",
+                   "sweeper": "store.sweeper"}
 
 
 @pytest.fixture(scope="module")

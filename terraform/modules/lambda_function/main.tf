@@ -175,3 +175,30 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
   depends_on = [aws_iam_role_policy.this]
 }
+
+# A scheduled function: an EventBridge rule that invokes it, and the permission for EventBridge to.
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count = var.schedule_expression == null ? 0 : 1
+
+  name                = var.function_name
+  description         = "Invokes ${var.function_name} on ${var.schedule_expression}"
+  schedule_expression = var.schedule_expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.schedule_expression == null ? 0 : 1
+
+  rule = aws_cloudwatch_event_rule.schedule[0].name
+  arn  = aws_lambda_function.this.arn
+}
+
+resource "aws_lambda_permission" "schedule" {
+  count = var.schedule_expression == null ? 0 : 1
+
+  statement_id  = "InvokeOnSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
+}

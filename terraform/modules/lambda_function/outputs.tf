@@ -61,3 +61,8 @@ output "async_invoke_config" {
     on_failure_destination       = aws_lambda_function_event_invoke_config.this[0].destination_config[0].on_failure[0].destination
   }
 }
+
+output "schedule_rule_arn" {
+  description = "ARN of the EventBridge rule that invokes the function (null without a schedule)."
+  value       = try(aws_cloudwatch_event_rule.schedule[0].arn, null)
+}

@@ -205,3 +205,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "schedule_expression" {
+  description = "Invoke the function on this EventBridge schedule (e.g. rate(1 minute)); null: no schedule."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", coalesce(var.schedule_expression, "-")))
+    error_message = "schedule_expression must be rate(...) or cron(...)."
+  }
+}

@@ -89,6 +89,26 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   tags                = var.tags
 }
 
+# A failure destination is a DLQ by another name: every message in it is a submission that failed.
+resource "aws_cloudwatch_metric_alarm" "failure_destination_depth" {
+  for_each = var.create_alarms ? { for k, q in var.queues : k => q if q.failure_destination } : {}
+
+  alarm_name          = "${var.name_prefix}-${each.key}-queue-not-empty"
+  alarm_description   = "Messages in ${aws_sqs_queue.this[each.key].name}: invocations that failed for good."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.this[each.key].name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
 # An old message means the consumer is stuck or throttled, before anything reaches a DLQ.
 resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
   for_each = local.with_age_alarm

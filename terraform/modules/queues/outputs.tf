@@ -28,6 +28,7 @@ output "alarm_names" {
   description = "Names of the CloudWatch alarms created for the queues."
   value = concat(
     [for a in aws_cloudwatch_metric_alarm.dlq_depth : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.failure_destination_depth : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.oldest_message_age : a.alarm_name],
   )
 }

@@ -7,6 +7,7 @@ variable "queues" {
   description = <<-EOT
     Queues by key. A queue with dead_letter_queue = true gets a DLQ next to it that receives a message
     after max_receive_count failed receives. oldest_message_age_alarm_seconds = null means no age alarm.
+    failure_destination = true alarms on the queue's own depth, as on a DLQ's.
   EOT
   type = map(object({
     visibility_timeout_seconds       = number
@@ -15,6 +16,9 @@ variable "queues" {
     dead_letter_queue                = optional(bool, false)
     max_receive_count                = optional(number, 5)
     oldest_message_age_alarm_seconds = optional(number)
+    # A queue that is itself where failures land (a Lambda on-failure destination): alarmed on depth
+    # like a DLQ.
+    failure_destination = optional(bool, false)
   }))
 
   validation {

@@ -25,3 +25,9 @@ mock_resource "aws_sns_topic" {
 mock_resource "aws_db_instance" {
   defaults = { master_user_secret = [{ secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-mock", kms_key_id = "", secret_status = "active" }] }
 }
+mock_resource "aws_lambda_function" {
+  defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock" }
+}
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock" }
+}
