@@ -397,7 +397,10 @@ def test_judge_admin_finds_the_running_local_stack_with_nothing_set(db, tmp_path
     path = tmp_path / "state" / stack_settings.FILE_NAME
     stack_settings.write(path, settings)
     for name in [*settings, "DB_SECRET_ARN", "AWS_PROFILE"]:
-        monkeypatch.delenv(name, raising=False)  # also undoes what judge-admin sets from the file
+        # Set, then deleted: monkeypatch then removes at teardown what judge-admin sets from the file
+        # (a delenv of an unset variable records nothing, and AWS_ENDPOINT_URL would leak into later tests).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("JUDGE_STACK_SETTINGS", str(path))
 
     assert admin_main(["import-problem", str(write_package(tmp_path / "viastack")), "--id", "viastack"]) == 0
