@@ -343,34 +343,32 @@ def test_a_worker_and_a_sandbox_killed_mid_run_lose_nothing(stack, fresh_api):
 # ---- 500 at once ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(1800)  # minutes on two shared cores, over the suite's 300 s per test
 def test_five_hundred_submissions_at_once_all_end(stack, fresh_api):
-    """No fault but load: 500 submissions sent by 25 clients at once on this machine's two cores."""
-    accepted_at: dict[str, float] = {}
-
-    def submit(_):
-        sid = submit_until_accepted(fresh_api, deadline_s=600)
-        accepted_at[sid] = time.monotonic()
-        return sid
-
+    """No fault but load: 500 submissions sent by 25 clients at once on this machine's two cores.
+    Latency is the row's own: created (accepted) to its last update (final), by the database's clock."""
     started = time.monotonic()
     with ThreadPoolExecutor(25) as pool:
-        ids = list(pool.map(submit, range(500)))
+        ids = list(pool.map(lambda _: submit_until_accepted(fresh_api, deadline_s=600), range(500)))
     sent_s = time.monotonic() - started
-    ended_at: dict[str, float] = {}
-    deadline = time.monotonic() + 3600
-    while len(ended_at) < len(ids):
-        for sid in ids:
-            if sid not in ended_at and fresh_api.get(sid)["status"] in FINAL:
-                ended_at[sid] = time.monotonic()
-        assert time.monotonic() < deadline, f"{len(ids) - len(ended_at)} of 500 not final after an hour"
+    took: dict[str, float] = {}
+    deadline = time.monotonic() + 1500
+    while len(took) < len(ids):  # one query a second for all 500 (the API is read once they end)
+        with stack.db.transaction() as cur:
+            cur.execute("SELECT id, TIMESTAMPDIFF(MICROSECOND, created_at, updated_at) / 1000000 AS took_s"
+                        " FROM submissions WHERE user_id = (SELECT user_id FROM submissions WHERE id = %s)"
+                        " AND status IN ('JUDGED', 'FAILED')", (ids[0],))
+            took = {row["id"]: float(row["took_s"]) for row in cur.fetchall()}
+        assert time.monotonic() < deadline, f"{len(ids) - len(took)} of 500 not final after 25 minutes"
         time.sleep(1)
+    all_final_s = time.monotonic() - started
     final = {sid: fresh_api.get(sid) for sid in ids}
     outcome = assert_all_settled(fresh_api, ids, final, settle_s=5)
-    latencies = sorted(ended_at[sid] - accepted_at[sid] for sid in ids)
+    latencies = sorted(took[sid] for sid in ids)
     FIGURES["five_hundred_at_once"] = {
-        **outcome, "ended": len(ended_at), "all_sent_s": round(sent_s, 1),
+        **outcome, "ended": len(took), "all_sent_s": round(sent_s, 1),
         "p50_s": round(latencies[len(latencies) // 2], 1), "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
-        "all_final_after_s": round(max(ended_at.values()) - started, 1)}
+        "all_final_after_s": round(all_final_s, 1)}
     assert outcome["judged"] == 500, outcome  # load alone fails nothing
 
 
