@@ -23,7 +23,7 @@ from typing import Any
 
 import pymysql
 
-from contracts.messages import ID_PATTERN, LANGUAGES, MAX_SOURCE_BYTES, SubmissionMessage, s3_code_path
+from contracts.messages import ID_PATTERN, LANGUAGES, MAX_SOURCE_BYTES, MODES, SubmissionMessage, s3_code_path
 from store import repositories as repo
 from store.config import Database
 
@@ -61,10 +61,13 @@ class NewSubmission:
     language: str
     source_code: str
     user_id: str | None = None  # optional; must be the token's user
+    mode: str = "full"  # "samples": judge data/sample only, keeping each sample's output
 
     def request_hash(self) -> str:
-        canonical = json.dumps({"problem_id": self.problem_id, "language": self.language,
-                                "source_code": self.source_code}, sort_keys=True, ensure_ascii=True)
+        fields = {"problem_id": self.problem_id, "language": self.language, "source_code": self.source_code}
+        if self.mode != "full":  # a full submission hashes as before modes existed
+            fields["mode"] = self.mode
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -97,7 +100,7 @@ class Intake:
         if replay is not None:
             return replay
         message = SubmissionMessage(sid, new.problem_id, user.id, new.language,
-                                    s3_code_path(self.config.submissions_bucket, sid, new.language))
+                                    s3_code_path(self.config.submissions_bucket, sid, new.language), mode=new.mode)
         self._store_source(message, new.source_code)
         self._enqueue(message)
         log.info("submission %s queued (user %s, problem %s, %s)", sid, user.id, new.problem_id, new.language)
@@ -117,6 +120,8 @@ class Intake:
                     raise Rejected(403, "forbidden", f"problem {problem.id!r} is restricted and not granted to you")
                 repo.insert_submission(cur, id=sid, user_id=user.id, problem_id=problem.id, language=new.language,
                                        s3_code_path=s3_code_path(self.config.submissions_bucket, sid, new.language))
+                if new.mode != "full":
+                    repo.set_submission_mode(cur, sid, new.mode)
                 if key is not None:
                     repo.claim_idempotency_key(cur, user.id, key, sid, new.request_hash())
         except pymysql.err.IntegrityError:
@@ -163,6 +168,8 @@ class Intake:
         if len(submission_id) <= 36:
             with self.db.transaction() as cur:
                 row = repo.get_submission(cur, submission_id)
+                if row is not None:
+                    row.update(repo.submission_details(cur, submission_id))
         if row is None or row["user_id"] != user.id:
             raise Rejected(404, "not_found", f"no submission {submission_id!r}")
         return row
@@ -191,18 +198,26 @@ def check_submission(user: repo.User, new: NewSubmission, idempotency_key: str |
     if not ID_PATTERN.match(new.problem_id):
         raise Rejected(422, "invalid_problem_id",
                        "problem_id must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
-    if new.language not in LANGUAGES:
+    check_source(new.language, new.source_code)
+    if new.mode not in MODES:
+        raise Rejected(422, "invalid_mode", f"mode must be one of {', '.join(MODES)}")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise Rejected(422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters")
+
+
+def check_source(language: str, source_code: str) -> None:
+    """A program as intake takes it, for a submission or a run: a known language, UTF-8, not empty,
+    not over MAX_SOURCE_BYTES."""
+    if language not in LANGUAGES:
         raise Rejected(422, "unknown_language", f"language must be one of {', '.join(LANGUAGES)}")
     try:
-        size = len(new.source_code.encode("utf-8"))
+        size = len(source_code.encode("utf-8"))
     except UnicodeEncodeError:  # lone surrogates (\udXXX escapes) are valid JSON but not UTF-8
         raise Rejected(422, "source_not_utf8", "source_code is not valid UTF-8 text") from None
-    if not new.source_code.strip():
+    if not source_code.strip():
         raise Rejected(422, "empty_source", "source_code is empty")
     if size > MAX_SOURCE_BYTES:
         raise Rejected(413, "source_too_large", f"source_code is {size} bytes; the limit is {MAX_SOURCE_BYTES}")
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise Rejected(422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters")
 
 
 def _replay(found: dict, new: NewSubmission) -> Accepted:

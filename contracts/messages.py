@@ -3,6 +3,9 @@
 - SubmissionMessage v1: intake -> submission queue -> dispatcher -> worker (the dispatcher adds
   `dispatch`).
 - CompletionMessage v1: worker -> completion queue -> consumer.
+- ProgressMessage v1 (`"type": "progress"`): worker -> completion queue (and webhook) while judging.
+- Runs on custom input have their own messages on the same queues: contracts/runs.py, which also
+  tells the kinds apart (`queue_message`, `completion_queue_message`).
 - FailureRecord: Lambda's own on-failure destination record for a worker invocation; the consumer
   turns it into a FAILED submission.
 - Status and `should_apply`: the submission states and the one rule for which update may replace
@@ -41,6 +44,12 @@ MAX_RESULT_BYTES = 240 * 1024
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/submissions/(?P<id>[^/]+)/(?P<name>[^/]+)$")
+
+
+# "full" judges every test; "samples" only data/sample, each test's output kept (they are public).
+# Optional in a SubmissionMessage: absent is "full", and a worker that predates modes refuses a
+# "samples" message as having an unknown field (safe: it is not judged as a full one).
+MODES = ("full", "samples")
 
 
 class Status(StrEnum):
@@ -155,6 +164,7 @@ class SubmissionMessage:
     s3_code_path: str
     dispatch: Dispatch | None = None
     version: int = VERSION
+    mode: str = "full"
 
     def __post_init__(self) -> None:
         # Constructing one validates it, so a sender cannot produce what a receiver would refuse.
@@ -175,7 +185,7 @@ class SubmissionMessage:
 
     def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
         return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, Dispatch(receive_count, message_id))
+                                 self.s3_code_path, Dispatch(receive_count, message_id), mode=self.mode)
 
     def to_dict(self) -> dict:
         d = {
@@ -188,6 +198,8 @@ class SubmissionMessage:
         }
         if self.dispatch is not None:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
+        if self.mode != "full":
+            d["mode"] = self.mode
         return d
 
     def to_json(self) -> str:
@@ -203,8 +215,11 @@ class SubmissionMessage:
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
-                    {"dispatch"}, what)
+                    {"dispatch", "mode"}, what)
         _version(data, what)
+        mode = data.get("mode", "full")
+        if mode not in MODES:
+            raise MessageError(f"{what}: mode must be one of {', '.join(MODES)}, got {mode!r:.40}")
         sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
         pid = _str(data, "problem_id", what, pattern=ID_PATTERN)
         uid = _str(data, "user_id", what, pattern=ID_PATTERN)
@@ -222,7 +237,7 @@ class SubmissionMessage:
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
         msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch).items():
+                         s3_code_path=path, dispatch=dispatch, mode=mode).items():
             object.__setattr__(msg, k, v)
         return msg
 
@@ -367,6 +382,63 @@ class CompletionMessage:
         return msg
 
 
+PROGRESS_TYPE = "progress"
+
+
+@dataclass(frozen=True)
+class ProgressMessage:
+    """Worker -> completion queue (and webhook) while judging: how many of the tests are done. Only
+    news: the consumer stores it for the events stream, and a lost one is made up by the next."""
+
+    submission_id: str
+    attempt: int
+    tests_done: int
+    tests_total: int
+    produced_at: str
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        self.from_dict(self.to_dict())
+
+    @classmethod
+    def now(cls, submission_id: str, attempt: int, tests_done: int, tests_total: int) -> ProgressMessage:
+        return cls(submission_id, attempt, tests_done, tests_total, utc_now_iso())
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "type": PROGRESS_TYPE, "submission_id": self.submission_id,
+                "attempt": self.attempt, "tests_done": self.tests_done, "tests_total": self.tests_total,
+                "produced_at": self.produced_at}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict) -> ProgressMessage:
+        return cls.from_dict(_loads(body, "ProgressMessage"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ProgressMessage:
+        what = "ProgressMessage"
+        _check_keys(data, {"version", "type", "submission_id", "attempt", "tests_done", "tests_total", "produced_at"},
+                    set(), what)
+        _version(data, what)
+        if data["type"] != PROGRESS_TYPE:
+            raise MessageError(f"{what}: type must be {PROGRESS_TYPE!r}")
+        sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
+        attempt = _int(data, "attempt", what)
+        total = _int(data, "tests_total", what)
+        done = _int(data, "tests_done", what)
+        if done > total:
+            raise MessageError(f"{what}: tests_done {done} is over tests_total {total}")
+        produced_at = _str(data, "produced_at", what)
+        _parse_utc(produced_at, what)
+        msg = object.__new__(cls)
+        for k, v in dict(version=VERSION, submission_id=sid, attempt=attempt, tests_done=done, tests_total=total,
+                         produced_at=produced_at).items():
+            object.__setattr__(msg, k, v)
+        return msg
+
+
 @dataclass(frozen=True)
 class FailureRecord:
     """A Lambda on-failure destination record for an asynchronous worker invocation.
@@ -376,7 +448,7 @@ class FailureRecord:
     "requestPayload": <the worker event>, "responseContext": {...}, "responsePayload": {...} | absent}.
     """
 
-    submission: SubmissionMessage
+    submission: SubmissionMessage  # or a contracts.runs.RunMessage, for a run's invocation
     condition: str
     function_arn: str
     invoke_count: int | None
@@ -413,7 +485,12 @@ class FailureRecord:
         if not isinstance(payload, dict):
             raise MessageError(f"{what}: requestPayload must be the worker event object")
         try:
-            submission = SubmissionMessage.from_dict(payload)
+            if payload.get("type") == "run":  # a run's worker invocation (contracts/runs.py)
+                from contracts.runs import RunMessage
+
+                submission = RunMessage.from_dict(payload)
+            else:
+                submission = SubmissionMessage.from_dict(payload)
         except MessageError as exc:
             raise MessageError(f"{what}: requestPayload: {exc}") from None
         response = data.get("responsePayload")

@@ -281,9 +281,10 @@ module "worker" {
   policy_statements = merge(length(local.worker_kms_keys) == 0 ? {} : {
     UseKmsKeys = { actions = ["kms:Decrypt", "kms:GenerateDataKey"], resources = local.worker_kms_keys }
     }, {
+    # Submissions' sources, and runs' sources and stdin (runs on custom input: contracts/runs.py).
     ReadSubmissionSources = {
       actions   = ["s3:GetObject"]
-      resources = ["${module.bucket.bucket_arn}/submissions/*"]
+      resources = ["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/runs/*"]
     }
     # Problem packages, fetched once per content hash and execution environment; read only.
     ReadProblemPackages = {

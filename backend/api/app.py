@@ -12,17 +12,20 @@ import os
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
+from backend.events import submission_events
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
+from backend.runs import MAX_WAIT_S, NewRun, Runs, check_run, run_limits_from_env
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
+from contracts.runs import KEPT_OUTPUT_BYTES, MAX_STDIN_BYTES, RUN_FINAL, RunLimits
 from store import repositories as repo
 from store.config import Database
 
@@ -42,6 +45,9 @@ class SubmissionRequest(BaseModel):
     language: LanguageName
     source_code: str = Field(description=f"UTF-8 program text, at most {MAX_SOURCE_BYTES} bytes once encoded")
     user_id: str | None = Field(None, description="optional; must be the token's user")
+    mode: Literal["full", "samples"] = Field(
+        "full", description="samples: judge data/sample only and return each sample's output next to the "
+                            "expected one (`samples` in the submission); its verdict is the samples' alone")
 
 
 class SubmissionAccepted(BaseModel):
@@ -49,18 +55,85 @@ class SubmissionAccepted(BaseModel):
     status: str
 
 
+class SampleOutcome(BaseModel):
+    name: str = Field(description="the sample's test name, e.g. sample/1")
+    verdict: str
+    output: str = Field(description="what the program printed")
+    expected_output: str = Field(description="the sample's .ans")
+    truncated: bool = Field(description="output or expected_output cut at 16 KiB")
+
+
 class SubmissionView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "submission_id": "0b6f3c1e-5d2a-4c39-9a55-1f0b8f0e6c11", "problem_id": "aplusb", "language": "python",
+        "mode": "samples", "status": "JUDGED", "verdict": "WRONG_ANSWER", "score": None, "time_ms": 20,
+        "memory_kb": 9000, "tests_done": None, "tests_total": None,
+        "tests": [{"name": "sample/1", "group": "sample", "verdict": "WRONG_ANSWER", "time_ms": 20}],
+        "samples": [{"name": "sample/1", "verdict": "WRONG_ANSWER", "output": "4\n", "expected_output": "3\n",
+                     "truncated": False}],
+        "compile_output": "", "failure_reason": None, "created_at": "2026-12-01T18:00:00Z",
+        "updated_at": "2026-12-01T18:00:02Z"}]})
     submission_id: str
     problem_id: str
     language: str
+    mode: Literal["full", "samples"] = "full"
     status: Literal["QUEUED", "JUDGING", "JUDGED", "FAILED"]
     verdict: str | None
     score: float | None
     time_ms: int | None
     memory_kb: int | None
+    tests_done: int | None = Field(None, description="while JUDGING: tests done so far (throttled, ~1/s)")
+    tests_total: int | None = Field(None, description="while JUDGING: tests to run in all")
     tests: list[dict]
+    samples: list[SampleOutcome] | None = Field(None, description="mode samples, once judged: each sample's "
+                                                "output next to the expected one; null otherwise")
     compile_output: str | None
     failure_reason: str | None
+    created_at: str
+    updated_at: str
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "language": "python", "source_code": "print(sum(map(int, input().split())))", "stdin": "1 2\n"}]})
+    language: LanguageName
+    source_code: str = Field(description=f"UTF-8 program text, at most {MAX_SOURCE_BYTES} bytes once encoded")
+    stdin: str = Field("", description=f"the program's standard input, at most {MAX_STDIN_BYTES} bytes")
+
+
+class RunAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "run_id": "5c0e8d2a-3b7f-4e61-8a9d-2f4b6c8e0a13", "status": "QUEUED"}]})
+    run_id: str
+    status: str
+
+
+class RunView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "run_id": "5c0e8d2a-3b7f-4e61-8a9d-2f4b6c8e0a13", "language": "python", "status": "DONE",
+        "limits": {"cpu_time_s": 2.0, "memory_mib": 256, "output_mib": 1}, "compiled": True,
+        "compile_output": "", "stdout": "3\n", "stdout_truncated": False, "stderr": "", "stderr_truncated": False,
+        "exit_code": 0, "signal": None, "cpu_ms": 18, "wall_ms": 25, "memory_kb": 9120, "limit_verdict": None,
+        "failure_reason": None, "created_at": "2026-12-01T18:00:00Z", "updated_at": "2026-12-01T18:00:01Z"}]})
+    run_id: str
+    language: str
+    status: Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
+    limits: dict = Field(description="cpu_time_s, memory_mib, output_mib: the same for every run")
+    compiled: bool | None = Field(description="false: compile_output says why, nothing ran; null until DONE")
+    compile_output: str | None
+    stdout: str | None = Field(description=f"the first {KEPT_OUTPUT_BYTES} bytes of what the program printed")
+    stdout_truncated: bool | None
+    stderr: str | None = Field(description=f"the first {KEPT_OUTPUT_BYTES} bytes of its stderr")
+    stderr_truncated: bool | None
+    exit_code: int | None
+    signal: int | None = Field(description="the signal that ended it, if one did")
+    cpu_ms: int | None
+    wall_ms: int | None
+    memory_kb: int | None = Field(description="peak memory")
+    limit_verdict: Literal["TIME_LIMIT_EXCEEDED", "MEMORY_LIMIT_EXCEEDED", "OUTPUT_LIMIT_EXCEEDED",
+                           "RUNTIME_ERROR"] | None = Field(description="the limit it hit, or its non-zero exit; "
+                                                           "null for a clean exit within the limits")
+    failure_reason: str | None = Field(description="FAILED: why the judge could not run it")
     created_at: str
     updated_at: str
 
@@ -165,15 +238,40 @@ def _iso(value) -> str:
     return value.isoformat() + "Z" if getattr(value, "tzinfo", None) is None else value.isoformat()
 
 
+_SAMPLE_KEYS = ("output", "expected_output", "output_truncated")
+
+
 def _view(row: dict) -> SubmissionView:
     result = row["result_json"] or {}
+    tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
+    mode = row.get("mode") or "full"
+    samples = None
+    if mode == "samples" and row["status"] == "JUDGED":
+        samples = [SampleOutcome(name=t["name"], verdict=t["verdict"], output=t.get("output", ""),
+                                 expected_output=t.get("expected_output", ""), truncated=bool(t.get("output_truncated")))
+                   for t in tests]
+    judging = row["status"] == "JUDGING"
     return SubmissionView(
-        submission_id=row["id"], problem_id=row["problem_id"], language=row["language"], status=row["status"],
-        verdict=row["verdict"], score=row["score"], time_ms=row["time_ms"], memory_kb=row["memory_kb"],
-        tests=[t for t in result.get("tests") or [] if isinstance(t, dict)],
+        submission_id=row["id"], problem_id=row["problem_id"], language=row["language"], mode=mode,
+        status=row["status"], verdict=row["verdict"], score=row["score"], time_ms=row["time_ms"],
+        memory_kb=row["memory_kb"], tests_done=row.get("tests_done") if judging else None,
+        tests_total=row.get("tests_total") if judging else None,
+        tests=[{k: v for k, v in t.items() if k not in _SAMPLE_KEYS} for t in tests], samples=samples,
         compile_output=result.get("compile_output"), failure_reason=row["failure_reason"],
         created_at=_iso(row["created_at"]), updated_at=_iso(row["updated_at"]),
     )
+
+
+def _run_view(row: dict) -> RunView:
+    result = row["result_json"] or {}
+    return RunView(
+        run_id=row["id"], language=row["language"], status=row["status"], limits=row["limits_json"],
+        compiled=result.get("compiled"), compile_output=result.get("compile_output"), stdout=result.get("stdout"),
+        stdout_truncated=result.get("stdout_truncated"), stderr=result.get("stderr"),
+        stderr_truncated=result.get("stderr_truncated"), exit_code=result.get("exit_code"),
+        signal=result.get("signal"), cpu_ms=result.get("cpu_ms"), wall_ms=result.get("wall_ms"),
+        memory_kb=result.get("memory_kb"), limit_verdict=result.get("limit_verdict"),
+        failure_reason=row["failure_reason"], created_at=_iso(row["created_at"]), updated_at=_iso(row["updated_at"]))
 
 
 def _language_view(info: LanguageInfo) -> LanguageView:
@@ -236,11 +334,56 @@ def _add_discovery_routes(app: FastAPI, catalogue: Catalogue, current_user: Call
             raise Rejected(503, "samples_unavailable", "the problem's samples cannot be read now; retry later") from None
 
 
+_RUN_ERRORS = {**_SUBMIT_ERRORS, 200: {"model": RunView, "description": "with ?wait=N: the run finished in time"}}
+_WAIT = Query(ge=0, le=MAX_WAIT_S, description=f"seconds (at most {MAX_WAIT_S:g}) to wait for the run to finish")
+
+
+def _add_run_routes(app: FastAPI, runs: Runs, limits: Quota, current_user: Callable[..., repo.User]) -> None:
+    @app.post("/v1/runs", status_code=202, response_model=RunAccepted, responses=_RUN_ERRORS,
+              summary="Run a program on custom input (no problem, no verdict): the Run button")
+    def create_run(body: RunRequest, user: Annotated[repo.User, Depends(current_user)],
+                   wait: Annotated[float, _WAIT] = 0) -> Any:
+        new = NewRun(body.language, body.source_code, body.stdin)
+        check_run(new)  # a request refused for its fields costs no quota
+        limits.take_run(user)
+        run_id = runs.start(user, new)
+        if wait > 0:
+            row = runs.wait(user, run_id, wait)
+            if row["status"] in RUN_FINAL:
+                return JSONResponse(_run_view(row).model_dump(), status_code=200)
+        return RunAccepted(run_id=run_id, status="QUEUED")
+
+    @app.get("/v1/runs/{run_id}", response_model=RunView, responses=_ERRORS,
+             summary="A run's state and, once DONE, its output, exit and usage")
+    def get_run(run_id: str, user: Annotated[repo.User, Depends(current_user)],
+                wait: Annotated[float, _WAIT] = 0) -> RunView:
+        return _run_view(runs.wait(user, run_id, wait) if wait > 0 else runs.get(user, run_id))
+
+
+_EVENTS_DOC = {200: {"description": "text/event-stream: an `event: state` with the submission's status, tests_done, "
+                     "tests_total and verdict at every change, the last one final (JUDGED or FAILED); then "
+                     "the stream ends", "content": {"text/event-stream": {"example": (
+                         'event: state\ndata: {"status": "JUDGING", "tests_done": 3, "tests_total": 10, '
+                         '"verdict": null}\n\nevent: state\ndata: {"status": "JUDGED", "tests_done": null, '
+                         '"tests_total": null, "verdict": "ACCEPTED"}\n\n')}}}}
+
+
+def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., repo.User]) -> None:
+    @app.get("/v1/submissions/{submission_id}/events", response_class=StreamingResponse, responses={
+        **_ERRORS, **_EVENTS_DOC}, summary="The submission's state changes as server-sent events, until the final one")
+    def submission_event_stream(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> Any:
+        intake.submission(user, submission_id)  # 404 before the stream starts
+        return StreamingResponse(submission_events(lambda: _view(intake.submission(user, submission_id))),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
-               package_bucket: str | None = None, quota: QuotaConfig | None = None) -> FastAPI:
+               package_bucket: str | None = None, quota: QuotaConfig | None = None,
+               run_limits: RunLimits | None = None) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
-    SUBMISSION_RATE_LIMIT: backend/quota.py)."""
+    SUBMISSION_RATE_LIMIT and RUN_RATE_LIMIT: backend/quota.py, RUN_*: backend/runs.py)."""
     if s3 is None or sqs is None:
         import boto3
 
@@ -251,6 +394,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     intake = Intake(config, db, s3, sqs)
     catalogue = Catalogue(db, s3, package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket)
     limits = Quota(db, quota or QuotaConfig.from_env())
+    runs = Runs(intake, run_limits or run_limits_from_env())
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
                   description="Submit programs to be judged and read their verdicts.")
@@ -269,7 +413,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
         user: Annotated[repo.User, Depends(current_user)],
         idempotency_key: Annotated[str | None, Header(description="same key + same user: same submission")] = None,
     ) -> SubmissionAccepted:
-        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id)
+        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id, body.mode)
         check_submission(user, new, idempotency_key)  # a request refused for its fields costs no quota
         limits.take_submission(user, idempotency_key)
         accepted = intake.submit(user, new, idempotency_key)
@@ -282,6 +426,8 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     def get_submission(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> SubmissionView:
         return _view(intake.submission(user, submission_id))
 
+    _add_event_route(app, intake, current_user)
+    _add_run_routes(app, runs, limits, current_user)
     _add_discovery_routes(app, catalogue, current_user)
 
     @app.get("/healthz", summary="Liveness and database reachability")
