@@ -202,9 +202,9 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
             else:
                 tested = _test_result(test, observation, verdict)
             results.append(_with_output(tested, test, observation.stdout, options))
-            _report(options, results, len(tests))
             if _stops_after(problem, options, results[-1].verdict):
                 return results
+        _report(options, results, len(tests))  # once a batch: its tests end together
     return results
 
 
