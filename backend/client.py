@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from contracts.webhooks import DEFAULT_TOLERANCE_S, ReplayGuard, WebhookRefused
 
@@ -67,6 +67,8 @@ class Submission:
     tests_done: int | None = None  # while JUDGING
     tests_total: int | None = None
     samples: list[SampleOutcome] | None = None  # mode "samples", once judged
+    # what it was judged before each rejudge, oldest first: attempt, status, verdict, ..., rejudged_at
+    history: list[dict] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
@@ -191,6 +193,13 @@ class JudgeClient:
                     event = line[len("event:"):].strip()
                 elif line.startswith("data:"):
                     data.append(line[len("data:"):].strip())
+
+    def rejudge(self, problem_id: str, verdicts: list[str] | None = None) -> list[str]:
+        """Queue the problem's final submissions again (only those with `verdicts` if given; needs an
+        admin token); the ids queued. Their earlier results stay, in `history`."""
+        body, _ = self._call("POST", f"/v1/problems/{urllib.parse.quote(problem_id, safe='')}/rejudge",
+                             {"verdicts": verdicts} if verdicts else {})
+        return body["submission_ids"]
 
     # ---- runs on custom input --------------------------------------------------------------------
 

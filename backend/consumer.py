@@ -86,7 +86,8 @@ class Consumer:
     def handle_dead_letter(self, body: str) -> str:
         """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries.
 
-        Attempt 0 ranks below every real judging attempt, so a result that did arrive still wins."""
+        Attempt 0 (a rejudge's base) ranks below every real judging attempt, so a result that did arrive
+        still wins."""
         try:
             msg = queue_message(body)
         except MessageError as exc:
@@ -95,7 +96,7 @@ class Consumer:
         if isinstance(msg, RunMessage):
             return self._apply_run(msg.run_id, 0, "FAILED", reason="the run was dead-lettered: no worker could be invoked")
         reason = "the submission message was dead-lettered: no worker could be invoked for it after repeated tries"
-        return self._apply(msg.submission_id, 0, "FAILED", "FAILED (dead letter)", reason=reason)
+        return self._apply(msg.submission_id, msg.attempt_base, "FAILED", "FAILED (dead letter)", reason=reason)
 
     def _apply(self, sid: str, attempt: int, status: str, what: str, *, result: dict | None = None,
                reason: str | None = None) -> str:

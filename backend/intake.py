@@ -170,6 +170,7 @@ class Intake:
                 row = repo.get_submission(cur, submission_id)
                 if row is not None:
                     row.update(repo.submission_details(cur, submission_id))
+                    row["history"] = repo.submission_history(cur, submission_id)
         if row is None or row["user_id"] != user.id:
             raise Rejected(404, "not_found", f"no submission {submission_id!r}")
         return row

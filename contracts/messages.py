@@ -52,6 +52,12 @@ _S3_PATH = re.compile(r"^s3://(?P<bucket>[^/]+)/submissions/(?P<id>[^/]+)/(?P<na
 MODES = ("full", "samples")
 
 
+# A rejudge's attempts start above every earlier one: rejudge n judges at n * REJUDGE_STEP + the
+# delivery's receive count (which never reaches the step: the queue's maxReceiveCount is far below).
+# Optional in a SubmissionMessage (`attempt_base`), absent for the first judging.
+REJUDGE_STEP = 1000
+
+
 class Status(StrEnum):
     QUEUED = "QUEUED"
     JUDGING = "JUDGING"
@@ -165,6 +171,7 @@ class SubmissionMessage:
     dispatch: Dispatch | None = None
     version: int = VERSION
     mode: str = "full"
+    attempt_base: int = 0  # a rejudge's: n * REJUDGE_STEP
 
     def __post_init__(self) -> None:
         # Constructing one validates it, so a sender cannot produce what a receiver would refuse.
@@ -180,12 +187,14 @@ class SubmissionMessage:
 
     @property
     def attempt(self) -> int:
-        """The delivery number the worker reports back as CompletionMessage.attempt."""
-        return self.dispatch.receive_count if self.dispatch else 0
+        """The delivery number the worker reports back as CompletionMessage.attempt (above every
+        earlier judging's, for a rejudge)."""
+        return self.attempt_base + (self.dispatch.receive_count if self.dispatch else 0)
 
     def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
         return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, Dispatch(receive_count, message_id), mode=self.mode)
+                                 self.s3_code_path, Dispatch(receive_count, message_id), mode=self.mode,
+                                 attempt_base=self.attempt_base)
 
     def to_dict(self) -> dict:
         d = {
@@ -200,6 +209,8 @@ class SubmissionMessage:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
         if self.mode != "full":
             d["mode"] = self.mode
+        if self.attempt_base:
+            d["attempt_base"] = self.attempt_base
         return d
 
     def to_json(self) -> str:
@@ -215,11 +226,14 @@ class SubmissionMessage:
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
-                    {"dispatch", "mode"}, what)
+                    {"dispatch", "mode", "attempt_base"}, what)
         _version(data, what)
         mode = data.get("mode", "full")
         if mode not in MODES:
             raise MessageError(f"{what}: mode must be one of {', '.join(MODES)}, got {mode!r:.40}")
+        base = _int(data, "attempt_base", what) if "attempt_base" in data else 0
+        if base % REJUDGE_STEP:
+            raise MessageError(f"{what}: attempt_base must be a multiple of {REJUDGE_STEP}, got {base}")
         sid = _str(data, "submission_id", what, pattern=ID_PATTERN)
         pid = _str(data, "problem_id", what, pattern=ID_PATTERN)
         uid = _str(data, "user_id", what, pattern=ID_PATTERN)
@@ -237,7 +251,7 @@ class SubmissionMessage:
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
         msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch, mode=mode).items():
+                         s3_code_path=path, dispatch=dispatch, mode=mode, attempt_base=base).items():
             object.__setattr__(msg, k, v)
         return msg
 

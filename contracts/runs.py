@@ -314,6 +314,7 @@ def failure_for(body: str | bytes | dict, reason: str) -> CompletionMessage | Ru
         data = _loads(body, "queue message")
         if data.get("type") == RUN_TYPE:
             return RunCompletionMessage.failed(data.get("run_id"), 0, reason)
-        return CompletionMessage.failed(data.get("submission_id"), 0, reason)
+        base = data.get("attempt_base", 0)  # a rejudge's FAILED must rank above what it replaces
+        return CompletionMessage.failed(data.get("submission_id"), base if isinstance(base, int) else 0, reason)
     except (MessageError, TypeError, AttributeError):
         return None

@@ -340,3 +340,50 @@ def submission_details(cur, submission_id: str) -> dict:
     cur.execute("SELECT mode, tests_done, tests_total FROM submission_details WHERE submission_id = %s",
                 (submission_id,))
     return cur.fetchone() or {"mode": "full", "tests_done": None, "tests_total": None}
+
+
+# ---- admins and rejudge (the rule is backend/rejudge.py's) ------------------------------------------
+
+
+def make_admin(cur, user_id: str) -> None:
+    cur.execute("INSERT IGNORE INTO admins (user_id) VALUES (%s)", (user_id,))
+
+
+def is_admin(cur, user_id: str) -> bool:
+    cur.execute("SELECT 1 FROM admins WHERE user_id = %s", (user_id,))
+    return cur.fetchone() is not None
+
+
+def final_submissions_of(cur, problem_id: str, verdicts: list[str] | None = None) -> list[dict]:
+    """The problem's judged or failed submissions (only those with one of `verdicts` if given), locked."""
+    where, args = "problem_id = %s AND status IN ('JUDGED', 'FAILED')", [problem_id]
+    if verdicts:
+        where += f" AND verdict IN ({', '.join(['%s'] * len(verdicts))})"
+        args += verdicts
+    cur.execute("SELECT s.id, s.user_id, s.problem_id, s.language, s.s3_code_path, s.attempt,"
+                " COALESCE(d.mode, 'full') AS mode FROM submissions s"
+                f" LEFT JOIN submission_details d ON d.submission_id = s.id WHERE {where} ORDER BY s.created_at"
+                " FOR UPDATE", args)
+    return cur.fetchall()
+
+
+def requeue_for_rejudge(cur, submission_id: str, attempt: int) -> None:
+    """Keep the submission's result in submission_history, then make it QUEUED at `attempt` (above
+    every attempt it had: their late messages are stale) with no result and no progress."""
+    cur.execute(
+        "INSERT INTO submission_history (submission_id, attempt, status, verdict, score, time_ms, memory_kb,"
+        " result_json, failure_reason, judged_at) SELECT id, attempt, status, verdict, score, time_ms, memory_kb,"
+        " result_json, failure_reason, updated_at FROM submissions WHERE id = %s",
+        (submission_id,),
+    )
+    cur.execute("UPDATE submissions SET status = 'QUEUED', attempt = %s, verdict = NULL, score = NULL, time_ms = NULL,"
+                " memory_kb = NULL, result_json = NULL, failure_reason = NULL WHERE id = %s", (attempt, submission_id))
+    cur.execute("UPDATE submission_details SET progress_attempt = NULL, tests_done = NULL, tests_total = NULL"
+                " WHERE submission_id = %s", (submission_id,))
+
+
+def submission_history(cur, submission_id: str) -> list[dict]:
+    """Earlier results of a rejudged submission, oldest first."""
+    cur.execute("SELECT attempt, status, verdict, score, time_ms, memory_kb, failure_reason, judged_at, rejudged_at"
+                " FROM submission_history WHERE submission_id = %s ORDER BY attempt", (submission_id,))
+    return cur.fetchall()

@@ -23,9 +23,11 @@ from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInf
 from backend.events import submission_events
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
+from backend.rejudge import Rejudge
 from backend.runs import MAX_WAIT_S, NewRun, Runs, check_run, run_limits_from_env
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
 from contracts.runs import KEPT_OUTPUT_BYTES, MAX_STDIN_BYTES, RUN_FINAL, RunLimits
+from judge.verdict import Verdict
 from store import repositories as repo
 from store.config import Database
 
@@ -63,6 +65,18 @@ class SampleOutcome(BaseModel):
     truncated: bool = Field(description="output or expected_output cut at 16 KiB")
 
 
+class EarlierResult(BaseModel):
+    attempt: int
+    status: str
+    verdict: str | None
+    score: float | None
+    time_ms: int | None
+    memory_kb: int | None
+    failure_reason: str | None
+    judged_at: str
+    rejudged_at: str
+
+
 class SubmissionView(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "submission_id": "0b6f3c1e-5d2a-4c39-9a55-1f0b8f0e6c11", "problem_id": "aplusb", "language": "python",
@@ -91,6 +105,21 @@ class SubmissionView(BaseModel):
     failure_reason: str | None
     created_at: str
     updated_at: str
+    history: list[EarlierResult] = Field([], description="what it was judged before each rejudge, oldest first")
+
+
+class RejudgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"verdicts": ["WRONG_ANSWER"]}]})
+    verdicts: list[Literal[tuple(v.value for v in Verdict)]] | None = Field(
+        None, min_length=1, description="only the submissions with one of these verdicts; all final ones if absent")
+
+
+class RejudgeAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "problem_id": "aplusb", "queued": 1, "submission_ids": ["0b6f3c1e-5d2a-4c39-9a55-1f0b8f0e6c11"]}]})
+    problem_id: str
+    queued: int = Field(description="submissions queued again (QUEUED or JUDGING ones are left alone)")
+    submission_ids: list[str]
 
 
 class RunRequest(BaseModel):
@@ -259,6 +288,8 @@ def _view(row: dict) -> SubmissionView:
         tests=[{k: v for k, v in t.items() if k not in _SAMPLE_KEYS} for t in tests], samples=samples,
         compile_output=result.get("compile_output"), failure_reason=row["failure_reason"],
         created_at=_iso(row["created_at"]), updated_at=_iso(row["updated_at"]),
+        history=[EarlierResult(**{**h, "judged_at": _iso(h["judged_at"]), "rejudged_at": _iso(h["rejudged_at"])})
+                 for h in row.get("history") or []],
     )
 
 
@@ -368,6 +399,15 @@ _EVENTS_DOC = {200: {"description": "text/event-stream: an `event: state` with t
                          '"tests_total": null, "verdict": "ACCEPTED"}\n\n')}}}}
 
 
+def _add_rejudge_route(app: FastAPI, rejudge: Rejudge, current_user: Callable[..., repo.User]) -> None:
+    @app.post("/v1/problems/{problem_id}/rejudge", status_code=202, response_model=RejudgeAccepted,
+              responses=_ERRORS, summary="Judge a problem's submissions again (admin token), keeping their results")
+    def rejudge_problem(problem_id: str, user: Annotated[repo.User, Depends(current_user)],
+                        body: RejudgeRequest | None = None) -> RejudgeAccepted:
+        ids = rejudge.problem(user, problem_id, body.verdicts if body else None)
+        return RejudgeAccepted(problem_id=problem_id, queued=len(ids), submission_ids=ids)
+
+
 def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., repo.User]) -> None:
     @app.get("/v1/submissions/{submission_id}/events", response_class=StreamingResponse, responses={
         **_ERRORS, **_EVENTS_DOC}, summary="The submission's state changes as server-sent events, until the final one")
@@ -427,6 +467,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
         return _view(intake.submission(user, submission_id))
 
     _add_event_route(app, intake, current_user)
+    _add_rejudge_route(app, Rejudge(intake), current_user)
     _add_run_routes(app, runs, limits, current_user)
     _add_discovery_routes(app, catalogue, current_user)
 
