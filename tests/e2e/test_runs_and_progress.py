@@ -89,3 +89,16 @@ def test_the_event_stream_shows_progress_and_ends_with_the_verdict(client):
     assert states[-1]["status"] == "JUDGED" and states[-1]["verdict"] == "ACCEPTED", states
     assert {"status": "JUDGING", "tests_done": 8, "tests_total": 9, "verdict": None} in states, states
     assert client.get(accepted.submission_id).verdict == "ACCEPTED"
+
+
+def test_the_demo_shows_a_run_a_sample_diff_and_a_live_progress_line(client, capsys):
+    from local.demo import show_progress, show_run, show_samples
+
+    show_run(client)
+    show_samples(client)
+    show_progress(client)
+    out = capsys.readouterr().out
+    assert "run (python, stdin '6 7'): DONE, stdout '42\\n', exit 0" in out, out
+    assert "samples of aplusb (off by one): WRONG_ANSWER" in out and "got '4\\n'" in out, out
+    live = [line for line in out.splitlines() if line.startswith("  live: ")]
+    assert live[-1] == "  live: JUDGED ACCEPTED" and len(live) >= 2, out
