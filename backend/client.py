@@ -79,8 +79,8 @@ class Submission:
 class SampleOutcome:
     name: str
     verdict: str
-    output: str
-    expected_output: str
+    output: str | None  # None for interactive and multi-pass problems
+    expected_output: str | None
     truncated: bool
 
 

@@ -6,13 +6,15 @@ worker's ProgressMessages) every POLL_S and sends an `event: state` whenever it 
 state (JUDGED or FAILED) is the last event. Reading the database, not a process's memory, is what
 lets any API process serve any stream. A comment line every HEARTBEAT_S keeps proxies from closing a
 quiet stream; after MAX_STREAM_S the stream ends with `event: timeout` (the client reconnects).
+An async generator: a waiting stream holds no thread, only each read of the row takes one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from backend.intake import Rejected
 
@@ -30,15 +32,15 @@ def sse(event: str, data: dict, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def submission_events(read: Callable[[], object], *, clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep, poll_s: float = POLL_S,
-                      max_stream_s: float = MAX_STREAM_S) -> Iterator[str]:
-    """The event stream over `read()` (the submission's current view)."""
+async def submission_events(read: Callable[[], object], *, clock: Callable[[], float] = time.monotonic,
+                            sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, poll_s: float = POLL_S,
+                            max_stream_s: float = MAX_STREAM_S) -> AsyncIterator[str]:
+    """The event stream over `read()` (the submission's current view, read in a worker thread)."""
     started = last_sent = clock()
     previous, sent = None, 0
     while True:
         try:
-            view = read()
+            view = await asyncio.to_thread(read)
         except Rejected:  # deleted meanwhile
             yield sse("gone", {"status": None})
             return
@@ -55,4 +57,4 @@ def submission_events(read: Callable[[], object], *, clock: Callable[[], float] 
         if clock() - started >= max_stream_s:
             yield sse("timeout", state)
             return
-        sleep(poll_s)
+        await sleep(poll_s)

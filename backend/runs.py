@@ -14,11 +14,12 @@ of which 64 KiB of stdout and of stderr are kept for the client (contracts.runs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from backend.intake import Intake, Rejected, Unavailable, check_source
@@ -62,7 +63,8 @@ def check_run(new: NewRun) -> bytes:
 
 
 class Runs:
-    def __init__(self, intake: Intake, limits: RunLimits, *, sleep: Callable[[float], None] = time.sleep):
+    def __init__(self, intake: Intake, limits: RunLimits, *,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.intake, self.limits, self.sleep = intake, limits, sleep
 
     def start(self, user: repo.User, new: NewRun) -> str:
@@ -110,11 +112,12 @@ class Runs:
             raise Rejected(404, "not_found", f"no run {run_id!r}")
         return row
 
-    def wait(self, user: repo.User, run_id: str, wait_s: float) -> dict:
-        """The run once DONE or FAILED, or as it is after `wait_s` (at most MAX_WAIT_S)."""
+    async def wait(self, user: repo.User, run_id: str, wait_s: float) -> dict:
+        """The run once DONE or FAILED, or as it is after `wait_s` (at most MAX_WAIT_S). Async: a
+        waiting request holds no thread, only each read of the row takes one."""
         deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
         while True:
-            row = self.get(user, run_id)
+            row = await asyncio.to_thread(self.get, user, run_id)
             if row["status"] in RUN_FINAL or time.monotonic() + WAIT_POLL_S > deadline:
                 return row
-            self.sleep(WAIT_POLL_S)
+            await self.sleep(WAIT_POLL_S)

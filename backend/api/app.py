@@ -7,6 +7,7 @@ Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` wi
 
 # No `from __future__ import annotations`: FastAPI must evaluate the endpoint annotations, and
 # Depends(current_user) refers to a closure that a string annotation could not resolve.
+import asyncio
 import logging
 import os
 from collections.abc import Callable
@@ -60,8 +61,9 @@ class SubmissionAccepted(BaseModel):
 class SampleOutcome(BaseModel):
     name: str = Field(description="the sample's test name, e.g. sample/1")
     verdict: str
-    output: str = Field(description="what the program printed")
-    expected_output: str = Field(description="the sample's .ans")
+    output: str | None = Field(description="what the program printed; null for interactive and multi-pass "
+                                           "problems (no single output to show)")
+    expected_output: str | None = Field(description="the sample's .ans; null as output is")
     truncated: bool = Field(description="output or expected_output cut at 16 KiB")
 
 
@@ -86,7 +88,10 @@ class SubmissionView(BaseModel):
         "samples": [{"name": "sample/1", "verdict": "WRONG_ANSWER", "output": "4\n", "expected_output": "3\n",
                      "truncated": False}],
         "compile_output": "", "failure_reason": None, "created_at": "2026-12-01T18:00:00Z",
-        "updated_at": "2026-12-01T18:00:02Z"}]})
+        "updated_at": "2026-12-01T18:00:02Z",
+        "history": [{"attempt": 1, "status": "JUDGED", "verdict": "ACCEPTED", "score": None, "time_ms": 18,
+                     "memory_kb": 8900, "failure_reason": None, "judged_at": "2026-11-30T12:00:02Z",
+                     "rejudged_at": "2026-12-01T17:59:00Z"}]}]})
     submission_id: str
     problem_id: str
     language: str
@@ -276,8 +281,8 @@ def _view(row: dict) -> SubmissionView:
     mode = row.get("mode") or "full"
     samples = None
     if mode == "samples" and row["status"] == "JUDGED":
-        samples = [SampleOutcome(name=t["name"], verdict=t["verdict"], output=t.get("output", ""),
-                                 expected_output=t.get("expected_output", ""), truncated=bool(t.get("output_truncated")))
+        samples = [SampleOutcome(name=t["name"], verdict=t["verdict"], output=t.get("output"),
+                                 expected_output=t.get("expected_output"), truncated=bool(t.get("output_truncated")))
                    for t in tests]
     judging = row["status"] == "JUDGING"
     return SubmissionView(
@@ -372,23 +377,23 @@ _WAIT = Query(ge=0, le=MAX_WAIT_S, description=f"seconds (at most {MAX_WAIT_S:g}
 def _add_run_routes(app: FastAPI, runs: Runs, limits: Quota, current_user: Callable[..., repo.User]) -> None:
     @app.post("/v1/runs", status_code=202, response_model=RunAccepted, responses=_RUN_ERRORS,
               summary="Run a program on custom input (no problem, no verdict): the Run button")
-    def create_run(body: RunRequest, user: Annotated[repo.User, Depends(current_user)],
-                   wait: Annotated[float, _WAIT] = 0) -> Any:
+    async def create_run(body: RunRequest, user: Annotated[repo.User, Depends(current_user)],
+                         wait: Annotated[float, _WAIT] = 0) -> Any:
         new = NewRun(body.language, body.source_code, body.stdin)
         check_run(new)  # a request refused for its fields costs no quota
-        limits.take_run(user)
-        run_id = runs.start(user, new)
+        await asyncio.to_thread(limits.take_run, user)
+        run_id = await asyncio.to_thread(runs.start, user, new)
         if wait > 0:
-            row = runs.wait(user, run_id, wait)
+            row = await runs.wait(user, run_id, wait)
             if row["status"] in RUN_FINAL:
                 return JSONResponse(_run_view(row).model_dump(), status_code=200)
         return RunAccepted(run_id=run_id, status="QUEUED")
 
     @app.get("/v1/runs/{run_id}", response_model=RunView, responses=_ERRORS,
              summary="A run's state and, once DONE, its output, exit and usage")
-    def get_run(run_id: str, user: Annotated[repo.User, Depends(current_user)],
-                wait: Annotated[float, _WAIT] = 0) -> RunView:
-        return _run_view(runs.wait(user, run_id, wait) if wait > 0 else runs.get(user, run_id))
+    async def get_run(run_id: str, user: Annotated[repo.User, Depends(current_user)],
+                      wait: Annotated[float, _WAIT] = 0) -> RunView:
+        return _run_view(await runs.wait(user, run_id, wait))  # wait 0: one read
 
 
 _EVENTS_DOC = {200: {"description": "text/event-stream: an `event: state` with the submission's status, tests_done, "

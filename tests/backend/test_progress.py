@@ -4,6 +4,7 @@ the OpenAPI document of the new routes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -126,19 +127,24 @@ def test_a_quiet_stream_sends_keep_alives_and_ends_at_its_time_limit():
 
     now = [0.0]
 
-    def sleep(seconds):
+    async def sleep(seconds):
         now[0] += seconds
 
-    stream = list(submission_events(View, clock=lambda: now[0], sleep=sleep, poll_s=5, max_stream_s=40))
+    async def collect():
+        return [event async for event in submission_events(View, clock=lambda: now[0], sleep=sleep, poll_s=5,
+                                                          max_stream_s=40)]
+
+    stream = asyncio.run(collect())
     assert stream[0].startswith("id: 1\nevent: state\n")
     assert stream.count(": keep-alive\n\n") == 2 and stream[-1].startswith("event: timeout\n")
 
 
 def test_the_openapi_document_has_the_new_routes_with_examples(ctx):
     doc = ctx.client.get("/openapi.json").json()
-    assert {"/v1/runs", "/v1/runs/{run_id}", "/v1/submissions/{submission_id}/events"} <= set(doc["paths"])
+    assert {"/v1/runs", "/v1/runs/{run_id}", "/v1/submissions/{submission_id}/events",
+            "/v1/problems/{problem_id}/rejudge"} <= set(doc["paths"])
     schemas = doc["components"]["schemas"]
-    for name in ("RunView", "RunAccepted", "SubmissionView", "RunRequest"):
+    for name in ("RunView", "RunAccepted", "SubmissionView", "RunRequest", "RejudgeRequest", "RejudgeAccepted"):
         [example] = schemas[name]["examples"]
         properties = schemas[name]["properties"]
         # the document leaves nulls out (FastAPI encodes it without them): what is missing is nullable
