@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from backend.intake import Intake, Rejected, Unavailable, check_source
+from backend.intake import Intake, Rejected, check_source
 from contracts.errors import MessageError
 from contracts.messages import SOURCE_NAMES
 from contracts.runs import MAX_STDIN_BYTES, RUN_FINAL, STDIN_NAME, RunLimits, RunMessage, run_s3_path
@@ -84,7 +84,7 @@ class Runs:
             log.error("run %s: could not store or queue it: %s", rid, exc)
             with self.intake.db.transaction() as cur:
                 repo.mark_run_intake_failed(cur, rid, f"could not store or queue the run: {exc}")
-            raise Unavailable("could not queue the run; retry later", rid) from exc
+            raise Rejected(503, "unavailable", "could not queue the run; retry later", run_id=rid) from exc
         log.info("run %s queued (user %s, %s)", rid, user.id, new.language)
         return rid
 

@@ -126,6 +126,7 @@ module "bucket" {
   kms_key_arn        = var.bucket_kms_key_arn
 
   submission_expiration_days = var.submission_expiration_days
+  run_expiration_days        = var.run_expiration_days
   testdata_expiration_days   = var.testdata_expiration_days
   testdata_prefix            = local.testdata_prefix
   testdata_read_vpce_ids     = local.sandbox_s3_endpoint_ids
