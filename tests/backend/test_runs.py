@@ -139,3 +139,21 @@ def test_the_consumer_applies_a_runs_states_by_the_submissions_rules(ctx):
     assert stats == {"applied": 2, "stale": 2}
     view = ctx.client.get(f"/v1/runs/{rid}", headers=ctx.auth).json()
     assert (view["status"], view["stdout"], view["exit_code"], view["failure_reason"]) == ("DONE", "hi\n", 0, None)
+
+
+def test_a_runs_failure_record_and_its_dead_letter_fail_the_run_with_the_reason(ctx):
+    lost, crashed = post_run(ctx).json()["run_id"], post_run(ctx).json()["run_id"]
+    queued = {json.loads(m["Body"])["run_id"]: json.loads(m["Body"]) for m in ctx.aws.receive(ctx.aws.submission_queue)}
+    dlq = ctx.aws.sqs.create_queue(QueueName=ctx.aws.bucket + "-runs-dlq")["QueueUrl"]
+    consumer = Consumer(ctx.db, ctx.aws.sqs, ctx.aws.completion_queue, ctx.aws.failure_queue, dlq_url=dlq)
+    ctx.aws.sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(queued[lost]))
+    ctx.aws.sqs.send_message(QueueUrl=ctx.aws.failure_queue, MessageBody=json.dumps({
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3,
+                           "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:oj-worker_python"},
+        "requestPayload": {**queued[crashed], "dispatch": {"receive_count": 1, "message_id": "m-1"}},
+        "responsePayload": {"errorType": "Runtime.ExitError", "errorMessage": "worker process died"}}))
+    assert consumer.drain_once() == {"applied": 2}
+    lost_view = ctx.client.get(f"/v1/runs/{lost}", headers=ctx.auth).json()
+    crashed_view = ctx.client.get(f"/v1/runs/{crashed}", headers=ctx.auth).json()
+    assert (lost_view["status"], crashed_view["status"]) == ("FAILED", "FAILED")
+    assert "dead-lettered" in lost_view["failure_reason"] and "worker process died" in crashed_view["failure_reason"]

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from contracts.runs import KEPT_OUTPUT_BYTES, RunLimits, RunMessage, run_s3_path
+from contracts.runs import KEPT_OUTPUT_BYTES, RunCompletionMessage, RunLimits, RunMessage, run_s3_path
 from judge.runner import LocalRunner
 from pipeline.dispatcher import Dispatcher
 from pipeline.problem_cache import ProblemCache
@@ -147,3 +147,27 @@ def test_progress_is_throttled_and_the_last_test_left_to_the_verdict():
         now[0] = at
         report(done, 10)
     assert [(m.tests_done, m.attempt) for m in sent] == [(0, 1), (4, 1)]
+
+
+def test_a_run_in_a_language_no_worker_serves_is_answered_failed_at_once():
+    class Queue:
+        def __init__(self):
+            self.sent = []
+
+        def send_message(self, **message):
+            self.sent.append(message)
+
+    class Record:
+        body = RunMessage(RID, "u1", "java", run_s3_path("oj-submissions", RID, "Main.java"),
+                          run_s3_path("oj-submissions", RID, "stdin.txt"), RunLimits()).to_json()
+        message_id = "m8"
+
+        class attributes:
+            approximate_receive_count = "1"
+
+    queue = Queue()
+    Dispatcher(None, queue, {"python": "worker-python"}, "completion").dispatch(Record())
+    [sent] = queue.sent
+    failed = RunCompletionMessage.from_json(sent["MessageBody"])
+    assert (sent["QueueUrl"], failed.run_id, failed.status) == ("completion", RID, "FAILED")
+    assert "no worker configured for language 'java'" in failed.reason
