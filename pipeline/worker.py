@@ -1,4 +1,5 @@
-"""The worker: judge one submission, never running its code here.
+"""The worker: judge one submission (or do one run on custom input: pipeline/runs.py), never running
+its code here.
 
 It fetches the source from S3 and the problem's package by the hash the database names for it (from
 the package bucket, once per execution environment: pipeline/problem_cache.py), sends the code to the
@@ -48,7 +49,8 @@ class Worker:
     _toolchains_recorded: dict[str, str] = field(default_factory=dict)
 
     def handle(self, event: dict, remaining_s=None) -> dict:
-        """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
+        """Judge one submission event (or do one run's); `remaining_s()` says how much of the
+        invocation is left. While judging, progress goes out at most once a second (ProgressReporter)."""
         started = time.monotonic()
         if hasattr(self.runner, "remaining_s"):
             self.runner.remaining_s = remaining_s
@@ -127,7 +129,7 @@ class Worker:
         return {"submission_id": message.submission_id, "failed": reason}
 
     def _fail_event(self, event: object, reason: str) -> dict:
-        """A FAILED answer to an event of either kind (a run's or a submission's), at attempt 0."""
+        """A FAILED answer to an event of either kind (a run's or a submission's), at its base attempt."""
         failed = failure_for(event, reason) if isinstance(event, dict) else None
         if failed is None:
             log.error("dropping unusable worker event: %s", reason)
