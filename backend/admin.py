@@ -160,15 +160,19 @@ def move_packages(db: Database, packages: PackageBucket, *,
     return moved, deleted
 
 
-def create_user(db: Database, name: str) -> tuple[repo.User, str]:
-    """A new user and its bearer token (shown once; only its sha256 is stored)."""
+def create_user(db: Database, name: str, *, is_admin: bool = False) -> tuple[repo.User, str]:
+    """A new user and its bearer token (shown once; only its sha256 is stored); an admin's token may
+    rejudge (backend/rejudge.py)."""
     if not _USER_NAME.match(name):
         raise AdminError(f"user name {name!r}: use letters, digits, '_', '.', '@', '-' (max 64)")
     import pymysql
 
     try:
         with db.transaction() as cur:
-            return repo.create_user(cur, name)
+            user, token = repo.create_user(cur, name)
+            if is_admin:
+                repo.make_admin(cur, user.id)
+            return user, token
     except pymysql.err.IntegrityError:
         raise AdminError(f"user {name!r} already exists") from None
 

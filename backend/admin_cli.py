@@ -2,7 +2,7 @@
 
     judge-admin import-problem PACKAGE_DIR [--id ID] [--restricted] [--bucket BUCKET]
     judge-admin move-packages [--bucket BUCKET] [--delete-chunks]
-    judge-admin create-user NAME            # prints the bearer token
+    judge-admin create-user NAME [--admin]  # prints the bearer token (an admin's may rejudge)
     judge-admin grant USER PROBLEM
     judge-admin migrate [--worker-secret-arn ARN] [--worker-require-ssl]
 
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = commands.add_parser("create-user", help="create a user and print its bearer token")
     user.add_argument("name")
+    user.add_argument("--admin", action="store_true", help="the token may rejudge problems (POST .../rejudge)")
     user.set_defaults(handler=_create_user)
 
     grant = commands.add_parser("grant", help="let a user submit to a restricted problem")
@@ -145,9 +146,9 @@ def _move_packages(db, args) -> int:
 
 @_run
 def _create_user(db, args) -> int:
-    user, token = admin.create_user(db, args.name)
+    user, token = admin.create_user(db, args.name, is_admin=args.admin)
     # Only the token on stdout, so `TOKEN=$(judge-admin create-user alice)` works.
-    print(f"created user {user.name} (id {user.id})", file=sys.stderr)
+    print(f"created {'admin' if args.admin else 'user'} {user.name} (id {user.id})", file=sys.stderr)
     print(token)
     return 0
 

@@ -5,6 +5,10 @@ a product's own backend), and the check of a result webhook.
     accepted = client.submit("aplusb", "python", source)
     result = client.wait(accepted.submission_id)          # polls until JUDGED or FAILED
     print(result.verdict, result.time_ms)
+    for event in client.events(accepted.submission_id):   # server-sent state changes, the last final
+        print(event.data["status"], event.data["tests_done"], event.data["tests_total"])
+    run = client.run("python", "print(input())", "hi")    # runs on custom input, waited for
+    print(run.stdout, run.limit_verdict, run.cpu_ms)
 
     guard = webhook_guard(secret)                         # one per receiving process
     message = verify_webhook(guard, body, headers)        # the CompletionMessage dict, or WebhookRefused
@@ -20,12 +24,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 
 from contracts.webhooks import DEFAULT_TOLERANCE_S, ReplayGuard, WebhookRefused
 
 FINAL_STATUSES = frozenset({"JUDGED", "FAILED"})
+RUN_FINAL_STATUSES = frozenset({"DONE", "FAILED"})
 
 
 class ApiError(RuntimeError):
@@ -57,10 +63,58 @@ class Submission:
     failure_reason: str | None
     created_at: str
     updated_at: str
+    mode: str = "full"
+    tests_done: int | None = None  # while JUDGING
+    tests_total: int | None = None
+    samples: list[SampleOutcome] | None = None  # mode "samples", once judged
+    # what it was judged before each rejudge, oldest first: attempt, status, verdict, ..., rejudged_at
+    history: list[dict] = field(default_factory=list)
 
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class SampleOutcome:
+    name: str
+    verdict: str
+    output: str | None  # None for interactive and multi-pass problems
+    expected_output: str | None
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    language: str
+    status: str  # QUEUED, RUNNING, DONE, FAILED
+    limits: dict
+    compiled: bool | None
+    compile_output: str | None
+    stdout: str | None
+    stdout_truncated: bool | None
+    stderr: str | None
+    stderr_truncated: bool | None
+    exit_code: int | None
+    signal: int | None
+    cpu_ms: int | None
+    wall_ms: int | None
+    memory_kb: int | None
+    limit_verdict: str | None  # TIME_LIMIT_EXCEEDED, MEMORY_LIMIT_EXCEEDED, OUTPUT_LIMIT_EXCEEDED, RUNTIME_ERROR
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+
+    @property
+    def final(self) -> bool:
+        return self.status in RUN_FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class Event:
+    event: str  # "state" (then "timeout" or "gone" if the stream ended early)
+    data: dict  # status, tests_done, tests_total, verdict
 
 
 @dataclass(frozen=True)
@@ -106,15 +160,70 @@ class JudgeClient:
     # ---- submissions -----------------------------------------------------------------------------
 
     def submit(self, problem_id: str, language: str, source_code: str, *,
-               idempotency_key: str | None = None) -> Accepted:
+               idempotency_key: str | None = None, mode: str = "full") -> Accepted:
+        """mode "samples": judge data/sample only; the judged submission's `samples` hold each
+        sample's output next to the expected one."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        body, response_headers = self._call("POST", "/v1/submissions", {
-            "problem_id": problem_id, "language": language, "source_code": source_code}, headers)
+        payload = {"problem_id": problem_id, "language": language, "source_code": source_code}
+        if mode != "full":
+            payload["mode"] = mode
+        body, response_headers = self._call("POST", "/v1/submissions", payload, headers)
         return Accepted(body["submission_id"], body["status"], response_headers.get("Idempotent-Replayed") == "true")
 
     def get(self, submission_id: str) -> Submission:
         body, _ = self._call("GET", f"/v1/submissions/{urllib.parse.quote(submission_id, safe='')}")
-        return _build(Submission, body)
+        samples = body.get("samples")
+        return _build(Submission, {**body, "samples": None if samples is None else [
+            _build(SampleOutcome, sample) for sample in samples]})
+
+    def events(self, submission_id: str) -> Iterator[Event]:
+        """The submission's state changes as the server sends them (server-sent events), until the
+        final one (JUDGED or FAILED): no polling."""
+        request = self._request("GET", f"/v1/submissions/{urllib.parse.quote(submission_id, safe='')}/events",
+                                accept="text/event-stream")
+        with self._open(request) as response:
+            event, data = "message", []
+            for raw in response:
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if not line:  # a blank line ends an event
+                    if data:
+                        yield Event(event, json.loads("\n".join(data)))
+                    event, data = "message", []
+                elif line.startswith("event:"):
+                    event = line[len("event:"):].strip()
+                elif line.startswith("data:"):
+                    data.append(line[len("data:"):].strip())
+
+    def rejudge(self, problem_id: str, verdicts: list[str] | None = None) -> list[str]:
+        """Queue the problem's final submissions again (only those with `verdicts` if given; needs an
+        admin token); the ids queued. Their earlier results stay, in `history`."""
+        body, _ = self._call("POST", f"/v1/problems/{urllib.parse.quote(problem_id, safe='')}/rejudge",
+                             {"verdicts": verdicts} if verdicts else {})
+        return body["submission_ids"]
+
+    # ---- runs on custom input --------------------------------------------------------------------
+
+    def start_run(self, language: str, source_code: str, stdin: str = "", *, wait_s: float = 0) -> Run | str:
+        """POST /v1/runs: the Run if it finished within `wait_s` (at most 10), else its run id."""
+        query = f"?wait={wait_s:g}" if wait_s else ""
+        body, _ = self._call("POST", f"/v1/runs{query}", {"language": language, "source_code": source_code,
+                                                         "stdin": stdin})
+        return _build(Run, body) if "status" in body and body["status"] != "QUEUED" else body["run_id"]
+
+    def get_run(self, run_id: str, *, wait_s: float = 0) -> Run:
+        query = f"?wait={wait_s:g}" if wait_s else ""
+        body, _ = self._call("GET", f"/v1/runs/{urllib.parse.quote(run_id, safe='')}{query}")
+        return _build(Run, body)
+
+    def run(self, language: str, source_code: str, stdin: str = "", *, timeout_s: float = 120) -> Run:
+        """Run a program on `stdin` and wait for it (the server holds each request up to 10 s)."""
+        deadline = time.monotonic() + timeout_s
+        started = self.start_run(language, source_code, stdin, wait_s=10)
+        while not isinstance(started, Run) or not started.final:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run still not done after {timeout_s:g} s")
+            started = self.get_run(started if isinstance(started, str) else started.run_id, wait_s=10)
+        return started
 
     def wait(self, submission_id: str, *, timeout_s: float = 300, poll_s: float = 0.5) -> Submission:
         """The submission once JUDGED or FAILED; TimeoutError if it is not by then."""
@@ -144,15 +253,24 @@ class JudgeClient:
 
     # ---- the wire --------------------------------------------------------------------------------
 
+    def _request(self, method: str, path: str, payload: dict | None = None,
+                 headers: Mapping[str, str] | None = None, accept: str = "application/json") -> urllib.request.Request:
+        data = None if payload is None else json.dumps(payload).encode()
+        return urllib.request.Request(self.base_url + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Accept": accept,
+            **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+
     def _call(self, method: str, path: str, payload: dict | None = None,
               headers: Mapping[str, str] | None = None) -> tuple[dict, Mapping[str, str]]:
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json",
-            **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+        with self._open(self._request(method, path, payload, headers)) as response:
+            return json.loads(response.read() or b"{}"), response.headers
+
+    @contextmanager
+    def _open(self, request: urllib.request.Request) -> Iterator:
+        """The response; every refusal of the API as an ApiError."""
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return json.loads(response.read() or b"{}"), response.headers
+                yield response
         except urllib.error.HTTPError as error:
             raw = error.read()
             try:
@@ -176,5 +294,6 @@ def verify_webhook(guard: ReplayGuard, body: bytes, headers: Mapping[str, str]) 
     return json.loads(body)
 
 
-__all__ = ["Accepted", "ApiError", "JudgeClient", "Language", "Problem", "Sample", "Submission", "WebhookRefused",
+__all__ = ["Accepted", "ApiError", "Event", "JudgeClient", "Language", "Problem", "Run", "Sample", "SampleOutcome",
+           "Submission", "WebhookRefused",
            "verify_webhook", "webhook_guard"]

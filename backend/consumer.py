@@ -1,5 +1,6 @@
 """The completion consumer: drains the completion queue, its DLQ, the worker's failure destination and
-the submission queue's DLQ into the submissions table.
+the submission queue's DLQ into the submissions table; a run's messages (contracts/runs.py) into the
+runs table, and progress into submission_details.
 
 Each message is validated (contracts.messages), applied in its own transaction with the rules of
 `contracts.messages.should_apply` (duplicates and older attempts change nothing), and deleted only after the
@@ -32,7 +33,8 @@ from collections.abc import Callable, Mapping
 import pymysql
 
 from contracts.errors import MessageError
-from contracts.messages import CompletionMessage, FailureRecord, SubmissionMessage
+from contracts.messages import CompletionMessage, FailureRecord, ProgressMessage
+from contracts.runs import RunCompletionMessage, RunMessage, completion_queue_message, queue_message
 from store import repositories as repo
 from store.config import Database
 
@@ -69,12 +71,18 @@ class Consumer:
     # ---- one message ------------------------------------------------------------------------------
 
     def handle_completion(self, body: str) -> str:
-        """Apply one CompletionMessage body; returns the outcome (applied/stale/missing/malformed)."""
+        """Apply one completion queue body (a submission's completion or progress, or a run's state);
+        returns the outcome (applied/stale/missing/malformed)."""
         try:
-            msg = CompletionMessage.from_json(body)
+            msg = completion_queue_message(body)
         except MessageError as exc:
             log.error("dropping malformed completion message: %s; body: %.300s", exc, body)
             return "malformed"
+        if isinstance(msg, RunCompletionMessage):
+            return self._apply_run(msg.run_id, msg.attempt, msg.status, result=msg.result, reason=msg.reason)
+        if isinstance(msg, ProgressMessage):
+            with self.db.transaction() as cur:
+                return str(repo.record_progress(cur, msg.submission_id, msg.attempt, msg.tests_done, msg.tests_total))
         try:
             return self._apply(msg.submission_id, msg.attempt, msg.status, msg.status, result=msg.result,
                                reason=msg.reason)
@@ -114,17 +122,21 @@ class Consumer:
         except MessageError as exc:
             log.error("dropping malformed failure record: %s; body: %.300s", exc, body)
             return "malformed"
+        if isinstance(record.submission, RunMessage):
+            return self._apply_run(record.submission.run_id, record.attempt, "FAILED", reason=record.reason)
         return self._apply(record.submission.submission_id, record.attempt, "FAILED",
                            f"FAILED ({record.reason})", reason=record.reason)
 
     def handle_dead_letter(self, body: str) -> str:
         """A submission message the dispatcher could not hand to a worker in maxReceiveCount tries: an
-        unfinished submission ends FAILED at the attempt it has; a verdict that did arrive stays."""
+        unfinished submission ends FAILED; a verdict that did arrive stays."""
         try:
-            msg = SubmissionMessage.from_json(body)
+            msg = queue_message(body)
         except MessageError as exc:
             log.error("dropping malformed dead letter: %s; body: %.300s", exc, body)
             return "malformed"
+        if isinstance(msg, RunMessage):
+            return self._apply_run(msg.run_id, 0, "FAILED", reason="the run was dead-lettered: no worker could be invoked")
         reason = "the submission message was dead-lettered: no worker could be invoked for it after repeated tries"
         with self.db.transaction() as cur:
             outcome = repo.fail_if_unfinished(cur, msg.submission_id, reason)
@@ -137,6 +149,13 @@ class Consumer:
         with self.db.transaction() as cur:
             outcome = repo.apply_status(cur, sid, attempt, status, result=result, reason=reason)
         self._log_outcome(outcome, sid, attempt, what)
+        return str(outcome)
+
+    def _apply_run(self, rid: str, attempt: int, status: str, *, result: dict | None = None,
+                   reason: str | None = None) -> str:
+        with self.db.transaction() as cur:
+            outcome = repo.apply_run_status(cur, rid, attempt, status, result=result, reason=reason)
+        self._log_outcome(outcome, f"run {rid}", attempt, status)
         return str(outcome)
 
     @staticmethod

@@ -33,6 +33,7 @@ from contracts.errors import MessageError
 from contracts.messages import (
     LANGUAGE,
     MAX_SOURCE_BYTES,
+    MODES,
     PROBLEM_ID,
     SUBMISSION_ID,
     SubmissionMessage,
@@ -76,10 +77,13 @@ class NewSubmission:
     language: str
     source_code: str
     user_id: str | None = None  # optional; must be the token's user
+    mode: str = "full"  # "samples": judge data/sample only, keeping each sample's output
 
     def request_hash(self) -> str:
-        canonical = json.dumps({"problem_id": self.problem_id, "language": self.language,
-                                "source_code": self.source_code}, sort_keys=True, ensure_ascii=True)
+        fields = {"problem_id": self.problem_id, "language": self.language, "source_code": self.source_code}
+        if self.mode != "full":  # a full submission hashes as before modes existed
+            fields["mode"] = self.mode
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -111,7 +115,8 @@ class Intake:
         sid = str(uuid.uuid4())
         try:
             message = SubmissionMessage(sid, new.problem_id, user.id, new.language,
-                                        s3_code_path(self.config.submissions_bucket, sid, new.language))
+                                        s3_code_path(self.config.submissions_bucket, sid, new.language),
+                                        mode=new.mode)
         except MessageError as error:  # check_submission holds the same rules; this is the last guard
             raise Rejected(422, "invalid_submission", str(error)) from None
         with self.db.transaction() as cur:  # refuse early what the write would refuse, before touching S3
@@ -151,6 +156,8 @@ class Intake:
                     return replay, None
                 repo.insert_submission(cur, id=message.submission_id, user_id=user.id, problem_id=new.problem_id,
                                        language=new.language, s3_code_path=message.s3_code_path)
+                if new.mode != "full":
+                    repo.set_submission_mode(cur, message.submission_id, new.mode)
                 outbox_id = repo.add_to_outbox(cur, message.submission_id, message.to_json())
                 if key is not None:
                     repo.claim_idempotency_key(cur, user.id, key, message.submission_id, new.request_hash())
@@ -183,6 +190,9 @@ class Intake:
         if SUBMISSION_ID.problem(submission_id) is None:
             with self.db.transaction() as cur:
                 row = repo.get_submission(cur, submission_id)
+                if row is not None:
+                    row.update(repo.submission_details(cur, submission_id))
+                    row["history"] = repo.submission_history(cur, submission_id)
         if row is None or row["user_id"] != user.id:
             raise Rejected(404, "not_found", f"no submission {submission_id!r:.80}")
         return row
@@ -208,19 +218,28 @@ def check_submission(user: repo.User, new: NewSubmission, idempotency_key: str |
     will take too."""
     if new.user_id is not None and new.user_id != user.id:
         raise Rejected(403, "forbidden", "user_id does not match the token's user")
-    for rule, value in ((PROBLEM_ID, new.problem_id), (LANGUAGE, new.language)):
-        if (problem := rule.problem(value)) is not None:
-            raise Rejected(422, rule.code, problem)
+    if (problem := PROBLEM_ID.problem(new.problem_id)) is not None:
+        raise Rejected(422, PROBLEM_ID.code, problem)
+    check_source(new.language, new.source_code)
+    if new.mode not in MODES:
+        raise Rejected(422, "invalid_mode", f"mode must be one of {', '.join(MODES)}")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise Rejected(422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters")
+
+
+def check_source(language: str, source_code: str) -> None:
+    """A program as intake takes it, for a submission or a run: a known language, UTF-8, not empty,
+    not over MAX_SOURCE_BYTES."""
+    if (problem := LANGUAGE.problem(language)) is not None:
+        raise Rejected(422, LANGUAGE.code, problem)
     try:
-        size = len(new.source_code.encode("utf-8"))
+        size = len(source_code.encode("utf-8"))
     except UnicodeEncodeError:  # lone surrogates (\udXXX escapes) are valid JSON but not UTF-8
         raise Rejected(422, "source_not_utf8", "source_code is not valid UTF-8 text") from None
-    if not new.source_code.strip():
+    if not source_code.strip():
         raise Rejected(422, "empty_source", "source_code is empty")
     if size > MAX_SOURCE_BYTES:
         raise Rejected(413, "source_too_large", f"source_code is {size} bytes; the limit is {MAX_SOURCE_BYTES}")
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-        raise Rejected(422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters")
 
 
 def _replay(found: dict, new: NewSubmission) -> Accepted:

@@ -7,6 +7,7 @@ after the other; times are the database's (NOW(6)), so API hosts' clocks do not 
 
     SUBMISSION_RATE_LIMIT=30/60     30 submissions per 60 s, in bursts of up to 30 (the default)
     SUBMISSION_RATE_LIMIT=off       no limit
+    RUN_RATE_LIMIT=60/60            runs on custom input, a bucket of their own (the default)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from store import repositories as repo
 from store.config import Database
 
 DEFAULT_SUBMISSION_RATE_LIMIT = "30/60"
+DEFAULT_RUN_RATE_LIMIT = "60/60"  # a Run button is pressed more often than Submit
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 
@@ -48,12 +50,14 @@ class RateLimit:
 @dataclass(frozen=True)
 class QuotaConfig:
     submissions: RateLimit | None = RateLimit(30, 60)
+    runs: RateLimit | None = RateLimit(60, 60)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> QuotaConfig:
         env = os.environ if env is None else env
-        spec = env.get("SUBMISSION_RATE_LIMIT") or DEFAULT_SUBMISSION_RATE_LIMIT
-        return cls(RateLimit.parse(spec, "SUBMISSION_RATE_LIMIT"))
+        return cls(RateLimit.parse(env.get("SUBMISSION_RATE_LIMIT") or DEFAULT_SUBMISSION_RATE_LIMIT,
+                                   "SUBMISSION_RATE_LIMIT"),
+                   RateLimit.parse(env.get("RUN_RATE_LIMIT") or DEFAULT_RUN_RATE_LIMIT, "RUN_RATE_LIMIT"))
 
 
 class RateLimited(Rejected):
@@ -70,16 +74,22 @@ class Quota:
     def take_submission(self, user: repo.User, idempotency_key: str | None = None) -> None:
         """Charge one submission to the user's bucket, or RateLimited with the seconds to wait. A retry
         with an Idempotency-Key already used is not charged: it makes no new submission."""
-        limit = self.config.submissions
+        self._take(user, "submission", self.config.submissions, idempotency_key)
+
+    def take_run(self, user: repo.User) -> None:
+        """Charge one run on custom input to the user's run bucket (apart from submissions')."""
+        self._take(user, "run", self.config.runs)
+
+    def _take(self, user: repo.User, action: str, limit: RateLimit | None, idempotency_key: str | None = None) -> None:
         if limit is None:
             return
         with self.db.transaction() as cur:
             if idempotency_key is not None and repo.get_idempotency_key(cur, user.id, idempotency_key):
                 return
-            tokens, elapsed_s, now = repo.lock_bucket(cur, user.id, "submission", limit.requests)
+            tokens, elapsed_s, now = repo.lock_bucket(cur, user.id, action, limit.requests)
             tokens = min(float(limit.requests), tokens + elapsed_s / limit.seconds_per_token)
             if tokens >= 1:
-                repo.set_bucket(cur, user.id, "submission", tokens - 1, now)
+                repo.set_bucket(cur, user.id, action, tokens - 1, now)
                 return
-            repo.set_bucket(cur, user.id, "submission", tokens, now)
-        raise RateLimited("submission", limit, max(1, math.ceil((1 - tokens) * limit.seconds_per_token)))
+            repo.set_bucket(cur, user.id, action, tokens, now)
+        raise RateLimited(action, limit, max(1, math.ceil((1 - tokens) * limit.seconds_per_token)))

@@ -3,6 +3,9 @@
 - SubmissionMessage v1: intake -> submission queue -> dispatcher -> worker (the dispatcher adds
   `dispatch`; the sweeper's re-send carries `prior_attempts`).
 - CompletionMessage v1: worker -> completion queue -> consumer.
+- ProgressMessage v1 (`"type": "progress"`): worker -> completion queue (and webhook) while judging.
+- Runs on custom input have their own messages on the same queues: contracts/runs.py, which also
+  tells the kinds apart (`queue_message`, `completion_queue_message`).
 - FailureRecord: Lambda's own on-failure destination record for a worker invocation; the consumer
   turns it into a FAILED submission.
 - Status and `should_apply`: the submission states and the one rule for which update may replace
@@ -15,6 +18,7 @@ refused: adding a field means a new version.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -72,6 +76,18 @@ PROBLEM_ID = FieldRule("problem_id", "invalid_problem_id", _ID_RULE, is_id)
 USER_ID = FieldRule("user_id", "invalid_user_id", _ID_RULE, is_id)
 LANGUAGE = FieldRule("language", "unknown_language", f"must be one of {', '.join(LANGUAGES)}",
                      SOURCE_NAMES.__contains__)
+
+
+# "full" judges every test; "samples" only data/sample, each test's output kept (they are public).
+# Optional in a SubmissionMessage: absent is "full", and a worker that predates modes refuses a
+# "samples" message as having an unknown field (safe: it is not judged as a full one).
+MODES = ("full", "samples")
+
+
+# A rejudge's attempts start above every earlier one: rejudge n judges at n * REJUDGE_STEP + the
+# delivery's receive count (which never reaches the step: the queue's maxReceiveCount is far below).
+# Optional in a SubmissionMessage (`attempt_base`), absent for the first judging.
+REJUDGE_STEP = 1000
 
 
 class Status(StrEnum):
@@ -194,6 +210,8 @@ class SubmissionMessage:
     # runs report attempts above them, so their results are not taken for stale ones. Absent when 0.
     prior_attempts: int = 0
     version: int = VERSION
+    mode: str = "full"
+    attempt_base: int = 0  # a rejudge's: n * REJUDGE_STEP
 
     def __post_init__(self) -> None:
         # Constructing one validates it, so a sender cannot produce what a receiver would refuse.
@@ -209,17 +227,17 @@ class SubmissionMessage:
 
     @property
     def attempt(self) -> int:
-        """The delivery number the worker reports back as CompletionMessage.attempt."""
-        return self.prior_attempts + (self.dispatch.receive_count if self.dispatch else 0)
+        """The delivery number the worker reports back as CompletionMessage.attempt: above every earlier
+        judging's for a rejudge (`attempt_base`) and for the sweeper's re-send (`prior_attempts`)."""
+        return self.attempt_base + self.prior_attempts + (self.dispatch.receive_count if self.dispatch else 0)
 
     def with_dispatch(self, receive_count: int, message_id: str) -> SubmissionMessage:
-        return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, Dispatch(receive_count, message_id), self.prior_attempts)
+        return dataclasses.replace(self, dispatch=Dispatch(receive_count, message_id))
 
     def resent_after(self, attempt: int) -> SubmissionMessage:
-        """The same submission sent again by the sweeper, its runs numbered after `attempt`."""
-        return SubmissionMessage(self.submission_id, self.problem_id, self.user_id, self.language,
-                                 self.s3_code_path, None, attempt)
+        """The same submission sent again by the sweeper, its runs numbered after `attempt` (the
+        attempt it reached, which includes any rejudge's base)."""
+        return dataclasses.replace(self, dispatch=None, prior_attempts=max(0, attempt - self.attempt_base))
 
     def to_dict(self) -> dict:
         d = {
@@ -234,6 +252,10 @@ class SubmissionMessage:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
         if self.prior_attempts:
             d["prior_attempts"] = self.prior_attempts
+        if self.mode != "full":
+            d["mode"] = self.mode
+        if self.attempt_base:
+            d["attempt_base"] = self.attempt_base
         return d
 
     def to_json(self) -> str:
@@ -249,8 +271,14 @@ class SubmissionMessage:
         if not isinstance(data, dict):
             raise MessageError(f"{what}: expected an object")
         _check_keys(data, {"version", "submission_id", "problem_id", "user_id", "language", "s3_code_path"},
-                    {"dispatch", "prior_attempts"}, what)
+                    {"dispatch", "prior_attempts", "mode", "attempt_base"}, what)
         _version(data, what)
+        mode = data.get("mode", "full")
+        if mode not in MODES:
+            raise MessageError(f"{what}: mode must be one of {', '.join(MODES)}, got {mode!r:.40}")
+        base = _int(data, "attempt_base", what) if "attempt_base" in data else 0
+        if base % REJUDGE_STEP:
+            raise MessageError(f"{what}: attempt_base must be a multiple of {REJUDGE_STEP}, got {base}")
         sid = _field(data, SUBMISSION_ID, what)
         pid = _field(data, PROBLEM_ID, what)
         uid = _field(data, USER_ID, what)
@@ -267,7 +295,8 @@ class SubmissionMessage:
         prior = _int(data, "prior_attempts", what) if "prior_attempts" in data else 0
         msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch, prior_attempts=prior).items():
+                         s3_code_path=path, dispatch=dispatch, prior_attempts=prior, mode=mode,
+                         attempt_base=base).items():
             object.__setattr__(msg, k, v)
         return msg
 
@@ -412,6 +441,63 @@ class CompletionMessage:
         return msg
 
 
+PROGRESS_TYPE = "progress"
+
+
+@dataclass(frozen=True)
+class ProgressMessage:
+    """Worker -> completion queue (and webhook) while judging: how many of the tests are done. Only
+    news: the consumer stores it for the events stream, and a lost one is made up by the next."""
+
+    submission_id: str
+    attempt: int
+    tests_done: int
+    tests_total: int
+    produced_at: str
+    version: int = VERSION
+
+    def __post_init__(self) -> None:
+        self.from_dict(self.to_dict())
+
+    @classmethod
+    def now(cls, submission_id: str, attempt: int, tests_done: int, tests_total: int) -> ProgressMessage:
+        return cls(submission_id, attempt, tests_done, tests_total, utc_now_iso())
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "type": PROGRESS_TYPE, "submission_id": self.submission_id,
+                "attempt": self.attempt, "tests_done": self.tests_done, "tests_total": self.tests_total,
+                "produced_at": self.produced_at}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict) -> ProgressMessage:
+        return cls.from_dict(_loads(body, "ProgressMessage"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ProgressMessage:
+        what = "ProgressMessage"
+        _check_keys(data, {"version", "type", "submission_id", "attempt", "tests_done", "tests_total", "produced_at"},
+                    set(), what)
+        _version(data, what)
+        if data["type"] != PROGRESS_TYPE:
+            raise MessageError(f"{what}: type must be {PROGRESS_TYPE!r}")
+        sid = _field(data, SUBMISSION_ID, what)
+        attempt = _int(data, "attempt", what)
+        total = _int(data, "tests_total", what)
+        done = _int(data, "tests_done", what)
+        if done > total:
+            raise MessageError(f"{what}: tests_done {done} is over tests_total {total}")
+        produced_at = _str(data, "produced_at", what)
+        _parse_utc(produced_at, what)
+        msg = object.__new__(cls)
+        for k, v in dict(version=VERSION, submission_id=sid, attempt=attempt, tests_done=done, tests_total=total,
+                         produced_at=produced_at).items():
+            object.__setattr__(msg, k, v)
+        return msg
+
+
 @dataclass(frozen=True)
 class FailureRecord:
     """A Lambda on-failure destination record for an asynchronous worker invocation.
@@ -421,7 +507,7 @@ class FailureRecord:
     "requestPayload": <the worker event>, "responseContext": {...}, "responsePayload": {...} | absent}.
     """
 
-    submission: SubmissionMessage
+    submission: SubmissionMessage  # or a contracts.runs.RunMessage, for a run's invocation
     condition: str
     function_arn: str
     invoke_count: int | None
@@ -458,7 +544,12 @@ class FailureRecord:
         if not isinstance(payload, dict):
             raise MessageError(f"{what}: requestPayload must be the worker event object")
         try:
-            submission = SubmissionMessage.from_dict(payload)
+            if payload.get("type") == "run":  # a run's worker invocation (contracts/runs.py)
+                from contracts.runs import RunMessage
+
+                submission = RunMessage.from_dict(payload)
+            else:
+                submission = SubmissionMessage.from_dict(payload)
         except MessageError as exc:
             raise MessageError(f"{what}: requestPayload: {exc}") from None
         response = data.get("responsePayload")

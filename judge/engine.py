@@ -41,6 +41,12 @@ class JudgeOptions:
     run_all_tests: bool = False  # pass-fail: keep going after the first failure
     batch_size: int = 1  # tests per runner call (the Lambda runner wants more than one)
     progress: Callable[[str], None] | None = None
+    # Called after each test with (tests done, tests in all): a progress bar's numbers.
+    tests_done: Callable[[int, int], None] | None = None
+    # Judge data/sample only, every sample (no stop at the first failure), keeping each sample's
+    # output and expected output up to keep_output_bytes: samples are public.
+    only_samples: bool = False
+    keep_output_bytes: int = 16 * 1024
 
 
 def time_limit_for(problem: Problem, options: JudgeOptions) -> float:
@@ -120,6 +126,9 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
         return result
 
     tests = problem.test_cases()
+    if options.only_samples:
+        tests = [test for test in tests if test.is_sample]
+    _report(options, [], len(tests))
     if problem.is_interactive:
         results = _run_interactive(problem, language, compiled, runner, tests, limits, options)
     elif problem.is_multi_pass:
@@ -130,7 +139,7 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     result.time_ms = max((t.time_ms for t in results), default=0)
     result.wall_ms = max((t.wall_ms for t in results), default=0)
     result.memory_kb = max((t.memory_kb for t in results), default=0)
-    result.verdict, result.score = _aggregate(problem, results)
+    result.verdict, result.score = _samples_verdict(results) if options.only_samples else _aggregate(problem, results)
     if result.verdict == Verdict.JUDGE_ERROR:
         failed = next((t for t in results if t.verdict == Verdict.JUDGE_ERROR), None)
         result.reason = f"test {failed.name}: {failed.feedback}" if failed else "no test ran"
@@ -150,7 +159,32 @@ def _refusal(problem: Problem, language: Language, source: bytes) -> str:
 
 
 def _stops_after(problem: Problem, options: JudgeOptions, verdict: Verdict) -> bool:
-    return verdict != Verdict.ACCEPTED and not problem.is_scoring and not options.run_all_tests
+    return (verdict != Verdict.ACCEPTED and not problem.is_scoring and not options.run_all_tests
+            and not options.only_samples)
+
+
+def _samples_verdict(results: list[TestResult]) -> tuple[Verdict, float | None]:
+    """Sample mode: the first failing sample's verdict, ACCEPTED when all pass; no score (the
+    problem's grading is over its secret data)."""
+    failed = next((t.verdict for t in results if t.verdict != Verdict.ACCEPTED), None)
+    return (failed or (Verdict.ACCEPTED if results else Verdict.JUDGE_ERROR)), None
+
+
+def _with_output(result: TestResult, test: TestCase, stdout: bytes, options: JudgeOptions) -> TestResult:
+    """Sample mode: the test's output next to its expected one, each cut at keep_output_bytes."""
+    if not options.only_samples:
+        return result
+    limit = options.keep_output_bytes
+    expected = Path(test.answer_path).read_bytes()[:limit + 1] if test.answer_path else b""
+    result.output = stdout[:limit].decode("utf-8", errors="replace")
+    result.expected_output = expected[:limit].decode("utf-8", errors="replace")
+    result.output_truncated = len(stdout) > limit or len(expected) > limit
+    return result
+
+
+def _report(options: JudgeOptions, results: list[TestResult], total: int) -> None:
+    if options.tests_done:
+        options.tests_done(len(results), total)
 
 
 def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcome, runner: Runner,
@@ -164,11 +198,13 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
             verdict = verdict_of_run(language, observation, limits)
             if verdict is None:
                 check = checker.check(test, observation.stdout, problem.output_validator_flags(test))
-                results.append(_test_result(test, observation, check.verdict, check.score, check.feedback))
+                tested = _test_result(test, observation, check.verdict, check.score, check.feedback)
             else:
-                results.append(_test_result(test, observation, verdict))
+                tested = _test_result(test, observation, verdict)
+            results.append(_with_output(tested, test, observation.stdout, options))
             if _stops_after(problem, options, results[-1].verdict):
                 return results
+        _report(options, results, len(tests))  # once a batch: its tests end together
     return results
 
 
@@ -179,6 +215,7 @@ def _run_multi_pass(problem: Problem, language: Language, compiled: CompileOutco
     for index, test in enumerate(tests, 1):
         _progress(options, f"running {test.name} ({index}/{len(tests)})")
         results.append(_passes(problem, language, compiled, runner, test, limits, checker))
+        _report(options, results, len(tests))
         if _stops_after(problem, options, results[-1].verdict):
             break
     return results
@@ -236,6 +273,7 @@ def _run_interactive(problem: Problem, language: Language, compiled: CompileOutc
         if verdict == Verdict.RUNTIME_ERROR and verdict_of_run(language, observation) == Verdict.MEMORY_LIMIT_EXCEEDED:
             verdict = Verdict.MEMORY_LIMIT_EXCEEDED
         results.append(_test_result(test, observation, verdict, check.score, check.feedback))
+        _report(options, results, len(tests))
         if _stops_after(problem, options, verdict):
             break
     return results

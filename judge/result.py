@@ -24,6 +24,14 @@ class TestResult:
     signal: int | None = None
     score: float | None = None
     feedback: str = ""
+    # Sample mode only (their data is public): what the program printed and what was expected,
+    # each cut at JudgeOptions.keep_output_bytes. Left out of the JSON when None.
+    output: str | None = None
+    expected_output: str | None = None
+    output_truncated: bool | None = None
+
+
+_SAMPLE_FIELDS = ("output", "expected_output", "output_truncated")
 
 
 @dataclass
@@ -48,4 +56,7 @@ class SubmissionResult:
         data["verdict"] = self.verdict.value
         for test in data["tests"]:
             test["verdict"] = Verdict(test["verdict"]).value
+            for key in _SAMPLE_FIELDS:
+                if test[key] is None:
+                    del test[key]
         return data

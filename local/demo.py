@@ -1,4 +1,5 @@
-"""`make demo`: submit every example solution through the running API and print a verdict table.
+"""`make demo`: a run on custom input, a sample-mode submission with its diff, a submission's live
+progress (server-sent events), then every example solution through the running API as a verdict table.
 
 Reads the API address and a token from the running `make run` (its state dir), or from --api/--token.
 Talks to the API through the typed client (backend/client.py), as a product's backend would.
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         args.api, args.token = args.api or info["api_url"], args.token or info["token"]
     client = JudgeClient(args.api, args.token)
     print_languages(client)
+    show_run(client)
+    show_samples(client)
+    show_progress(client)
     todo = [(p, path) for p, path in submissions(REPO_ROOT / "problems") if not args.problem or p in args.problem]
     started = time.monotonic()
     sent = []
@@ -78,6 +82,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{problem:<16}{str(expected):<44}{language:<8}{status:<8}{verdict:<24}{score:>6}{time_ms:>7}{reason}")
     print(f"{len(results)}/{len(sent)} final in {time.monotonic() - started:.0f} s")
     return 0 if len(results) == len(sent) else 1
+
+
+APLUSB = REPO_ROOT / "problems" / "aplusb"
+
+
+def show_run(client: JudgeClient) -> None:
+    """The Run button: a program on custom input, no problem, no verdict."""
+    run = client.run("python", "a, b = map(int, input().split())\nprint(a * b)\n", "6 7\n")
+    print(f"run (python, stdin '6 7'): {run.status}, stdout {run.stdout!r}, exit {run.exit_code}, "
+          f"{run.cpu_ms} ms CPU, {run.wall_ms} ms wall, {run.memory_kb} KiB, limit {run.limit_verdict or 'none hit'}")
+
+
+def show_samples(client: JudgeClient) -> None:
+    """A sample-mode submission: each sample's output next to the expected one."""
+    off_by_one = "a, b = map(int, input().split())\nprint(a + b + 1)\n"
+    judged = client.wait(client.submit("aplusb", "python", off_by_one, mode="samples").submission_id)
+    print(f"samples of aplusb (off by one): {judged.verdict}")
+    for sample in judged.samples or []:
+        print(f"  {sample.name}: {sample.verdict:<14} got {sample.output!r:<10} expected {sample.expected_output!r}")
+
+
+def show_progress(client: JudgeClient) -> None:
+    """A submission's state as the server pushes it (GET .../events), one line per change."""
+    accepted = client.submit("aplusb", "cpp", (APLUSB / "submissions/accepted/sum.cpp").read_text())
+    for event in client.events(accepted.submission_id):
+        state = event.data
+        done = f" {state['tests_done']}/{state['tests_total']} tests" if state["tests_total"] else ""
+        print(f"  live: {state['status']}{done}{' ' + state['verdict'] if state['verdict'] else ''}", flush=True)
 
 
 def print_languages(client: JudgeClient) -> None:

@@ -275,7 +275,8 @@ class DevStack:
 
         # The demo and the end-to-end tests send hundreds of submissions as one user: a local stack
         # allows that much unless SUBMISSION_RATE_LIMIT says otherwise.
-        quota = QuotaConfig.from_env({"SUBMISSION_RATE_LIMIT": os.environ.get("SUBMISSION_RATE_LIMIT") or LOCAL_RATE_LIMIT})
+        quota = QuotaConfig.from_env({"SUBMISSION_RATE_LIMIT": os.environ.get("SUBMISSION_RATE_LIMIT") or LOCAL_RATE_LIMIT,
+                                      "RUN_RATE_LIMIT": os.environ.get("RUN_RATE_LIMIT") or LOCAL_RATE_LIMIT})
         app = create_app(ApiConfig(self.outputs["submissions_bucket_name"], self.outputs["submission_queue_url"]),
                          db=self.db, s3=self.client("s3"), sqs=self.client("sqs"), quota=quota)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.api_port, log_level="warning")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from contracts.errors import MessageError
-from contracts.messages import CompletionMessage, SubmissionMessage
+from contracts.runs import failure_for, queue_message
 
 log = Logger(service="dispatcher")
 
@@ -35,43 +35,32 @@ class Dispatcher:
         workers = json.loads(os.environ["WORKER_FUNCTIONS"])
         return cls(boto3.client("lambda"), boto3.client("sqs"), workers, os.environ["COMPLETION_QUEUE_URL"])
 
-    def _reject(self, submission_id: str | None, reason: str, body: str) -> None:
-        """Answer an unjudgeable message with FAILED, so its submission does not wait forever."""
+    def _reject(self, reason: str, body: str) -> None:
+        """Answer an unjudgeable message with FAILED, so its submission (or run) does not wait forever."""
         log.warning("rejecting message", extra={"reason": reason, "body": body[:500]})
-        if submission_id is None:
-            return  # nothing to answer: no submission can be named (it was never a submission)
-        try:
-            failed = CompletionMessage.failed(submission_id, 0, f"dispatch: {reason}")
-        except MessageError:
-            return  # the id itself is malformed; a row with such an id cannot exist
-        self.sqs.send_message(QueueUrl=self.completion_queue_url, MessageBody=failed.to_json())
+        # None: no valid submission or run id to answer (it was never one; no row can have it)
+        failed = failure_for(body, f"dispatch: {reason}")
+        if failed is not None:
+            self.sqs.send_message(QueueUrl=self.completion_queue_url, MessageBody=failed.to_json())
 
     def dispatch(self, record: SQSRecord) -> None:
+        """One submission or run (contracts.runs.queue_message): both go to their language's worker."""
         body = record.body
         try:
-            message = SubmissionMessage.from_json(body)
+            message = queue_message(body)
         except MessageError as error:
-            self._reject(_submission_id_of(body), str(error), body)
+            self._reject(str(error), body)
             return
         function = self.worker_functions.get(message.language)
         if function is None:
-            self._reject(message.submission_id, f"no worker configured for language {message.language!r}", body)
+            self._reject(f"no worker configured for language {message.language!r}", body)
             return
         receive_count = int(record.attributes.approximate_receive_count or 1)
         event = message.with_dispatch(receive_count, record.message_id)
         # Raising here makes the record a batch item failure: SQS redelivers it, then the DLQ takes it.
         self.lambda_client.invoke(FunctionName=function, InvocationType="Event", Payload=event.to_json().encode())
-        log.info("dispatched", extra={"submission_id": message.submission_id, "worker": function,
-                                      "receive_count": receive_count})
-
-
-def _submission_id_of(body: str) -> str | None:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    value = data.get("submission_id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+        log.info("dispatched", extra={"id": getattr(message, "submission_id", None) or message.run_id,
+                                      "worker": function, "receive_count": receive_count})
 
 
 _processor = BatchProcessor(event_type=EventType.SQS)

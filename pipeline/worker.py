@@ -1,4 +1,5 @@
-"""The worker: judge one submission, never running its code here.
+"""The worker: judge one submission (or do one run on custom input: pipeline/runs.py), never running
+its code here.
 
 It fetches the source from S3 and the problem's package by the hash the database names for it (from
 the package bucket, once per execution environment: pipeline/problem_cache.py), sends the code to the
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from contracts.errors import MessageError, OutOfTime, ProblemNotFound, ProblemPackageError
 from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
+from contracts.runs import RUN_TYPE, RunMessage, failure_for
 from contracts.sandbox_protocol import REPLY_KEY_ENV, reply_key
 from judge import settings
 from judge.engine import JudgeOptions, judge_submission
@@ -27,7 +29,8 @@ from judge.problem import ProblemFormatError
 from judge.runner import Runner
 from pipeline.metrics import record_judged
 from pipeline.problem_cache import ProblemCache
-from pipeline.publish import ResultPublisher
+from pipeline.publish import ProgressReporter, ResultPublisher
+from pipeline.runs import RunExecutor
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +49,24 @@ class Worker:
     _toolchains_recorded: dict[str, str] = field(default_factory=dict)
 
     def handle(self, event: dict, remaining_s=None) -> dict:
-        """Judge one submission event; `remaining_s()` says how much of the invocation is left."""
+        """Judge one submission event (or do one run's); `remaining_s()` says how much of the
+        invocation is left. While judging, progress goes out at most once a second (ProgressReporter)."""
         started = time.monotonic()
         if hasattr(self.runner, "remaining_s"):
             self.runner.remaining_s = remaining_s
             self.runner.call_seconds, self.runner.calls = 0.0, 0
+        is_run = isinstance(event, dict) and event.get("type") == RUN_TYPE
         try:
-            message = SubmissionMessage.from_dict(event)
+            message = RunMessage.from_dict(event) if is_run else SubmissionMessage.from_dict(event)
         except MessageError as error:
             return self._fail_event(event, f"bad worker event: {error}")
         if message.language not in self.languages:
-            return self._fail(message, f"this worker judges {', '.join(sorted(self.languages))}, not {message.language}")
+            reason = f"this worker judges {', '.join(sorted(self.languages))}, not {message.language}"
+            return self._fail_event(event, reason) if is_run else self._fail(message, reason)
+        if is_run:
+            outcome = RunExecutor(self.s3, self.runner, self.publisher).handle(message)
+            self._record_toolchain(message.language)
+            return outcome
         self.publisher.publish(CompletionMessage.judging(message.submission_id, message.attempt), notify=False)
         source = self._source(message)
         if source is None:
@@ -72,8 +82,9 @@ class Worker:
         except ProblemPackageError as error:
             return self._fail(message, f"problem {message.problem_id!r}: {error}")
         try:
-            result = judge_submission(problem, get_language(message.language), source, self.runner,
-                                      JudgeOptions(batch_size=self.batch_size))
+            options = JudgeOptions(batch_size=self.batch_size, only_samples=message.mode == "samples",
+                                   tests_done=ProgressReporter(self.publisher, message.submission_id, message.attempt))
+            result = judge_submission(problem, get_language(message.language), source, self.runner, options)
         except OutOfTime as error:
             return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
         result.judge["billed"] = self._billed(time.monotonic() - started)
@@ -118,14 +129,16 @@ class Worker:
         return {"submission_id": message.submission_id, "failed": reason}
 
     def _fail_event(self, event: object, reason: str) -> dict:
-        submission_id = event.get("submission_id") if isinstance(event, dict) else None
-        try:
-            failed = CompletionMessage.failed(submission_id, 0, reason)
-        except (MessageError, TypeError):
+        """A FAILED answer to an event of either kind (a run's or a submission's), at its base attempt."""
+        failed = failure_for(event, reason) if isinstance(event, dict) else None
+        if failed is None:
             log.error("dropping unusable worker event: %s", reason)
             return {"failed": reason}
-        self.publisher.publish(failed)
-        return {"submission_id": submission_id, "failed": reason}
+        if isinstance(failed, CompletionMessage):
+            self.publisher.publish(failed)
+            return {"submission_id": failed.submission_id, "failed": reason}
+        self.publisher.publish_run(failed)
+        return {"run_id": failed.run_id, "failed": reason}
 
 
 def from_environment() -> Worker:

@@ -375,3 +375,126 @@ def lock_bucket(cur, user_id: str, action: str, capacity: float) -> tuple[float,
 def set_bucket(cur, user_id: str, action: str, tokens: float, counted_at) -> None:
     cur.execute("UPDATE rate_limits SET tokens = %s, refilled_at = %s WHERE user_id = %s AND action = %s",
                 (tokens, counted_at, user_id, action))
+
+
+# ---- runs on custom input (the rules of a run's states are contracts.runs') ------------------------
+
+
+def insert_run(cur, *, id: str, user_id: str, language: str, limits: dict) -> None:
+    cur.execute("INSERT INTO runs (id, user_id, language, status, attempt, limits_json) VALUES (%s, %s, %s,"
+                " 'QUEUED', 0, %s)", (id, user_id, language, json.dumps(limits, sort_keys=True)))
+
+
+def get_run(cur, run_id: str) -> dict | None:
+    cur.execute("SELECT id, user_id, language, status, attempt, limits_json, result_json, failure_reason,"
+                " created_at, updated_at FROM runs WHERE id = %s", (run_id,))
+    row = cur.fetchone()
+    for key in ("limits_json", "result_json"):
+        if row and isinstance(row[key], (str, bytes)):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def apply_run_status(cur, run_id: str, attempt: int, status: str, *, result: dict | None = None,
+                     reason: str | None = None) -> Applied:
+    """Move a run to RUNNING, DONE or FAILED under the submissions' rule (`should_apply`: RUNNING is
+    its JUDGING, DONE its JUDGED), row locked meanwhile."""
+    as_submission = {"QUEUED": "QUEUED", "RUNNING": "JUDGING", "DONE": "JUDGED", "FAILED": "FAILED"}
+    cur.execute("SELECT status, attempt FROM runs WHERE id = %s FOR UPDATE", (run_id,))
+    row = cur.fetchone()
+    if row is None:
+        return Applied.MISSING
+    if not should_apply(as_submission[row["status"]], row["attempt"], as_submission[status], attempt):
+        return Applied.STALE
+    cur.execute("UPDATE runs SET status = %s, attempt = %s, result_json = %s, failure_reason = %s WHERE id = %s",
+                (status, attempt, json.dumps(result) if result is not None else None,
+                 (reason or "unknown failure")[:4000] if status == "FAILED" else None, run_id))
+    return Applied.APPLIED
+
+
+def mark_run_intake_failed(cur, run_id: str, reason: str) -> None:
+    cur.execute("UPDATE runs SET status = 'FAILED', failure_reason = %s WHERE id = %s AND status = 'QUEUED'",
+                (reason[:4000], run_id))
+
+
+# ---- submission details: mode and live progress -----------------------------------------------------
+
+
+def set_submission_mode(cur, submission_id: str, mode: str) -> None:
+    cur.execute("INSERT INTO submission_details (submission_id, mode) VALUES (%s, %s)", (submission_id, mode))
+
+
+def record_progress(cur, submission_id: str, attempt: int, tests_done: int, tests_total: int) -> Applied:
+    """Tests done of total for the attempt judging now; a message of an older attempt, or of one
+    that is no longer JUDGING (progress that arrives after the verdict), changes nothing."""
+    cur.execute("SELECT status, attempt FROM submissions WHERE id = %s FOR UPDATE", (submission_id,))
+    row = cur.fetchone()
+    if row is None:
+        return Applied.MISSING
+    if attempt < row["attempt"] or row["status"] in (Status.JUDGED, Status.FAILED):
+        return Applied.STALE
+    cur.execute("SELECT progress_attempt, tests_done FROM submission_details WHERE submission_id = %s FOR UPDATE",
+                (submission_id,))
+    seen = cur.fetchone()
+    # Progress only moves forward within an attempt: the queue does not keep order.
+    if seen and seen["progress_attempt"] is not None and (
+            (attempt, tests_done) <= (seen["progress_attempt"], seen["tests_done"] or 0)):
+        return Applied.STALE
+    cur.execute("INSERT INTO submission_details (submission_id, progress_attempt, tests_done, tests_total)"
+                " VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE progress_attempt = %s, tests_done = %s,"
+                " tests_total = %s", (submission_id, attempt, tests_done, tests_total, attempt, tests_done, tests_total))
+    return Applied.APPLIED
+
+
+def submission_details(cur, submission_id: str) -> dict:
+    """{"mode", "tests_done", "tests_total"} of a submission (mode 'full' and no progress if none)."""
+    cur.execute("SELECT mode, tests_done, tests_total FROM submission_details WHERE submission_id = %s",
+                (submission_id,))
+    return cur.fetchone() or {"mode": "full", "tests_done": None, "tests_total": None}
+
+
+# ---- admins and rejudge (the rule is backend/rejudge.py's) ------------------------------------------
+
+
+def make_admin(cur, user_id: str) -> None:
+    cur.execute("INSERT IGNORE INTO admins (user_id) VALUES (%s)", (user_id,))
+
+
+def is_admin(cur, user_id: str) -> bool:
+    cur.execute("SELECT 1 FROM admins WHERE user_id = %s", (user_id,))
+    return cur.fetchone() is not None
+
+
+def final_submissions_of(cur, problem_id: str, verdicts: list[str] | None = None) -> list[dict]:
+    """The problem's judged or failed submissions (only those with one of `verdicts` if given), locked."""
+    where, args = "problem_id = %s AND status IN ('JUDGED', 'FAILED')", [problem_id]
+    if verdicts:
+        where += f" AND verdict IN ({', '.join(['%s'] * len(verdicts))})"
+        args += verdicts
+    cur.execute("SELECT s.id, s.user_id, s.problem_id, s.language, s.s3_code_path, s.attempt,"
+                " COALESCE(d.mode, 'full') AS mode FROM submissions s"
+                f" LEFT JOIN submission_details d ON d.submission_id = s.id WHERE {where} ORDER BY s.created_at"
+                " FOR UPDATE", args)
+    return cur.fetchall()
+
+
+def requeue_for_rejudge(cur, submission_id: str, attempt: int) -> None:
+    """Keep the submission's result in submission_history, then make it QUEUED at `attempt` (above
+    every attempt it had: their late messages are stale) with no result and no progress."""
+    cur.execute(
+        "INSERT INTO submission_history (submission_id, attempt, status, verdict, score, time_ms, memory_kb,"
+        " result_json, failure_reason, judged_at) SELECT id, attempt, status, verdict, score, time_ms, memory_kb,"
+        " result_json, failure_reason, updated_at FROM submissions WHERE id = %s",
+        (submission_id,),
+    )
+    cur.execute("UPDATE submissions SET status = 'QUEUED', attempt = %s, verdict = NULL, score = NULL, time_ms = NULL,"
+                " memory_kb = NULL, result_json = NULL, failure_reason = NULL WHERE id = %s", (attempt, submission_id))
+    cur.execute("UPDATE submission_details SET progress_attempt = NULL, tests_done = NULL, tests_total = NULL"
+                " WHERE submission_id = %s", (submission_id,))
+
+
+def submission_history(cur, submission_id: str) -> list[dict]:
+    """Earlier results of a rejudged submission, oldest first."""
+    cur.execute("SELECT attempt, status, verdict, score, time_ms, memory_kb, failure_reason, judged_at, rejudged_at"
+                " FROM submission_history WHERE submission_id = %s ORDER BY attempt", (submission_id,))
+    return cur.fetchall()

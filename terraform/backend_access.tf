@@ -10,10 +10,11 @@ locals {
       Resource = [module.queues.queues["submission"].arn]
     },
     {
+      # submissions/<id>/<source>; runs/<id>/<source> and stdin.txt (POST /v1/runs)
       Sid      = "StoreSources"
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
-      Resource = ["${module.bucket.bucket_arn}/submissions/*"]
+      Resource = ["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/runs/*"]
     },
     {
       # judge-admin import-problem / move-packages: packages/<sha256>.tar.gz, written once (a HEAD,

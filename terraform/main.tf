@@ -127,6 +127,7 @@ module "bucket" {
   kms_key_arn        = var.bucket_kms_key_arn
 
   submission_expiration_days = var.submission_expiration_days
+  run_expiration_days        = var.run_expiration_days
   testdata_expiration_days   = var.testdata_expiration_days
   testdata_prefix            = local.testdata_prefix
   testdata_read_vpce_ids     = local.sandbox_s3_endpoint_ids
@@ -282,9 +283,10 @@ module "worker" {
   policy_statements = merge(length(local.worker_kms_keys) == 0 ? {} : {
     UseKmsKeys = { actions = ["kms:Decrypt", "kms:GenerateDataKey"], resources = local.worker_kms_keys }
     }, {
+    # Submissions' sources, and runs' sources and stdin (runs on custom input: contracts/runs.py).
     ReadSubmissionSources = {
       actions   = ["s3:GetObject"]
-      resources = ["${module.bucket.bucket_arn}/submissions/*"]
+      resources = ["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/runs/*"]
     }
     # Problem packages, fetched once per content hash and execution environment; read only.
     ReadProblemPackages = {

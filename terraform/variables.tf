@@ -610,6 +610,17 @@ variable "submission_expiration_days" {
   default     = null
 }
 
+variable "run_expiration_days" {
+  description = "Delete the sources and stdin of runs on custom input (runs/ in the bucket, POST /v1/runs) this many days after upload; a worker reads them once, within minutes."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.run_expiration_days >= 1
+    error_message = "run_expiration_days must be at least 1."
+  }
+}
+
 variable "testdata_expiration_days" {
   description = "Delete staged large test inputs (testdata/ in the bucket) this many days after their last upload; workers upload them once per worker environment and presigned URLs live 2 minutes."
   type        = number

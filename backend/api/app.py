@@ -11,6 +11,7 @@ Every error is JSON `{"error": <machine-readable code>, "message": <reason>}` wi
 
 # No `from __future__ import annotations`: FastAPI must evaluate the endpoint annotations, and
 # Depends(current_user) refers to a closure that a string annotation could not resolve.
+import asyncio
 import logging
 import os
 import threading
@@ -19,17 +20,22 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import pymysql
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
+from backend.events import submission_events
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
+from backend.rejudge import Rejudge
+from backend.runs import MAX_WAIT_S, NewRun, Runs, check_run, run_limits_from_env
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
+from contracts.runs import KEPT_OUTPUT_BYTES, MAX_STDIN_BYTES, RUN_FINAL, RunLimits
+from judge.verdict import Verdict
 from store import repositories as repo
 from store.config import Database
 
@@ -49,6 +55,9 @@ class SubmissionRequest(BaseModel):
     language: LanguageName
     source_code: str = Field(description=f"UTF-8 program text, at most {MAX_SOURCE_BYTES} bytes once encoded")
     user_id: str | None = Field(None, description="optional; must be the token's user")
+    mode: Literal["full", "samples"] = Field(
+        "full", description="samples: judge data/sample only and return each sample's output next to the "
+                            "expected one (`samples` in the submission); its verdict is the samples' alone")
 
 
 class SubmissionAccepted(BaseModel):
@@ -56,18 +65,116 @@ class SubmissionAccepted(BaseModel):
     status: str
 
 
+class SampleOutcome(BaseModel):
+    name: str = Field(description="the sample's test name, e.g. sample/1")
+    verdict: str
+    output: str | None = Field(description="what the program printed; null for interactive and multi-pass "
+                                           "problems (no single output to show)")
+    expected_output: str | None = Field(description="the sample's .ans; null as output is")
+    truncated: bool = Field(description="output or expected_output cut at 16 KiB")
+
+
+class EarlierResult(BaseModel):
+    attempt: int
+    status: str
+    verdict: str | None
+    score: float | None
+    time_ms: int | None
+    memory_kb: int | None
+    failure_reason: str | None
+    judged_at: str
+    rejudged_at: str
+
+
 class SubmissionView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "submission_id": "0b6f3c1e-5d2a-4c39-9a55-1f0b8f0e6c11", "problem_id": "aplusb", "language": "python",
+        "mode": "samples", "status": "JUDGED", "verdict": "WRONG_ANSWER", "score": None, "time_ms": 20,
+        "memory_kb": 9000, "tests_done": None, "tests_total": None,
+        "tests": [{"name": "sample/1", "group": "sample", "verdict": "WRONG_ANSWER", "time_ms": 20}],
+        "samples": [{"name": "sample/1", "verdict": "WRONG_ANSWER", "output": "4\n", "expected_output": "3\n",
+                     "truncated": False}],
+        "compile_output": "", "failure_reason": None, "created_at": "2026-12-01T18:00:00Z",
+        "updated_at": "2026-12-01T18:00:02Z",
+        "history": [{"attempt": 1, "status": "JUDGED", "verdict": "ACCEPTED", "score": None, "time_ms": 18,
+                     "memory_kb": 8900, "failure_reason": None, "judged_at": "2026-11-30T12:00:02Z",
+                     "rejudged_at": "2026-12-01T17:59:00Z"}]}]})
     submission_id: str
     problem_id: str
     language: str
+    mode: Literal["full", "samples"] = "full"
     status: Literal["QUEUED", "JUDGING", "JUDGED", "FAILED"]
     verdict: str | None
     score: float | None
     time_ms: int | None
     memory_kb: int | None
+    tests_done: int | None = Field(None, description="while JUDGING: tests done so far (throttled, ~1/s)")
+    tests_total: int | None = Field(None, description="while JUDGING: tests to run in all")
     tests: list[dict]
+    samples: list[SampleOutcome] | None = Field(None, description="mode samples, once judged: each sample's "
+                                                "output next to the expected one; null otherwise")
     compile_output: str | None
     failure_reason: str | None
+    created_at: str
+    updated_at: str
+    history: list[EarlierResult] = Field([], description="what it was judged before each rejudge, oldest first")
+
+
+class RejudgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"verdicts": ["WRONG_ANSWER"]}]})
+    verdicts: list[Literal[tuple(v.value for v in Verdict)]] | None = Field(
+        None, min_length=1, description="only the submissions with one of these verdicts; all final ones if absent")
+
+
+class RejudgeAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "problem_id": "aplusb", "queued": 1, "submission_ids": ["0b6f3c1e-5d2a-4c39-9a55-1f0b8f0e6c11"]}]})
+    problem_id: str
+    queued: int = Field(description="submissions queued again (QUEUED or JUDGING ones are left alone)")
+    submission_ids: list[str]
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "language": "python", "source_code": "print(sum(map(int, input().split())))", "stdin": "1 2\n"}]})
+    language: LanguageName
+    source_code: str = Field(description=f"UTF-8 program text, at most {MAX_SOURCE_BYTES} bytes once encoded")
+    stdin: str = Field("", description=f"the program's standard input, at most {MAX_STDIN_BYTES} bytes")
+
+
+class RunAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "run_id": "5c0e8d2a-3b7f-4e61-8a9d-2f4b6c8e0a13", "status": "QUEUED"}]})
+    run_id: str
+    status: str
+
+
+class RunView(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "run_id": "5c0e8d2a-3b7f-4e61-8a9d-2f4b6c8e0a13", "language": "python", "status": "DONE",
+        "limits": {"cpu_time_s": 2.0, "memory_mib": 256, "output_mib": 1}, "compiled": True,
+        "compile_output": "", "stdout": "3\n", "stdout_truncated": False, "stderr": "", "stderr_truncated": False,
+        "exit_code": 0, "signal": None, "cpu_ms": 18, "wall_ms": 25, "memory_kb": 9120, "limit_verdict": None,
+        "failure_reason": None, "created_at": "2026-12-01T18:00:00Z", "updated_at": "2026-12-01T18:00:01Z"}]})
+    run_id: str
+    language: str
+    status: Literal["QUEUED", "RUNNING", "DONE", "FAILED"]
+    limits: dict = Field(description="cpu_time_s, memory_mib, output_mib: the same for every run")
+    compiled: bool | None = Field(description="false: compile_output says why, nothing ran; null until DONE")
+    compile_output: str | None
+    stdout: str | None = Field(description=f"the first {KEPT_OUTPUT_BYTES} bytes of what the program printed")
+    stdout_truncated: bool | None
+    stderr: str | None = Field(description=f"the first {KEPT_OUTPUT_BYTES} bytes of its stderr")
+    stderr_truncated: bool | None
+    exit_code: int | None
+    signal: int | None = Field(description="the signal that ended it, if one did")
+    cpu_ms: int | None
+    wall_ms: int | None
+    memory_kb: int | None = Field(description="peak memory")
+    limit_verdict: Literal["TIME_LIMIT_EXCEEDED", "MEMORY_LIMIT_EXCEEDED", "OUTPUT_LIMIT_EXCEEDED",
+                           "RUNTIME_ERROR"] | None = Field(description="the limit it hit, or its non-zero exit; "
+                                                           "null for a clean exit within the limits")
+    failure_reason: str | None = Field(description="FAILED: why the judge could not run it")
     created_at: str
     updated_at: str
 
@@ -172,15 +279,42 @@ def _iso(value) -> str:
     return value.isoformat() + "Z" if getattr(value, "tzinfo", None) is None else value.isoformat()
 
 
+_SAMPLE_KEYS = ("output", "expected_output", "output_truncated")
+
+
 def _view(row: dict) -> SubmissionView:
     result = row["result_json"] or {}
+    tests = [t for t in result.get("tests") or [] if isinstance(t, dict)]
+    mode = row.get("mode") or "full"
+    samples = None
+    if mode == "samples" and row["status"] == "JUDGED":
+        samples = [SampleOutcome(name=t["name"], verdict=t["verdict"], output=t.get("output"),
+                                 expected_output=t.get("expected_output"), truncated=bool(t.get("output_truncated")))
+                   for t in tests]
+    judging = row["status"] == "JUDGING"
     return SubmissionView(
-        submission_id=row["id"], problem_id=row["problem_id"], language=row["language"], status=row["status"],
-        verdict=row["verdict"], score=row["score"], time_ms=row["time_ms"], memory_kb=row["memory_kb"],
-        tests=[t for t in result.get("tests") or [] if isinstance(t, dict)],
+        submission_id=row["id"], problem_id=row["problem_id"], language=row["language"], mode=mode,
+        status=row["status"], verdict=row["verdict"], score=row["score"], time_ms=row["time_ms"],
+        memory_kb=row["memory_kb"], tests_done=row.get("tests_done") if judging else None,
+        tests_total=row.get("tests_total") if judging else None,
+        tests=[{k: v for k, v in t.items() if k not in _SAMPLE_KEYS} for t in tests], samples=samples,
         compile_output=result.get("compile_output"), failure_reason=row["failure_reason"],
         created_at=_iso(row["created_at"]), updated_at=_iso(row["updated_at"]),
+        history=[EarlierResult(**{**h, "judged_at": _iso(h["judged_at"]), "rejudged_at": _iso(h["rejudged_at"])})
+                 for h in row.get("history") or []],
     )
+
+
+def _run_view(row: dict) -> RunView:
+    result = row["result_json"] or {}
+    return RunView(
+        run_id=row["id"], language=row["language"], status=row["status"], limits=row["limits_json"],
+        compiled=result.get("compiled"), compile_output=result.get("compile_output"), stdout=result.get("stdout"),
+        stdout_truncated=result.get("stdout_truncated"), stderr=result.get("stderr"),
+        stderr_truncated=result.get("stderr_truncated"), exit_code=result.get("exit_code"),
+        signal=result.get("signal"), cpu_ms=result.get("cpu_ms"), wall_ms=result.get("wall_ms"),
+        memory_kb=result.get("memory_kb"), limit_verdict=result.get("limit_verdict"),
+        failure_reason=row["failure_reason"], created_at=_iso(row["created_at"]), updated_at=_iso(row["updated_at"]))
 
 
 def _language_view(info: LanguageInfo) -> LanguageView:
@@ -269,12 +403,67 @@ def _background_relay(intake: Intake, interval_s: float):
     return lifespan
 
 
+_RUN_ERRORS = {**_SUBMIT_ERRORS, 200: {"model": RunView, "description": "with ?wait=N: the run finished in time"}}
+_WAIT = Query(ge=0, le=MAX_WAIT_S, description=f"seconds (at most {MAX_WAIT_S:g}) to wait for the run to finish")
+
+
+def _add_run_routes(app: FastAPI, runs: Runs, limits: Quota, current_user: Callable[..., repo.User]) -> None:
+    @app.post("/v1/runs", status_code=202, response_model=RunAccepted, responses=_RUN_ERRORS,
+              summary="Run a program on custom input (no problem, no verdict): the Run button")
+    async def create_run(body: RunRequest, user: Annotated[repo.User, Depends(current_user)],
+                         wait: Annotated[float, _WAIT] = 0) -> Any:
+        new = NewRun(body.language, body.source_code, body.stdin)
+        check_run(new)  # a request refused for its fields costs no quota
+        await asyncio.to_thread(limits.take_run, user)
+        run_id = await asyncio.to_thread(runs.start, user, new)
+        if wait > 0:
+            row = await runs.wait(user, run_id, wait)
+            if row["status"] in RUN_FINAL:
+                return JSONResponse(_run_view(row).model_dump(), status_code=200)
+        return RunAccepted(run_id=run_id, status="QUEUED")
+
+    @app.get("/v1/runs/{run_id}", response_model=RunView, responses=_ERRORS,
+             summary="A run's state and, once DONE, its output, exit and usage")
+    async def get_run(run_id: str, user: Annotated[repo.User, Depends(current_user)],
+                      wait: Annotated[float, _WAIT] = 0) -> RunView:
+        return _run_view(await runs.wait(user, run_id, wait))  # wait 0: one read
+
+
+_EVENTS_DOC = {200: {"description": "text/event-stream: an `event: state` with the submission's status, tests_done, "
+                     "tests_total and verdict at every change, the last one final (JUDGED or FAILED); then "
+                     "the stream ends", "content": {"text/event-stream": {"example": (
+                         'event: state\ndata: {"status": "JUDGING", "tests_done": 3, "tests_total": 10, '
+                         '"verdict": null}\n\nevent: state\ndata: {"status": "JUDGED", "tests_done": null, '
+                         '"tests_total": null, "verdict": "ACCEPTED"}\n\n')}}}}
+
+
+def _add_rejudge_route(app: FastAPI, rejudge: Rejudge, current_user: Callable[..., repo.User]) -> None:
+    @app.post("/v1/problems/{problem_id}/rejudge", status_code=202, response_model=RejudgeAccepted,
+              responses=_ERRORS, summary="Judge a problem's submissions again (admin token), keeping their results")
+    def rejudge_problem(problem_id: str, user: Annotated[repo.User, Depends(current_user)],
+                        body: RejudgeRequest | None = None) -> RejudgeAccepted:
+        ids = rejudge.problem(user, problem_id, body.verdicts if body else None)
+        return RejudgeAccepted(problem_id=problem_id, queued=len(ids), submission_ids=ids)
+
+
+def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., repo.User]) -> None:
+    @app.get("/v1/submissions/{submission_id}/events", response_class=StreamingResponse, responses={
+        **_ERRORS, **_EVENTS_DOC}, summary="The submission's state changes as server-sent events, until the final one")
+    def submission_event_stream(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> Any:
+        intake.submission(user, submission_id)  # 404 before the stream starts
+        return StreamingResponse(submission_events(lambda: _view(intake.submission(user, submission_id))),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
                package_bucket: str | None = None, quota: QuotaConfig | None = None,
-               relay_interval_s: float = 5.0) -> FastAPI:
+               run_limits: RunLimits | None = None, relay_interval_s: float = 5.0) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
-    SUBMISSION_RATE_LIMIT: backend/quota.py)."""
+    SUBMISSION_RATE_LIMIT and RUN_RATE_LIMIT: backend/quota.py, RUN_*: backend/runs.py).
+    Long because it builds the services every route group shares (intake, quota, catalogue, runs)
+    and hands each group its own; split, they would be built twice or passed around."""
     if s3 is None or sqs is None:
         import boto3
 
@@ -285,6 +474,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     intake = Intake(config, db, s3, sqs)
     catalogue = Catalogue(db, s3, package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket)
     limits = Quota(db, quota or QuotaConfig.from_env())
+    runs = Runs(intake, run_limits or run_limits_from_env())
 
     app = FastAPI(title="Serverless judge: intake API", version="1.0.0",
                   description="Submit programs to be judged and read their verdicts.",
@@ -304,7 +494,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
         user: Annotated[repo.User, Depends(current_user)],
         idempotency_key: Annotated[str | None, Header(description="same key + same user: same submission")] = None,
     ) -> SubmissionAccepted:
-        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id)
+        new = NewSubmission(body.problem_id, body.language, body.source_code, body.user_id, body.mode)
         check_submission(user, new, idempotency_key)  # a request refused for its fields costs no quota
         limits.take_submission(user, idempotency_key)
         accepted = intake.submit(user, new, idempotency_key)
@@ -317,6 +507,9 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     def get_submission(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> SubmissionView:
         return _view(intake.submission(user, submission_id))
 
+    _add_event_route(app, intake, current_user)
+    _add_rejudge_route(app, Rejudge(intake), current_user)
+    _add_run_routes(app, runs, limits, current_user)
     _add_discovery_routes(app, catalogue, current_user)
 
     @app.get("/healthz", summary="Liveness and database reachability")

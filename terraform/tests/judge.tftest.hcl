@@ -230,14 +230,14 @@ run "worker_least_privilege" {
     condition = alltrue(flatten([for k, w in module.worker : [
       for s in jsondecode(w.policy_document).Statement : (
         contains(s.Action, "s3:PutObject") ? s.Resource == ["${module.bucket.bucket_arn}/testdata/*"] :
-        contains(s.Action, "s3:GetObject") ? contains([["${module.bucket.bucket_arn}/submissions/*"], ["${module.bucket.bucket_arn}/packages/*"]], s.Resource) :
+        contains(s.Action, "s3:GetObject") ? contains([["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/runs/*"], ["${module.bucket.bucket_arn}/packages/*"]], s.Resource) :
         contains(s.Action, "secretsmanager:GetSecretValue") ? s.Resource == [output.database_worker_secret_arn] :
         contains(s.Action, "lambda:InvokeFunction") ? s.Resource == [module.sandbox[k].function_arn] :
         contains(s.Action, "sqs:SendMessage") ? contains([module.queues.queues["completion"].arn, module.queues.queues["worker-failure"].arn], one(s.Resource)) :
         true
       )
     ]]))
-    error_message = "A worker may read only submissions/* and packages/* (and the testdata/* it stages), only its own database user's secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
+    error_message = "A worker may read only submissions/*, runs/* and packages/* (and the testdata/* it stages), only its own database user's secret, invoke only its sandbox and send only to the completion queue (and Lambda's failure destination)."
   }
   assert {
     # Staging large inputs: put them under testdata/ and read them back (presigned GETs are authorized
@@ -252,11 +252,11 @@ run "worker_least_privilege" {
   assert {
     condition = alltrue(flatten([for w in values(module.worker) : [
       for s in jsondecode(w.policy_document).Statement : alltrue([for r in s.Resource :
-        contains(["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/testdata/*",
-        "${module.bucket.bucket_arn}/packages/*"], r)
+        contains(["${module.bucket.bucket_arn}/submissions/*", "${module.bucket.bucket_arn}/runs/*",
+        "${module.bucket.bucket_arn}/testdata/*", "${module.bucket.bucket_arn}/packages/*"], r)
       ]) if anytrue([for a in s.Action : startswith(a, "s3:")])
     ]]))
-    error_message = "A worker's S3 permissions cover submissions/*, testdata/* and packages/* only (not the bucket, not other prefixes)."
+    error_message = "A worker's S3 permissions cover submissions/*, runs/*, testdata/* and packages/* only (not the bucket, not other prefixes)."
   }
   assert {
     condition = alltrue(flatten([for w in values(module.worker) : [
@@ -304,6 +304,20 @@ run "problem_packages_in_the_bucket" {
       rule.status != "Enabled" || !rule.expires || !startswith("packages/", rule.prefix == null ? "" : rule.prefix)
     ])
     error_message = "No lifecycle rule may expire current objects under packages/."
+  }
+  assert {
+    # Runs on custom input: the backend writes runs/<id>/ (source, stdin), the workers read it, and it
+    # expires: a run is read once, within minutes.
+    condition = anytrue([for rule in module.bucket.lifecycle_rules :
+      rule.id == "expire-runs" && rule.status == "Enabled" && rule.prefix == "runs/" && rule.expires
+    ])
+    error_message = "Objects under runs/ expire."
+  }
+  assert {
+    condition = anytrue([for st in jsondecode(aws_iam_policy.backend.policy).Statement :
+      st.Action == ["s3:PutObject"] && contains(st.Resource, "${module.bucket.bucket_arn}/runs/*")
+    ])
+    error_message = "The backend policy may put <bucket>/runs/* (POST /v1/runs)."
   }
 }
 

@@ -93,6 +93,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # Runs on custom input (runs/<id>/: a source and its stdin) are read once, by the worker that runs
+  # them, within minutes: a few days later they can go, versions and all.
+  rule {
+    id     = "expire-runs"
+    status = "Enabled"
+    filter {
+      prefix = "runs/"
+    }
+    expiration {
+      days = var.run_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }
 

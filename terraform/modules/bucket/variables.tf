@@ -38,6 +38,17 @@ variable "submission_expiration_days" {
   }
 }
 
+variable "run_expiration_days" {
+  description = "Delete the sources and stdin of runs on custom input (runs/) this many days after upload."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.run_expiration_days >= 1
+    error_message = "run_expiration_days must be at least 1."
+  }
+}
+
 variable "testdata_expiration_days" {
   description = "Delete staged test inputs (testdata/) this many days after upload, and their previous versions a day after they are replaced; null keeps them."
   type        = number
