@@ -39,7 +39,10 @@ def test_problems_and_their_samples_through_the_client(client):
 
 def test_judge_admin_imports_into_the_running_stack_with_nothing_set(stack, monkeypatch, capsys):
     for name in [*stack.backend_env(), "DB_SECRET_ARN"]:
-        monkeypatch.delenv(name, raising=False)
+        # Set, then deleted: at teardown monkeypatch removes what judge-admin fills in from the file
+        # (AWS_ENDPOINT_URL would otherwise reach every later test's AWS clients).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("JUDGE_STACK_SETTINGS", str(stack.settings_path))
     assert admin_main(["create-user", "setter-carol"]) == 0
     token = capsys.readouterr().out.strip()

@@ -71,9 +71,9 @@ def test_source_and_row_and_message_follow_the_contract(api, stack):
         result = get_submission(cur, submission_id)["result_json"]
     # The sandbox function ran it in direct mode: one uid, no namespaces, as in Lambda.
     assert result["judge"]["sandbox"] == "lambda/direct", result["judge"]
-    # What it billed, as the worker saw it: a compile and a run call, both functions' memory sizes.
+    # What it billed, as the worker saw it: a compile and its run calls, both functions' memory sizes.
     billed = result["judge"]["billed"]
-    assert billed["sandbox_calls"] == 2 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
+    assert billed["sandbox_calls"] >= 2 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
     assert 0 < billed["sandbox_ms"] <= billed["worker_ms"] and billed["gb_seconds"] > 0, billed
 
 

@@ -84,7 +84,7 @@ def test_a_running_stack_leaves_its_settings_for_judge_admin_and_takes_them_away
 
     monkeypatch.setattr("local.mariadb.MariaDB", lambda **_: type("M", (), {"start": lambda self: FakeMariaDB()})())
     monkeypatch.setattr("local.stack.LocalStack", lambda *_a, **_k: type("L", (), {"start": lambda self: FakeLocalStack()})())
-    for piece in ("_migrate", "_import_problems", "_start_consumer", "_start_api"):
+    for piece in ("_migrate", "_import_problems", "_start_consumer", "_start_sweeper", "_start_api"):
         monkeypatch.setattr(DevStack, piece, lambda self: None)
     monkeypatch.setattr(DevStack, "apply_terraform", lambda self: {"submissions_bucket_name": "oj-submissions-local"})
     stack = DevStack(tmp_path, problems=[]).start()
