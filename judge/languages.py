@@ -52,6 +52,10 @@ class Language:
     source_problem: Callable[[str], str | None] | None = None
     # What problem packages call it (problem.yaml `languages`: the Kattis language codes; ours too).
     package_codes: tuple[str, ...] = ()
+    # What a sandbox function's cold start runs to prove the layer works here (billed INIT): empty,
+    # the self-test; else these commands, each of which must print a version. For a language whose
+    # self-test costs a JVM start, asking each tool its version loads every binary for far less.
+    cold_start_probes: tuple[tuple[str, ...], ...] = ()
 
     def main_class_of(self, source: str) -> str | None:
         return self.main_class_finder(source) if self.main_class_finder else None
@@ -111,8 +115,10 @@ def java_source_problem(source: str) -> str | None:
 
 
 _HELLO_C = '#include <stdio.h>\nint main(void){char s[64];if(scanf("%63s",s)!=1)return 1;printf("hello %s\\n",s);return 0;}\n'
+# <cstdio>, not <iostream>: every sandbox cold start compiles it, and parsing the iostream headers
+# alone costs GCC 0.4 s of CPU (the layer's precompiled header has its own test in tests/layers).
 _HELLO_CPP = (
-    "#include <bits/stdc++.h>\nint main(){std::string s;std::cin>>s;std::cout<<\"hello \"<<s<<\"\\n\";}\n"
+    '#include <cstdio>\nint main(){char s[64];if(std::scanf("%63s",s)!=1)return 1;std::printf("hello %s\\n",s);}\n'
 )
 _HELLO_JAVA = (
     "import java.util.*;\npublic class Hello { public static void main(String[] a) {"
@@ -186,6 +192,7 @@ LANGUAGES: dict[str, Language] = {
             main_class_finder=java_main_class,
             oom_marker=b"java.lang.OutOfMemoryError",
             source_problem=java_source_problem,
+            cold_start_probes=(("<java>", "-version"), ("<javac>", "-version")),  # a compile is 0.7 s of JVM
         ),
     )
 }

@@ -1,11 +1,13 @@
 """Per-language self-test: compile and run a tiny program through the real sandbox.
 
-`judge languages --check` and the sandbox Lambda's init both run it, so a broken toolchain or layer
-shows up as a clear failure before any submission is judged.
+`judge languages --check` runs it, and the sandbox Lambda's init runs `cold_start_check` (the
+self-test, or the language's version probes where a self-test would cost a JVM start), so a broken
+toolchain or layer shows up as a clear failure before any submission is judged.
 """
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,7 +16,9 @@ from pathlib import Path
 from judge.languages import LANGUAGES, Language
 from judge.runner import LocalRunner, TestInput
 from judge.sandbox.api import Limits, Outcome
-from judge.toolchain import version_of
+from judge.toolchain import ToolNotFound, expand, tool_env, version_of
+
+PROBE_TIMEOUT_S = 30
 
 SELF_TEST_INPUT, SELF_TEST_OUTPUT = b"judge\n", b"hello judge\n"
 
@@ -58,3 +62,27 @@ def self_test(language: Language, runner=None) -> SelfTestReport:
 
 def self_test_all(names: list[str] | None = None) -> list[SelfTestReport]:
     return [self_test(LANGUAGES[name]) for name in (names or list(LANGUAGES))]
+
+
+def cold_start_check(language: Language, runner=None) -> SelfTestReport:
+    """What a sandbox function's cold start proves: the self-test, or, for a language that declares
+    `cold_start_probes`, that each probe's tool loads here and prints its version (exit 0)."""
+    if not language.cold_start_probes:
+        return self_test(language, runner)
+    started = time.monotonic()
+    said = []
+    for command in language.cold_start_probes:
+        tool = command[0].strip("<>")
+        try:
+            done = subprocess.run(expand(command), capture_output=True, timeout=PROBE_TIMEOUT_S,
+                                  env=tool_env([tool]), stdin=subprocess.DEVNULL)
+        except (ToolNotFound, OSError, subprocess.TimeoutExpired) as error:
+            return SelfTestReport(language.name, False, 0, 0, f"{tool} did not start: {error}")
+        first = next((line.strip() for line in (done.stdout + b"\n" + done.stderr).decode(errors="replace").splitlines()
+                      if line.strip()), "")
+        if done.returncode != 0 or not first:
+            return SelfTestReport(language.name, False, 0, 0,
+                                  f"{tool} exited {done.returncode}: {first[:300] or 'and said nothing'}")
+        said.append(first[:100])
+    return SelfTestReport(language.name, True, 0, round((time.monotonic() - started) * 1000),
+                          f"{language.display_name} ({'; '.join(said)})", version_of(language.version_command))

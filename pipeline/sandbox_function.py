@@ -5,7 +5,7 @@ it has no secrets but its reply key, no network route, and it receives expected 
 interactive tests, sealed, where the validator has to run next to the submission
 (judge/checkers/private_interaction.py keeps them out of the submission's reach). In
 Lambda the submission runs in direct mode, as this handler's uid, so the handler:
-- is the submission's subreaper and non-dumpable from its cold start (the self-test makes it so,
+- is the submission's subreaper and non-dumpable from its cold start (`init_check` makes it so,
   before any submission runs: judge/sandbox/hardening.py);
 - takes its reply key out of the environment at start-up and seals every reply with it
   (contracts/sandbox_protocol.py), so a reply posted by the submission is refused by the worker;
@@ -46,7 +46,7 @@ from judge.checkers.private_interaction import TestSecrets, interact_privately
 from judge.languages import get_language
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
 from judge.sandbox import hardening
-from judge.selftest import self_test
+from judge.selftest import cold_start_check, self_test
 from judge.toolchain import version_of
 
 log = logging.getLogger(__name__)
@@ -143,11 +143,13 @@ def _interact(request: InteractRequest, language) -> dict:
     return reply.to_wire()
 
 
-def init_self_test() -> None:
-    """Run every configured language's self-test at cold start, so a broken layer fails loudly."""
+def init_check() -> None:
+    """At cold start: harden this process, then prove every configured language's tools work here
+    (`cold_start_check`), so a broken layer fails the cold start loudly, never a submission."""
+    log.info("sandbox mode %s", sandbox.isolation_mode())  # direct mode hardens this process here
     for name in settings.current().languages:
-        report = self_test(get_language(name))
+        report = cold_start_check(get_language(name))
         if not report.ok:
-            raise RuntimeError(f"self-test of {name} failed: {report.detail}")
-        log.info("self-test %s ok (compile %d ms, run %d ms): %s", name, report.compile_ms, report.run_ms,
+            raise RuntimeError(f"cold-start check of {name} failed: {report.detail}")
+        log.info("cold-start check %s ok (compile %d ms, run %d ms): %s", name, report.compile_ms, report.run_ms,
                  report.version)

@@ -3,9 +3,9 @@ Deployed once per language with that language's toolchain layer (see pipeline/sa
 
 from judge import settings
 from pipeline.fresh_environment import end_after_each_invocation
-from pipeline.sandbox_function import handle, init_self_test
+from pipeline.sandbox_function import handle, init_check
 
-init_self_test()  # a broken toolchain layer fails the cold start, not a submission
+init_check()  # a broken toolchain layer fails the cold start, not a submission
 if settings.current().fresh_environment:
     end_after_each_invocation()
 

@@ -220,3 +220,54 @@ def test_batches_fit_the_sandbox_timeout_and_the_time_left(tmp_path):
     runner.remaining_s = lambda: 12.0  # a worker invocation about to end: not even one test fits
     with pytest.raises(OutOfTime, match="cannot hold another test"):
         runner.run(LANGUAGES["c"], compiled, _tests(tmp_path, 1), limits)
+
+
+@pytest.fixture
+def layer_root(tmp_path, monkeypatch):
+    """An empty layer root that tests fill with tools of their own (found before the host's)."""
+    from judge import toolchain
+
+    monkeypatch.setenv("JUDGE_LAYER_ROOT", str(tmp_path))
+    toolchain.resolve_tool.cache_clear()
+    toolchain.version_of.cache_clear()
+    yield tmp_path
+    toolchain.resolve_tool.cache_clear()
+    toolchain.version_of.cache_clear()
+
+
+def _tool(root: Path, relative: str, script: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+def test_the_cold_start_compiles_nothing_for_java_and_proves_both_of_its_tools_load(monkeypatch):
+    from judge.runner import LocalRunner
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("a Java compile at cold start costs a JVM start")
+
+    monkeypatch.setattr(LocalRunner, "compile", no_compile)
+    monkeypatch.setenv("JUDGE_LANGUAGES", "java")
+    sandbox_function.init_check()
+    report = sandbox_function.cold_start_check(LANGUAGES["java"])
+    assert report.ok and "openjdk" in report.detail.lower() and "javac" in report.detail, report
+
+
+def test_a_jdk_layer_whose_java_cannot_load_fails_the_cold_start(layer_root, monkeypatch):
+    # javac answers its version, java does not: what a JDK built against a newer glibc does in Lambda.
+    _tool(layer_root, "jdk/bin/javac", "echo javac 17.0.99\n")
+    _tool(layer_root, "jdk/bin/java", "echo 'java: /lib64/libc.so.6: version `GLIBC_2.36` not found' >&2; exit 1\n")
+    monkeypatch.setenv("JUDGE_LANGUAGES", "java")
+    with pytest.raises(RuntimeError, match=r"java exited 1: java: .*GLIBC_2\.36"):
+        sandbox_function.init_check()
+
+
+def test_a_gcc_layer_that_cannot_compile_fails_the_cold_start(layer_root, monkeypatch):
+    # The driver answers --version; the compiler proper it runs does not (cc1plus needs GLIBC_2.36).
+    _tool(layer_root, "gcc/bin/g++", 'case "$1" in --version) echo "g++ 12.2.0";; '
+          '*) echo "cc1plus: GLIBC_2.36 not found" >&2; exit 1;; esac\n')
+    monkeypatch.setenv("JUDGE_LANGUAGES", "cpp")
+    with pytest.raises(RuntimeError, match="cold-start check of cpp failed: compilation failed: cc1plus: GLIBC"):
+        sandbox_function.init_check()
