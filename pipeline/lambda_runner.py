@@ -51,6 +51,7 @@ from judge.languages import Language
 from judge.runner import CompileOutcome, TestInput
 from judge.sandbox.api import Limits, Observation, Outcome
 from judge.verdict import Verdict
+from pipeline.compile_cache import CompileCache
 
 log = logging.getLogger(__name__)
 INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
@@ -69,8 +70,10 @@ class Interference(SandboxInvokeError):
 
 class LambdaRunner:
     def __init__(self, lambda_client, function_name: str, s3_client=None, bucket: str | None = None,
-                 reply_key: bytes | None = None, sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S):
+                 reply_key: bytes | None = None, sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S,
+                 compile_cache: CompileCache | None = None):
         self.lambda_client = lambda_client
+        self.compile_cache = compile_cache
         self.sandbox_timeout_s = sandbox_timeout_s
         # Seconds left of the worker's own invocation (the worker sets it per event); None: no limit.
         self.remaining_s: Callable[[], float] | None = None
@@ -83,6 +86,7 @@ class LambdaRunner:
         self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.calls = 0  # and how many
+        self.compiles_cached = 0  # compiles answered from the compile cache, no call made
         self.isolation: str | None = None  # the sandbox mode the function last reported
         # language -> the compiler version line the sandbox function reported (its layer's truth)
         self.toolchains: dict[str, str] = {}
@@ -117,11 +121,17 @@ class LambdaRunner:
             raise Interference(str(error)) from None
 
     def compile(self, language: Language, source: bytes) -> CompileOutcome:
-        data = self._invoke(CompileRequest(language.name, source, new_nonce()).to_wire())
-        try:
-            reply = CompileReply.from_wire(data)
-        except SandboxProtocolError as error:
-            raise SandboxInvokeError(str(error)) from None
+        reply = self.compile_cache.get(language, source) if self.compile_cache else None
+        if reply is not None:
+            self.compiles_cached += 1
+        else:
+            data = self._invoke(CompileRequest(language.name, source, new_nonce()).to_wire())
+            try:
+                reply = CompileReply.from_wire(data)
+            except SandboxProtocolError as error:
+                raise SandboxInvokeError(str(error)) from None
+            if self.compile_cache:
+                self.compile_cache.put(language, source, data)
         self.isolation = reply.isolation or self.isolation
         if reply.toolchain:
             self.toolchains[language.name] = reply.toolchain

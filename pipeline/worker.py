@@ -54,7 +54,7 @@ class Worker:
         started = time.monotonic()
         if hasattr(self.runner, "remaining_s"):
             self.runner.remaining_s = remaining_s
-            self.runner.call_seconds, self.runner.calls = 0.0, 0
+            self.runner.call_seconds, self.runner.calls, self.runner.compiles_cached = 0.0, 0, 0
         is_run = isinstance(event, dict) and event.get("type") == RUN_TYPE
         try:
             message = RunMessage.from_dict(event) if is_run else SubmissionMessage.from_dict(event)
@@ -103,6 +103,7 @@ class Worker:
         sandbox_s = getattr(self.runner, "call_seconds", 0.0)
         return {"worker_ms": round(worker_s * 1000), "worker_memory_mb": worker_mb,
                 "sandbox_ms": round(sandbox_s * 1000), "sandbox_calls": getattr(self.runner, "calls", 0),
+                "compiles_cached": getattr(self.runner, "compiles_cached", 0),
                 "sandbox_memory_mb": sandbox_mb,
                 "gb_seconds": round(worker_s * worker_mb / 1024 + sandbox_s * sandbox_mb / 1024, 4)}
 
@@ -146,6 +147,7 @@ def from_environment() -> Worker:
     import boto3
 
     from pipeline.aws_clients import presigning_s3_client, sandbox_lambda_client
+    from pipeline.compile_cache import CompileCache
     from pipeline.lambda_runner import LambdaRunner
     from store.package_store import DatabasePackageStore
 
@@ -155,7 +157,7 @@ def from_environment() -> Worker:
     sandbox_timeout_s = float(os.environ.get("SANDBOX_TIMEOUT_SECONDS", "120"))
     runner = LambdaRunner(sandbox_lambda_client(sandbox_timeout_s), os.environ["SANDBOX_FUNCTION"],
                           presigning_s3_client(), bucket, reply_key(os.environ.get(REPLY_KEY_ENV)),
-                          sandbox_timeout_s=sandbox_timeout_s)
+                          sandbox_timeout_s=sandbox_timeout_s, compile_cache=CompileCache.from_environment())
     webhook_secret = None
     if os.environ.get("RESULT_WEBHOOK_URL") and os.environ.get("RESULT_WEBHOOK_SECRET_ARN"):
         secrets = boto3.client("secretsmanager")

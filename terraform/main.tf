@@ -270,6 +270,10 @@ module "worker" {
     TESTDATA_CACHE_DIR      = var.testdata_cache_dir
     PACKAGE_BUCKET          = module.bucket.bucket_name
     PACKAGE_CACHE_MAX_MB    = tostring(var.package_cache_max_mb)
+    # What the sandbox compiles with (its code and layers): the key of the worker's compile cache,
+    # so a new compiler never serves programs the old one built (pipeline/compile_cache.py).
+    SANDBOX_BUILD        = sha256(jsonencode([try(filebase64sha256("${local.build_dir}/functions/sandbox.zip"), "unbuilt"), [for l in each.value.layers : local.layer_arns[l]]]))
+    COMPILE_CACHE_MAX_MB = tostring(var.compile_cache_max_mb)
   })
   vpc_config = {
     subnet_ids         = module.network.private_subnet_ids

@@ -278,6 +278,17 @@ variable "package_cache_max_mb" {
   }
 }
 
+variable "compile_cache_max_mb" {
+  description = "At most this much of a worker's /tmp keeps compiled programs by source hash and sandbox build, so a resubmitted or rejudged source skips its compile call (0: off). A C++ A+B program is about 1 MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.compile_cache_max_mb >= 0 && var.compile_cache_max_mb <= 512
+    error_message = "compile_cache_max_mb must be between 0 (off) and 512 (with package_cache_max_mb, it shares the worker's 2048 MB /tmp)."
+  }
+}
+
 variable "sandbox_fresh_environment" {
   description = "End each sandbox execution environment after one invocation, so every compile and every batch of runs starts in a fresh one (no process, file or memory of an earlier submission can exist). Costs a cold start per sandbox call: see the README for the measured figure."
   type        = bool

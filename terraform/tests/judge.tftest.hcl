@@ -331,6 +331,31 @@ run "package_cache_bound_fits_the_workers_tmp" {
   expect_failures = [var.package_cache_max_mb]
 }
 
+run "compile_cache_keyed_by_each_sandbox_build" {
+  command = plan
+
+  variables {
+    layer_arns = { gcc = "arn:aws:lambda:eu-west-1:123456789012:layer:gcc:7", jdk = "arn:aws:lambda:eu-west-1:123456789012:layer:jdk:3" }
+  }
+
+  assert {
+    condition = (length(distinct([for w in values(module.worker) : w.environment.SANDBOX_BUILD])) == 3 &&
+    alltrue([for w in values(module.worker) : w.environment.COMPILE_CACHE_MAX_MB == "256"]))
+    # The three sandboxes run the same zip: only their layers tell their builds apart.
+    error_message = "Each worker's compile cache must be keyed by its own sandbox's build (code and layers), 256 MB by default."
+  }
+}
+
+run "compile_cache_bound_fits_the_workers_tmp" {
+  command = plan
+
+  variables {
+    compile_cache_max_mb = 1024
+  }
+
+  expect_failures = [var.compile_cache_max_mb]
+}
+
 run "sandboxes_are_isolated" {
   command = apply
 

@@ -9,6 +9,7 @@ import os
 import signal
 import statistics
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,6 +76,24 @@ def test_source_and_row_and_message_follow_the_contract(api, stack):
     billed = result["judge"]["billed"]
     assert billed["sandbox_calls"] >= 2 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
     assert 0 < billed["sandbox_ms"] <= billed["worker_ms"] and billed["gb_seconds"] > 0, billed
+
+
+def test_a_source_compiled_before_skips_its_compile_call(api, stack):
+    """The worker's compile cache (pipeline/compile_cache.py): the second submission of a source is
+    judged the same with one sandbox call fewer, the compile's."""
+    source = (f"// {uuid.uuid4()}: never compiled before\n"
+              + (Path(__file__).resolve().parents[2] / "problems/aplusb/submissions/accepted/sum.cpp").read_text())
+    results = []
+    for _ in range(2):
+        response = api.submit("aplusb", "cpp", source)
+        assert response.status_code == 202, response.text
+        submission_id = response.json()["submission_id"]
+        assert api.wait(submission_id)["verdict"] == "ACCEPTED"
+        with stack.db.transaction() as cur:
+            results.append(get_submission(cur, submission_id)["result_json"])
+    first, again = (r["judge"]["billed"] for r in results)
+    assert (first["compiles_cached"], again["compiles_cached"]) == (0, 1), (first, again)
+    assert again["sandbox_calls"] == first["sandbox_calls"] - 1, (first, again)  # the compile call, and only it
 
 
 def test_bad_requests_get_clear_4xx(api):
