@@ -4,7 +4,9 @@ The stack is `make run`'s (LocalStack with the Lambda-faithful executor: each fu
 enforced and its CPU capped at its memory's share, one vCPU per 1,769 MB, as in Lambda even on an
 idle machine; MariaDB; the API). For each
 language, A+B submitted one at a time: the first one meets cold functions, the next `--warm` warm
-ones. Then a burst of `--burst` at once. For each: submit-to-verdict seconds (p50/p95), billed
+ones, each a source never seen before (a comment with a fresh id: the worker's compile cache must not
+answer for it), then `--warm` resubmissions of one source (what a rejudge or a resubmission costs:
+the compile cache answers). Then a burst of `--burst` at once. For each: submit-to-verdict seconds (p50/p95), billed
 GB-seconds per submission per function from the functions' REPORT lines (local/billing.py), and
 dollars per 1,000 submissions at Lambda's list prices for x86_64 and arm64 (requests included).
 
@@ -20,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,9 +54,18 @@ def _settled_usage(stack: DevStack) -> dict[str, Usage]:
         time.sleep(1.0)
 
 
-def _one(api: Api, language: str) -> float:
+def fresh_source(language: str) -> str:
+    """The A+B solution with a comment no earlier submission had, so it is compiled, not cached."""
+    comment = "#" if language == "python" else "//"
+    return f"{comment} bench {uuid.uuid4()}\n" + (REPO / _source(language)).read_text()
+
+
+def _one(api: Api, language: str, source: str) -> float:
     started = time.monotonic()
-    body = api.wait(api.submit_file("aplusb", language, _source(language)))
+    response = api.submit("aplusb", language, source)
+    if response.status_code != 202:
+        raise SystemExit(f"{language} A+B was refused: {response.status_code} {response.text}")
+    body = api.wait(response.json()["submission_id"])
     if body.get("verdict") != "ACCEPTED":
         raise SystemExit(f"{language} A+B was not accepted: {body}")
     return time.monotonic() - started
@@ -78,14 +90,21 @@ def _costs(usage: dict[str, Usage], submissions: int) -> dict:
 
 def measure_language(stack: DevStack, api: Api, language: str, warm: int) -> dict:
     before = _settled_usage(stack)
-    cold_s = _one(api, language)
+    cold_s = _one(api, language, fresh_source(language))
     after_cold = _settled_usage(stack)
-    latencies = [_one(api, language) for _ in range(warm)]
+    latencies = [_one(api, language, fresh_source(language)) for _ in range(warm)]
     after_warm = _settled_usage(stack)
+    again = fresh_source(language)
+    _one(api, language, again)  # compiled once; the resubmissions below find it in the compile cache
+    before_again = _settled_usage(stack)
+    again_latencies = [_one(api, language, again) for _ in range(warm)]
+    after_again = _settled_usage(stack)
     return {"language": language, "cold_s": round(cold_s, 2),
             "cold": _costs(difference(after_cold, before), 1),
             "warm_p50_s": round(statistics.median(latencies), 2), "warm_p95_s": round(_percentile(latencies, 0.95), 2),
-            "warm": _costs(difference(after_warm, after_cold), warm)}
+            "warm": _costs(difference(after_warm, after_cold), warm),
+            "resubmitted_p50_s": round(statistics.median(again_latencies), 2),
+            "resubmitted": _costs(difference(after_again, before_again), warm)}
 
 
 def measure_burst(stack: DevStack, api: Api, count: int) -> dict:
@@ -96,7 +115,10 @@ def measure_burst(stack: DevStack, api: Api, count: int) -> dict:
     def submit(index: int) -> str:
         language = languages[index % len(languages)]
         t0 = time.monotonic()
-        submission_id = api.submit_file("aplusb", language, _source(language))
+        response = api.submit("aplusb", language, fresh_source(language))
+        if response.status_code != 202:
+            raise SystemExit(f"burst submission refused: {response.status_code} {response.text}")
+        submission_id = response.json()["submission_id"]
         started[submission_id] = t0
         return submission_id
 
@@ -131,6 +153,10 @@ def _print(report: dict) -> None:
         print(f"{row['language']:<8} {row['cold_s']:>7.2f} {row['warm_p50_s']:>9.2f} {row['warm_p95_s']:>9.2f} "
               f"{warm['gb_seconds_per_submission']:>9.3f} {warm['usd_per_1000_x86_64']:>11.4f} "
               f"{warm['usd_per_1000_arm64']:>11.4f}  {functions}")
+        again = row["resubmitted"]
+        print(f"{'  again':<8} {'':>7} {row['resubmitted_p50_s']:>9.2f} {'':>9} {again['gb_seconds_per_submission']:>9.3f} "
+              f"{again['usd_per_1000_x86_64']:>11.4f} {again['usd_per_1000_arm64']:>11.4f}  (the same source resubmitted: "
+              "its compile from the worker's cache)")
     burst = report["burst"]
     print(f"burst of {burst['submissions']}: p50 {burst['p50_s']} s, p95 {burst['p95_s']} s, max {burst['max_s']} s, "
           f"{burst['gb_seconds_per_submission']} GB-s per submission, ${burst['usd_per_1000_x86_64']} per 1,000 (x86)")
@@ -156,7 +182,7 @@ def main() -> int:
             api = Api(stack.api_url, stack.demo_token)
             report = {"languages": [], "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
             for language in args.languages.split(","):
-                print(f"{language}: one cold, {args.warm} warm ...", flush=True)
+                print(f"{language}: one cold, {args.warm} warm, {args.warm} resubmitted ...", flush=True)
                 report["languages"].append(measure_language(stack, api, language, args.warm))
             print(f"burst of {args.burst} ...", flush=True)
             report["burst"] = measure_burst(stack, api, args.burst)
