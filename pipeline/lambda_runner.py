@@ -170,7 +170,7 @@ class LambdaRunner:
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
             limits: Limits) -> list[Observation]:
         request = RunRequest(language.name, compiled.artifact, limits, (), compiled.main_class)
-        artifact_wire = artifact_to_wire(compiled.artifact)
+        artifact_wire = self._artifact_wire(compiled)
         pending = list(tests)
         observations: list[Observation] = []
         while pending:
@@ -198,7 +198,7 @@ class LambdaRunner:
         secrets = TestSecrets(Path(test.input_path).read_bytes(),
                               Path(test.answer_path).read_bytes() if test.answer_path else b"")
         grace = problem.limits.validation_time_s
-        self._interactions_per_call(limits, grace)
+        self._check_an_interaction_fits(limits, grace)
         request = InteractRequest(language.name, compiled.artifact, limits, program, grace,
                                   (InteractiveTest(test.name, seal_secret(secrets.pack(), self.reply_key),
                                                    tuple(problem.output_validator_flags(test))),),
@@ -258,11 +258,12 @@ class LambdaRunner:
         return self._validators[digest]
 
     def _artifact_wire(self, compiled: CompileOutcome) -> str:
+        """The program's wire form, encoded once per compiled program (every batch and test sends it)."""
         if self._artifact[0] is not compiled:
             self._artifact = (compiled, artifact_to_wire(compiled.artifact))
         return self._artifact[1]
 
-    def _interactions_per_call(self, limits: Limits, grace_s: float) -> None:
+    def _check_an_interaction_fits(self, limits: Limits, grace_s: float) -> None:
         """OutOfTime unless one interaction (the submission's wall limit, then the validator's
         grace) fits the sandbox's timeout and what is left of ours."""
         self._tests_per_call(replace(limits, wall_time_s=limits.wall_time_s + grace_s))

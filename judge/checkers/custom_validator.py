@@ -99,6 +99,7 @@ class CustomValidator:
         self.cache_dir = Path(cache_dir) if cache_dir else cache_root()
         self._command: list[str] | None = None
         self._entry: Path | None = None  # the cache entry the command runs from
+        self._portable: PortableValidator | None = None  # read once: every interactive test sends it
         self._build_error: str | None = None
         self._case_max: dict[str, float] | None = None
 
@@ -222,10 +223,12 @@ class CustomValidator:
         """The built validator as files and an argv, to run it elsewhere (the sandbox function runs
         an interactive problem's validator next to the submission): ValidatorBuildError if it
         cannot be built or is too large to send."""
-        self.command()
-        assert self._entry is not None
-        return PortableValidator.from_entry(self._entry, json.loads((self._entry / "command.json").read_text()),
-                                            str(find_tool("python")))
+        if self._portable is None:
+            self.command()
+            assert self._entry is not None
+            self._portable = PortableValidator.from_entry(
+                self._entry, json.loads((self._entry / "command.json").read_text()), str(find_tool("python")))
+        return self._portable
 
     def _run_build(self, argv: list[str], cwd: Path, timeout: float) -> None:
         try:
