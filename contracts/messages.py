@@ -126,6 +126,26 @@ def should_apply(current: str, current_attempt: int, new: str, new_attempt: int)
     return True
 
 
+class WireMessage:
+    """What every queue message shares: compact, sorted JSON out, and in, `from_dict`'s validation.
+    `_checked` builds one from fields `from_dict` has validated (`__post_init__`, which validates by
+    a round trip through `from_dict`, would only do it again)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str | bytes | dict):
+        return cls.from_dict(_loads(body, cls.__name__))
+
+    @classmethod
+    def _checked(cls, **fields):
+        message = object.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(message, name, value)
+        return message
+
+
 def _loads(body: str | bytes | dict, what: str) -> dict:
     if isinstance(body, dict):
         return body
@@ -199,7 +219,7 @@ class Dispatch:
 
 
 @dataclass(frozen=True)
-class SubmissionMessage:
+class SubmissionMessage(WireMessage):
     submission_id: str
     problem_id: str
     user_id: str
@@ -258,13 +278,6 @@ class SubmissionMessage:
             d["attempt_base"] = self.attempt_base
         return d
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str | bytes | dict) -> SubmissionMessage:
-        return cls.from_dict(_loads(body, "SubmissionMessage"))
-
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionMessage:
         what = "SubmissionMessage"
@@ -293,12 +306,9 @@ class SubmissionMessage:
             raise MessageError(f"{what}: s3_code_path file must be {SOURCE_NAMES[lang]} for {lang}, got {m['name']!r}")
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
         prior = _int(data, "prior_attempts", what) if "prior_attempts" in data else 0
-        msg = object.__new__(cls)  # skip __post_init__: this *is* the validation
-        for k, v in dict(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
-                         s3_code_path=path, dispatch=dispatch, prior_attempts=prior, mode=mode,
-                         attempt_base=base).items():
-            object.__setattr__(msg, k, v)
-        return msg
+        return cls._checked(version=VERSION, submission_id=sid, problem_id=pid, user_id=uid, language=lang,
+                            s3_code_path=path, dispatch=dispatch, prior_attempts=prior, mode=mode,
+                            attempt_base=base)
 
 
 def _json_size(value: object) -> int:
@@ -358,7 +368,7 @@ def utc_now_iso() -> str:
 
 
 @dataclass(frozen=True)
-class CompletionMessage:
+class CompletionMessage(WireMessage):
     """One judging attempt's outcome. `attempt` is the dispatch receive_count of the run that produced it.
 
     JUDGING says a worker has started (no result, no reason); JUDGED carries the engine's result
@@ -399,13 +409,6 @@ class CompletionMessage:
             "produced_at": self.produced_at,
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str | bytes | dict) -> CompletionMessage:
-        return cls.from_dict(_loads(body, "CompletionMessage"))
-
     @classmethod
     def from_dict(cls, data: dict) -> CompletionMessage:
         what = "CompletionMessage"
@@ -434,18 +437,15 @@ class CompletionMessage:
                 raise MessageError(f"{what}: a FAILED message needs a reason")
         produced_at = _str(data, "produced_at", what)
         _parse_utc(produced_at, what)
-        msg = object.__new__(cls)
-        for k, v in dict(version=VERSION, submission_id=sid, attempt=attempt, status=status, result=result,
-                         reason=reason, produced_at=produced_at).items():
-            object.__setattr__(msg, k, v)
-        return msg
+        return cls._checked(version=VERSION, submission_id=sid, attempt=attempt, status=status, result=result,
+                            reason=reason, produced_at=produced_at)
 
 
 PROGRESS_TYPE = "progress"
 
 
 @dataclass(frozen=True)
-class ProgressMessage:
+class ProgressMessage(WireMessage):
     """Worker -> completion queue (and webhook) while judging: how many of the tests are done. Only
     news: the consumer stores it for the events stream, and a lost one is made up by the next."""
 
@@ -468,13 +468,6 @@ class ProgressMessage:
                 "attempt": self.attempt, "tests_done": self.tests_done, "tests_total": self.tests_total,
                 "produced_at": self.produced_at}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str | bytes | dict) -> ProgressMessage:
-        return cls.from_dict(_loads(body, "ProgressMessage"))
-
     @classmethod
     def from_dict(cls, data: dict) -> ProgressMessage:
         what = "ProgressMessage"
@@ -491,11 +484,8 @@ class ProgressMessage:
             raise MessageError(f"{what}: tests_done {done} is over tests_total {total}")
         produced_at = _str(data, "produced_at", what)
         _parse_utc(produced_at, what)
-        msg = object.__new__(cls)
-        for k, v in dict(version=VERSION, submission_id=sid, attempt=attempt, tests_done=done, tests_total=total,
-                         produced_at=produced_at).items():
-            object.__setattr__(msg, k, v)
-        return msg
+        return cls._checked(version=VERSION, submission_id=sid, attempt=attempt, tests_done=done,
+                            tests_total=total, produced_at=produced_at)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ fields refused, every parser raises MessageError naming the bad field.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from contracts.messages import (
     FieldRule,
     ProgressMessage,
     SubmissionMessage,
+    WireMessage,
     _check_keys,
     _field,
     _int,
@@ -96,7 +96,7 @@ class RunLimits:
         output = _number(data, "output_mib", what, 1, MAX_OUTPUT_MIB)
         if not all(isinstance(v, int) for v in (memory, output)):
             raise MessageError(f"{what}: memory_mib and output_mib are integers")
-        limits = object.__new__(cls)
+        limits = object.__new__(cls)  # skip __post_init__: this *is* the validation
         for k, v in dict(cpu_time_s=float(cpu), memory_mib=memory, output_mib=output).items():
             object.__setattr__(limits, k, v)
         return limits
@@ -115,7 +115,7 @@ def _run_path(data: dict, key: str, run_id: str, name: str, what: str) -> str:
 
 
 @dataclass(frozen=True)
-class RunMessage:
+class RunMessage(WireMessage):
     run_id: str
     user_id: str
     language: str
@@ -150,13 +150,6 @@ class RunMessage:
             d["dispatch"] = self.dispatch.to_dict() if isinstance(self.dispatch, Dispatch) else self.dispatch
         return d
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str | bytes | dict) -> RunMessage:
-        return cls.from_dict(_loads(body, "RunMessage"))
-
     @classmethod
     def from_dict(cls, data: dict) -> RunMessage:
         what = "RunMessage"
@@ -174,11 +167,8 @@ class RunMessage:
         stdin = _run_path(data, "s3_stdin_path", rid, STDIN_NAME, what)
         limits = RunLimits.from_dict(data["limits"])
         dispatch = Dispatch.from_dict(data["dispatch"]) if data.get("dispatch") is not None else None
-        msg = object.__new__(cls)
-        for k, v in dict(version=VERSION, run_id=rid, user_id=uid, language=lang, s3_code_path=code,
-                         s3_stdin_path=stdin, limits=limits, dispatch=dispatch).items():
-            object.__setattr__(msg, k, v)
-        return msg
+        return cls._checked(version=VERSION, run_id=rid, user_id=uid, language=lang, s3_code_path=code,
+                            s3_stdin_path=stdin, limits=limits, dispatch=dispatch)
 
 
 # ---- the result of a run --------------------------------------------------------------------------
@@ -218,7 +208,7 @@ def check_run_result(result: Any, what: str = "RunResult") -> dict:
 
 
 @dataclass(frozen=True)
-class RunCompletionMessage:
+class RunCompletionMessage(WireMessage):
     run_id: str
     attempt: int
     status: str  # RUNNING, DONE or FAILED
@@ -247,13 +237,6 @@ class RunCompletionMessage:
                 "attempt": self.attempt, "status": self.status, "result": self.result, "reason": self.reason,
                 "produced_at": self.produced_at}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, body: str | bytes | dict) -> RunCompletionMessage:
-        return cls.from_dict(_loads(body, "RunCompletionMessage"))
-
     @classmethod
     def from_dict(cls, data: dict) -> RunCompletionMessage:
         what = "RunCompletionMessage"
@@ -279,11 +262,8 @@ class RunCompletionMessage:
             raise MessageError(f"{what}: status must be RUNNING, DONE or FAILED, got {status!r:.40}")
         produced_at = _str(data, "produced_at", what)
         _parse_utc(produced_at, what)
-        msg = object.__new__(cls)
-        for k, v in dict(version=VERSION, run_id=rid, attempt=attempt, status=status, result=result, reason=reason,
-                         produced_at=produced_at).items():
-            object.__setattr__(msg, k, v)
-        return msg
+        return cls._checked(version=VERSION, run_id=rid, attempt=attempt, status=status, result=result,
+                            reason=reason, produced_at=produced_at)
 
 
 # ---- telling the kinds apart on a shared queue ------------------------------------------------------
