@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 import tarfile
 import zlib
@@ -40,6 +41,8 @@ from judge.checkers.portable import MAX_VALIDATOR_BYTES, PortableValidator, Port
 from judge.languages import LANGUAGES
 from judge.runner import ARTIFACT_LIMIT, COMPILE_OUTPUT_LIMIT, Artifact
 from judge.sandbox.api import Limits, MemoryModel, Observation, Outcome
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 VERSION = 1
 # Lambda's synchronous payload limit is 6 MB each way; leave room for JSON and base64 growth.
@@ -116,7 +119,23 @@ def validator_to_wire(program: PortableValidator) -> dict:
     return {"files_b64": _tar_gz(program.files), "argv": list(program.argv)}
 
 
-def validator_from_wire(data: object) -> PortableValidator:
+def validator_reference(digest: str) -> dict:
+    """A validator named by its digest only: for a sandbox environment that was sent it already (the
+    handler keeps the validators it was sent, by the digest it computed itself)."""
+    return {"digest": digest}
+
+
+def validator_from_wire(data: object) -> PortableValidator | str:
+    """The validator, or the digest of one the handler should have (`validator_reference`)."""
+    if isinstance(data, dict) and set(data) == {"digest"}:
+        digest = data["digest"]
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise SandboxProtocolError("field 'validator.digest' must be a sha256 in hex")
+        return digest
+    return _validator_files_from_wire(data)
+
+
+def _validator_files_from_wire(data: object) -> PortableValidator:
     """An interactive problem's built validator: plain files under relative paths (PortableValidator
     checks them), at most MAX_VALIDATOR_BYTES in all."""
     if not isinstance(data, dict) or not isinstance(data.get("argv"), list) or not all(
@@ -371,7 +390,7 @@ class InteractRequest:
     language: str
     artifact: Artifact
     limits: Limits
-    validator: PortableValidator
+    validator: PortableValidator | str  # the files, or the digest of files the handler holds
     validation_time_s: float
     tests: tuple[InteractiveTest, ...]
     main_class: str | None = None
@@ -381,7 +400,9 @@ class InteractRequest:
         return _with_nonce({"version": VERSION, "action": "interact", "language": self.language,
                             "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
                             "main_class": self.main_class, "limits": limits_to_wire(self.limits),
-                            "validator": validator_wire or validator_to_wire(self.validator),
+                            "validator": validator_wire or (validator_reference(self.validator)
+                                                            if isinstance(self.validator, str)
+                                                            else validator_to_wire(self.validator)),
                             "validation_time_s": self.validation_time_s,
                             "tests": [test.to_wire() for test in self.tests]}, self.nonce)
 
@@ -599,5 +620,11 @@ class SelfTestReply:
         return {"version": VERSION, "ok": self.ok, "detail": self.detail, "toolchain": self.toolchain}
 
 
-def error_reply(reason: str) -> dict:
-    return {"version": VERSION, "error": reason}
+def error_reply(reason: str, code: str | None = None) -> dict:
+    """The handler's refusal; `code` names the ones the worker acts on (VALIDATOR_UNKNOWN)."""
+    return {"version": VERSION, "error": reason, **({"code": code} if code else {})}
+
+
+# The handler was sent a validator by reference that it does not hold (another, or a new, execution
+# environment): the worker sends the same request again with the validator's files.
+VALIDATOR_UNKNOWN = "validator_unknown"

@@ -27,6 +27,7 @@ from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, batch_capacity
 from contracts.errors import OutOfTime, SandboxInvokeError, SandboxProtocolError, s3_object_absent
 from contracts.sandbox_protocol import (
     MAX_REQUEST_BYTES,
+    VALIDATOR_UNKNOWN,
     CompileReply,
     CompileRequest,
     InteractionReport,
@@ -40,6 +41,7 @@ from contracts.sandbox_protocol import (
     new_nonce,
     open_sealed,
     seal_secret,
+    validator_reference,
     validator_to_wire,
 )
 from judge.checkers.base import CheckResult
@@ -68,6 +70,10 @@ class Interference(SandboxInvokeError):
     """The reply was not the handler's, or the handler died: what a program in it can cause."""
 
 
+class ValidatorNotHeld(SandboxInvokeError):
+    """The sandbox environment holds no validator of the digest sent: send its files."""
+
+
 class LambdaRunner:
     def __init__(self, lambda_client, function_name: str, s3_client=None, bucket: str | None = None,
                  reply_key: bytes | None = None, sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S,
@@ -83,6 +89,8 @@ class LambdaRunner:
         self.reply_key = reply_key
         self._staged: dict[Path, str] = {}  # inputs already in the bucket, by path
         self._validators: dict[str, dict] = {}  # wire forms of interactive validators, by digest
+        self._validators_sent: set[str] = set()  # digests sent in full during this submission
+        self._validators_held = True  # and whether naming them by digest has worked so far
         self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.calls = 0  # and how many
@@ -90,6 +98,14 @@ class LambdaRunner:
         self.isolation: str | None = None  # the sandbox mode the function last reported
         # language -> the compiler version line the sandbox function reported (its layer's truth)
         self.toolchains: dict[str, str] = {}
+
+    def new_submission(self, remaining_s: Callable[[], float] | None = None) -> None:
+        """Forget what was counted and sent for the last submission; `remaining_s` says how long
+        this one's invocation has left."""
+        self.remaining_s = remaining_s
+        self.call_seconds, self.calls, self.compiles_cached = 0.0, 0, 0
+        self._validators_sent.clear()
+        self._validators_held = True
 
     def describe(self) -> str:
         """The result's `judge.sandbox`: where the code ran and in which mode (`lambda/direct`)."""
@@ -194,7 +210,6 @@ class LambdaRunner:
             program = validator.portable()
         except (ValidatorBuildError, PortableValidatorError) as error:
             return not_run("the validator could not be built"), CheckResult.judge_error(str(error))
-        validator_wire = self._validator_wire(program)
         secrets = TestSecrets(Path(test.input_path).read_bytes(),
                               Path(test.answer_path).read_bytes() if test.answer_path else b"")
         grace = problem.limits.validation_time_s
@@ -202,14 +217,14 @@ class LambdaRunner:
         request = InteractRequest(language.name, compiled.artifact, limits, program, grace,
                                   (InteractiveTest(test.name, seal_secret(secrets.pack(), self.reply_key),
                                                    tuple(problem.output_validator_flags(test))),),
-                                  compiled.main_class, new_nonce())
-        wire = request.to_wire(self._artifact_wire(compiled), validator_wire)
-        if len(json.dumps(wire)) > MAX_REQUEST_BYTES:
+                                  compiled.main_class)
+        full = request.to_wire(self._artifact_wire(compiled), self._validator_wire(program))
+        if len(json.dumps(full)) > MAX_REQUEST_BYTES:
             return not_run("the test is too large"), CheckResult.judge_error(
                 f"test {test.name}: program, validator, input and answer do not fit one sandbox request "
                 f"({MAX_REQUEST_BYTES} bytes)")
         try:
-            report = self._interact_call(wire, limits)
+            report = self._interact_sending(program.digest(), full, limits)
         except Interference as error:
             log.warning("sandbox interference in interactive test %s: %s", test.name, error)
             return self._interfered(f"the program interfered with its sandbox ({_short(error)})")
@@ -224,10 +239,26 @@ class LambdaRunner:
             work.log.write_bytes(report.log)
             return report.observation, decide(validator, work, test, facts)
 
+    def _interact_sending(self, digest: str, full: dict, limits: Limits) -> InteractionReport:
+        """The call, its validator named by digest where this submission sent it before (the
+        sandbox environment that ran the last test most likely runs this one and holds it); with
+        its files when the environment does not hold it, and from then on for this submission."""
+        if self._validators_held and digest in self._validators_sent:
+            try:
+                return self._interact_call({**full, "validator": validator_reference(digest), "nonce": new_nonce()},
+                                           limits)
+            except ValidatorNotHeld:
+                self._validators_held = False
+        report = self._interact_call({**full, "nonce": new_nonce()}, limits)
+        self._validators_sent.add(digest)
+        return report
+
     def _interact_call(self, wire: dict, limits: Limits) -> InteractionReport:
         started = time.monotonic()
         data = self._invoke(wire)
         took_ms = (time.monotonic() - started) * 1000
+        if isinstance(data, dict) and data.get("code") == VALIDATOR_UNKNOWN:
+            raise ValidatorNotHeld(str(data.get("error")))
         if isinstance(data, dict) and "error" in data:  # sealed: the handler's own refusal
             raise SandboxInvokeError(f"sandbox rejected the request: {str(data['error'])[:500]}")
         try:

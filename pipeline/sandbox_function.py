@@ -21,11 +21,13 @@ import os
 import tempfile
 import time
 import urllib.request
+from collections import OrderedDict
 from pathlib import Path
 
 from contracts.errors import SandboxProtocolError
 from contracts.sandbox_protocol import (
     REPLY_KEY_ENV,
+    VALIDATOR_UNKNOWN,
     CompileReply,
     CompileRequest,
     InteractionReport,
@@ -42,6 +44,7 @@ from contracts.sandbox_protocol import (
     seal,
 )
 from judge import sandbox, settings
+from judge.checkers.portable import PortableValidator
 from judge.checkers.private_interaction import TestSecrets, interact_privately
 from judge.languages import get_language
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
@@ -53,6 +56,11 @@ log = logging.getLogger(__name__)
 INPUT_FETCH_TIMEOUT_S = 30
 # Read once and removed from the environment: no process started later inherits it.
 _REPLY_KEY = reply_key(os.environ.pop(REPLY_KEY_ENV, None))
+# Interactive validators this environment was sent, by the digest computed here: later tests name
+# them by digest instead of carrying megabytes each. In this process's memory, which no submission
+# can read or write (not dumpable), never on disk, where it could.
+_HELD_VALIDATORS: OrderedDict[str, PortableValidator] = OrderedDict()
+HELD_VALIDATOR_BYTES = 64 << 20
 
 
 def _fetch_input(test: TestPayload, path: Path) -> TestInput:
@@ -126,6 +134,9 @@ def _interact(request: InteractRequest, language) -> dict:
     if _REPLY_KEY is None and sandbox.runs_as_our_uid():
         return error_reply(f"interactive tests need {REPLY_KEY_ENV} in direct mode: their answers "
                            "would travel readable to the submission")
+    validator = _held(request.validator)
+    if validator is None:
+        return error_reply("this environment holds no validator of that digest", VALIDATOR_UNKNOWN)
     reply = InteractReply(isolation=sandbox.isolation_mode())
     compiled = CompileOutcome(True, "", request.artifact, main_class=request.main_class)
     for test in request.tests:
@@ -136,11 +147,29 @@ def _interact(request: InteractRequest, language) -> dict:
         with sandbox.fresh_workdir() as workdir:
             compiled.artifact.write_into(workdir)
             spec = run_spec_for(language, compiled, workdir, request.limits)
-            done = interact_privately(request.validator, secrets, test.flags, spec, request.validation_time_s)
+            done = interact_privately(validator, secrets, test.flags, spec, request.validation_time_s)
         facts = done.facts
         reply.reports.append(InteractionReport(facts.observation, facts.code, facts.validator_first, facts.failure,
                                                done.feedback, done.log, done.interference))
     return reply.to_wire()
+
+
+def _held(validator: PortableValidator | str) -> PortableValidator | None:
+    """The validator sent, now held; or the one held under the digest named (None: not held)."""
+    if isinstance(validator, str):
+        held = _HELD_VALIDATORS.get(validator)
+        if held is not None:
+            _HELD_VALIDATORS.move_to_end(validator)
+        return held
+    _HELD_VALIDATORS[validator.digest()] = validator
+    _HELD_VALIDATORS.move_to_end(validator.digest())
+    while len(_HELD_VALIDATORS) > 1 and sum(_size(v) for v in _HELD_VALIDATORS.values()) > HELD_VALIDATOR_BYTES:
+        _HELD_VALIDATORS.popitem(last=False)
+    return validator
+
+
+def _size(validator: PortableValidator) -> int:
+    return sum(len(data) for _, data in validator.files.values())
 
 
 def init_check() -> None:

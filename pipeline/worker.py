@@ -52,9 +52,8 @@ class Worker:
         """Judge one submission event (or do one run's); `remaining_s()` says how much of the
         invocation is left. While judging, progress goes out at most once a second (ProgressReporter)."""
         started = time.monotonic()
-        if hasattr(self.runner, "remaining_s"):
-            self.runner.remaining_s = remaining_s
-            self.runner.call_seconds, self.runner.calls, self.runner.compiles_cached = 0.0, 0, 0
+        if hasattr(self.runner, "new_submission"):  # the LambdaRunner's counters and time left
+            self.runner.new_submission(remaining_s)
         is_run = isinstance(event, dict) and event.get("type") == RUN_TYPE
         try:
             message = RunMessage.from_dict(event) if is_run else SubmissionMessage.from_dict(event)

@@ -403,3 +403,69 @@ def test_an_interaction_report_out_of_bounds_is_refused():
         with pytest.raises(SandboxProtocolError):
             InteractReply.from_wire(bad)
     assert open_sealed(good, None, None) is good
+
+
+def _validators_sent(client) -> list[str]:
+    """For each interact call: 'files' (the validator's files) or 'digest' (named by its digest)."""
+    kinds = []
+    for payload in client.calls:
+        request = json.loads(payload)
+        if request.get("action") == "interact":
+            kinds.append("digest" if set(request["validator"]) == {"digest"} else "files")
+    return kinds
+
+
+def test_a_validator_travels_once_per_environment_and_is_named_by_digest_after(tmp_path, keyed, monkeypatch):
+    """The guess problem's tests: the validator's files go with the first, its digest with the others
+    (what the handler holds in memory); with a handler that holds nothing (another environment), the
+    test goes again with the files, and the rest of the submission carries them. Verdicts stay."""
+    monkeypatch.setattr(sandbox_function, "_HELD_VALIDATORS", type(sandbox_function._HELD_VALIDATORS)())
+    problem = load_problem(ROOT / "problems" / "guess")
+    source = (ROOT / "problems" / "guess" / "submissions" / "accepted" / "binary.c").read_bytes()
+    (tmp_path / "nothing-to-hide").mkdir()
+    client = InProcessLambda(tmp_path / "nothing-to-hide")
+    runner = LambdaRunner(client, "sandbox", reply_key=KEY)
+    result = judge_submission(problem, LANGUAGES["c"], source, runner)
+    tests = len(problem.test_cases())
+    assert result.verdict == Verdict.ACCEPTED and len(result.tests) == tests, result.reason
+    assert _validators_sent(client) == ["files"] + ["digest"] * (tests - 1)
+
+    sandbox_function._HELD_VALIDATORS.clear()  # the next submission meets an environment that holds none
+    client.calls.clear()
+    runner.new_submission()
+    original = sandbox_function._held
+    forgetful = iter([True, False])  # this environment is lost once more after the first test
+
+    def held_once(validator):
+        if isinstance(validator, str) and next(forgetful, False):
+            sandbox_function._HELD_VALIDATORS.clear()
+        return original(validator)
+
+    monkeypatch.setattr(sandbox_function, "_held", held_once)
+    again = judge_submission(problem, LANGUAGES["c"], source, runner)
+    assert again.verdict == Verdict.ACCEPTED and [t.verdict for t in again.tests] == [t.verdict for t in result.tests]
+    # Each submission starts with the files; its second test names it, is refused, and goes again
+    # with the files, as every later test of this submission does.
+    assert _validators_sent(client) == ["files", "digest", "files"] + ["files"] * (tests - 2)
+
+
+def test_a_validator_named_by_digest_is_the_one_held_under_it_or_refused_with_a_code(keyed):
+    from contracts.sandbox_protocol import (
+        VALIDATOR_UNKNOWN,
+        InteractRequest,
+        validator_from_wire,
+        validator_reference,
+    )
+    from judge.runner import Artifact
+    from judge.sandbox.api import Limits
+
+    program = PortableValidator({"v": (0o755, b"\x7fELF...")}, ("@/v",))
+    assert validator_from_wire(validator_reference(program.digest())) == program.digest()
+    with pytest.raises(SandboxProtocolError, match="sha256 in hex"):
+        validator_from_wire({"digest": "../../etc/passwd"})
+    sandbox_function._HELD_VALIDATORS.clear()
+    assert sandbox_function._held("0" * 64) is None
+    assert sandbox_function._held(program) is program
+    assert sandbox_function._held(program.digest()) is program
+    unknown = InteractRequest("c", Artifact(), Limits(), "1" * 64, 1.0, ())
+    assert sandbox_function._interact(unknown, LANGUAGES["c"])["code"] == VALIDATOR_UNKNOWN
