@@ -25,7 +25,6 @@ import os
 import sys
 
 from backend import admin, stack_settings
-from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S
 from store.config import env_flag
 
 
@@ -40,10 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--restricted", action="store_true", help="only granted users may submit")
     imp.add_argument("--bucket", default=os.environ.get("PACKAGE_BUCKET") or None,
                      help="the package bucket (default $PACKAGE_BUCKET; none: the archive goes to the database)")
-    imp.add_argument("--worker-timeout", type=float, default=_seconds("WORKER_TIMEOUT_SECONDS", DEFAULT_WORKER_TIMEOUT_S),
+    worker_timeout, sandbox_timeout = admin.deployed_timeouts()
+    imp.add_argument("--worker-timeout", type=float, default=worker_timeout,
                      help="the workers' timeout the problem must fit (default $WORKER_TIMEOUT_SECONDS or %(default)g)")
-    imp.add_argument("--sandbox-timeout", type=float,
-                     default=_seconds("SANDBOX_TIMEOUT_SECONDS", DEFAULT_SANDBOX_TIMEOUT_S),
+    imp.add_argument("--sandbox-timeout", type=float, default=sandbox_timeout,
                      help="the sandbox functions' timeout (default $SANDBOX_TIMEOUT_SECONDS or %(default)g)")
     imp.set_defaults(handler=_import_problem)
 
@@ -76,13 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="host part of the worker account (default '%%')")
     mig.set_defaults(handler=_migrate)
     return parser
-
-
-def _seconds(variable: str, default: float) -> float:
-    try:
-        return float(os.environ.get(variable) or default)
-    except ValueError:
-        return default
 
 
 def _database():
