@@ -4,6 +4,8 @@
     judge-admin move-packages [--bucket BUCKET] [--delete-chunks]
     judge-admin create-user NAME [--admin]  # prints the bearer token (an admin's may rejudge)
     judge-admin grant USER PROBLEM
+    judge-admin revoke USER PROBLEM
+    judge-admin grants PROBLEM            # JSON: who was granted it
     judge-admin migrate [--worker-secret-arn ARN] [--worker-require-ssl]
 
 Each command applies pending migrations first, so a fresh database needs no separate step. `migrate`
@@ -64,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("problem", help="problem id")
     grant.set_defaults(handler=_grant)
 
+    revoke = commands.add_parser("revoke", help="take a user's grant of a restricted problem back")
+    revoke.add_argument("user", help="user name or id")
+    revoke.add_argument("problem", help="problem id")
+    revoke.set_defaults(handler=_revoke)
+
+    grants = commands.add_parser("grants", help="list who was granted a problem (JSON)")
+    grants.add_argument("problem", help="problem id")
+    grants.set_defaults(handler=_grants)
+
     mig = commands.add_parser("migrate", help="apply pending database migrations (and set up the worker user)")
     mig.add_argument("--worker-secret-arn", default=os.environ.get("DB_WORKER_SECRET_ARN") or None,
                      help="Secrets Manager secret of the workers' user: create or update that user with its "
@@ -93,7 +104,15 @@ def _run(fn):
 
         try:
             return fn(_database(), args)
-        except (admin.AdminError, ConfigError, GrantError) as exc:
+        except admin.AdminError as exc:
+            if exc.problems:  # an invalid package: every problem, one a line
+                print(f"judge-admin: {args.package_dir}: {len(exc.problems)} problem(s):", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  {problem}", file=sys.stderr)
+            else:
+                print(f"judge-admin: {exc}", file=sys.stderr)
+            return 2
+        except (ConfigError, GrantError) as exc:
             print(f"judge-admin: {exc}", file=sys.stderr)
             return 2
 
@@ -149,6 +168,22 @@ def _create_user(db, args) -> int:
 def _grant(db, args) -> int:
     created = admin.grant(db, args.user, args.problem)
     print(f"{args.user} may submit to {args.problem}" + ("" if created else " (already granted)"), file=sys.stderr)
+    return 0
+
+
+@_run
+def _revoke(db, args) -> int:
+    revoked = admin.revoke(db, args.user, args.problem)
+    print(f"{args.user} " + ("may no longer submit to " if revoked else "had no grant of ") + args.problem,
+          file=sys.stderr)
+    return 0
+
+
+@_run
+def _grants(db, args) -> int:
+    problem, granted = admin.grants(db, args.problem)
+    print(json.dumps({"problem_id": problem.id, "restricted": problem.restricted,
+                      "grants": [{"user_id": g.user_id, "user_name": g.user_name} for g in granted]}))
     return 0
 
 
