@@ -10,7 +10,7 @@ refusal is an `ArchiveRefused` with an HTTP status and a machine-readable code:
   never from the sizes the headers claim (413 `unpacked_too_large`: a zip or gzip bomb stops there);
   a tar's own headers (pax records included) are counted too, by the decompressed stream's length;
 - every name is relative and stays inside: no absolute path, drive or backslash (422 `absolute_path`),
-  no `..` (422 `path_traversal`), no NUL or empty component (422 `unsafe_path`);
+  no `..` (422 `path_traversal`), no NUL, no empty name, none over 1024 bytes (422 `unsafe_path`);
 - only regular files and directories: symlinks and hard links (422 `link_entry`), devices, fifos
   and the like (422 `special_entry`);
 - no name twice, nor a name that is a file and a directory (422 `duplicate_entry`);
@@ -36,6 +36,7 @@ from typing import BinaryIO
 
 ZIP, TAR_GZ = "zip", "tar.gz"
 _CHUNK = 64 * 1024
+_MAX_NAME_BYTES = 1024  # far below PATH_MAX with the scratch directory in front; no package needs more
 _TAR_HEADER_ALLOWANCE = 4096  # per entry, on top of max_unpacked_bytes: its header blocks and padding
 
 
@@ -99,6 +100,9 @@ def safe_parts(name: str) -> tuple[str, ...]:
         raise ArchiveRefused(422, "path_traversal", f"{name!r}: '..' leads out of the package")
     if not parts:
         raise ArchiveRefused(422, "unsafe_path", f"{name!r}: an empty name")
+    if len(name.encode()) > _MAX_NAME_BYTES or max(len(p.encode()) for p in parts) > 255:
+        raise ArchiveRefused(422, "unsafe_path", f"{name[:80]!r}...: a name over {_MAX_NAME_BYTES} bytes "
+                             "(or a component over 255)")
     return parts
 
 

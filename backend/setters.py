@@ -113,7 +113,8 @@ class Setters:
 
 def _package_root(scratch: Path, problem_id: str | None) -> tuple[Path, str]:
     """Where the package is in what the archive held, and its id (see the module's docstring)."""
-    top = list(scratch.iterdir())
+    # What an archiver adds beside the package (macOS: __MACOSX/, .DS_Store) does not count.
+    top = [p for p in scratch.iterdir() if p.name != "__MACOSX" and not p.name.startswith(".")]
     if not (scratch / "problem.yaml").exists() and len(top) == 1 and top[0].is_dir():
         root = top[0]
         pid = problem_id or root.name

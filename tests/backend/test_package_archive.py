@@ -155,6 +155,12 @@ def test_a_nul_or_an_empty_name():
     assert safe_parts("./p/./data/1.in") == ("p", "data", "1.in")
 
 
+@pytest.mark.parametrize("name", ["p/" + "d/" * 600 + "x", "p/" + "n" * 300], ids=["deep", "long-component"])
+def test_a_name_too_long_for_the_file_system_is_refused_not_a_crash(name, tmp_path):
+    error = refused(tar_gz_of((name, b"x")), tmp_path)
+    assert (error.status, error.code) == (422, "unsafe_path")
+
+
 @pytest.mark.parametrize("member", [special("p/link", tarfile.SYMTYPE, "/etc/passwd"),
                                     special("p/link", tarfile.SYMTYPE, "problem.yaml"),
                                     special("p/hard", tarfile.LNKTYPE, "p/problem.yaml")],

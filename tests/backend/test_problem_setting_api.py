@@ -120,6 +120,11 @@ def test_the_problem_id_from_the_request_the_directory_or_nowhere(ctx, aplusb):
     bad_dir = ctx.upload(tar_gz(aplusb, "a plus b"))
     assert (bad_dir.status_code, bad_dir.json()["error"]) == (422, "invalid_problem_id")
     assert ctx.upload(tar_gz(aplusb, "a plus b"), problem_id="aplusb-2").json()["problem_id"] == "aplusb-2"
+    (aplusb.parent / "__MACOSX").mkdir()
+    (aplusb.parent / "__MACOSX" / "._problem.yaml").write_text("finder")
+    (aplusb.parent / ".DS_Store").write_text("finder")
+    finder = tar_gz(aplusb.parent, None)  # aplusb/ beside what macOS's archiver adds
+    assert ctx.upload(finder).json()["problem_id"] == "aplusb"
     for bad in ("-dash", "x" * 65, "a/b", "ok\n"):
         refused = ctx.upload(tar_gz(aplusb, "aplusb"), problem_id=bad)
         assert (refused.status_code, refused.json()["error"]) == (422, "invalid_problem_id"), bad
