@@ -17,6 +17,7 @@ files give the same sha256 whatever archive brought them: uploading the same byt
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -94,7 +95,9 @@ class Setters:
             _, granted = admin.grants(self.db, problem_id)
         except admin.AdminError as error:
             raise _rejected(error) from None
-        return next(g for g in granted if grantee in (g.user_id, g.user_name)), created
+        # `grantee` names the user as judge-admin reads it: a name first, else an id.
+        by_name = [g for g in granted if g.user_name == grantee]
+        return (by_name or [g for g in granted if g.user_id == grantee])[0], created
 
     def revoke(self, user: repo.User, problem_id: str, grantee: str) -> bool:
         self.require_admin(user)
@@ -144,6 +147,4 @@ def _strip(text: str, root: Path | None) -> str:
 
 
 def _relative(imported: admin.ImportedProblem, root: Path) -> admin.ImportedProblem:
-    import dataclasses
-
     return dataclasses.replace(imported, warnings=tuple(_strip(w, root) for w in imported.warnings))
