@@ -174,6 +174,8 @@ def test_an_unsafe_archive_is_refused_through_the_api_with_its_code(ctx, aplusb)
     assert (response.status_code, response.json()["error"]) == (422, "path_traversal")
     huge = ctx.upload(b"\x1f\x8b" + bytes(3 * 1024 * 1024))  # over the 2 MiB allowed: refused before unpacking
     assert (huge.status_code, huge.json()["error"]) == (413, "archive_too_large")
+    chunked = ctx.upload(iter([b"\x1f\x8b"] + [bytes(64 * 1024)] * 48))  # no Content-Length: counted as it comes
+    assert (chunked.status_code, chunked.json()["error"]) == (413, "archive_too_large")
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("aplusb/data/secret/big.in", b"0" * (9 * 1024 * 1024))
