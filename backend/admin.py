@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,8 @@ from contracts.budget import (
     misfit,
     worst_case,
 )
-from contracts.messages import is_id
-from judge.problem import load_problem
+from contracts.messages import PROBLEM_ID
+from judge.problem import ProblemFormatError, load_problem
 from store import repositories as repo
 from store.config import Database
 from store.packages import (
@@ -41,7 +42,12 @@ _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
 class AdminError(ValueError):
-    """A problem-setter mistake, explained (unknown user, bad package, bad id)."""
+    """A problem-setter mistake, explained (unknown user, bad package, bad id): `code` is machine-readable,
+    `problems` every defect of an invalid package (one line each of the message)."""
+
+    def __init__(self, message: str, code: str = "invalid_request", problems: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.code, self.problems = code, tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,23 @@ class ImportedProblem:
     object_key: str | None = None  # where in the package bucket, when it went there
     uploaded: bool = False  # False: the bucket held this archive already (or it went to the database)
     warnings: tuple[str, ...] = ()  # what the loader judged leniently (e.g. no secret data: samples only)
+    created: bool = False  # no problem had this id before
+    changed: bool = True  # the problem's package (or it) is new; False: the same package as before
+
+
+def deployed_timeouts(env=None) -> tuple[float, float]:
+    """The workers' and the sandbox functions' timeouts a problem must fit: WORKER_TIMEOUT_SECONDS and
+    SANDBOX_TIMEOUT_SECONDS, the defaults where unset or unreadable."""
+    env = os.environ if env is None else env
+
+    def seconds(variable: str, default: float) -> float:
+        try:
+            return float(env.get(variable) or default)
+        except ValueError:
+            return default
+
+    return (seconds("WORKER_TIMEOUT_SECONDS", DEFAULT_WORKER_TIMEOUT_S),
+            seconds("SANDBOX_TIMEOUT_SECONDS", DEFAULT_SANDBOX_TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -74,8 +97,10 @@ def read_problem_meta(package_dir: Path) -> ProblemMeta:
 def _load(package_dir: Path):
     try:
         return load_problem(package_dir)
-    except Exception as exc:  # the loader's own error names the file and field
-        raise AdminError(f"{package_dir}: {exc}") from exc
+    except ProblemFormatError as exc:  # every defect, each naming the file and field
+        raise AdminError(f"{package_dir}: {exc}", "invalid_package", exc.problems) from exc
+    except Exception as exc:
+        raise AdminError(f"{package_dir}: {exc}", "invalid_package", (str(exc),)) from exc
 
 
 def _meta(problem) -> ProblemMeta:
@@ -91,7 +116,7 @@ def _meta(problem) -> ProblemMeta:
 
 
 def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | None = None,
-                   restricted: bool = False, packages: PackageBucket | None = None, chunk_size: int = MAX_CHUNK,
+                   restricted: bool | None = False, packages: PackageBucket | None = None, chunk_size: int = MAX_CHUNK,
                    worker_timeout_s: float = DEFAULT_WORKER_TIMEOUT_S,
                    sandbox_timeout_s: float = DEFAULT_SANDBOX_TIMEOUT_S) -> ImportedProblem:
     """Load a package: its archive (without submissions/) to the package bucket, the problem row upserted.
@@ -100,19 +125,22 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     indexed in `package_objects` (after the write, so the index never names a missing object); the
     row's `package_sha256` makes it the problem's current version. Without a bucket (a database-only
     setup) the archive is stored in the database in chunks, as before packages moved to S3.
-    Re-importing updates the row in place; an unchanged package writes nothing new. A problem whose
-    worst case cannot be judged within the deployed timeouts is refused with the reason.
+    Re-importing updates the row in place; an unchanged package writes nothing new. `restricted`
+    None keeps what the problem had (a new one is open). A problem whose worst case cannot be judged
+    within the deployed timeouts is refused with the reason. This is the one import: `judge-admin
+    import-problem` and `POST /v1/problems` (backend/problem_upload.py) both call it.
     """
     package_dir = Path(package_dir)
     if not package_dir.is_dir():
-        raise AdminError(f"{package_dir}: not a directory")
+        raise AdminError(f"{package_dir}: not a directory", "invalid_package")
     pid = problem_id or package_dir.resolve().name
-    if not is_id(pid):
-        raise AdminError(f"problem id {pid!r}: use letters, digits, '_', '.', '-' (max 64), or pass --id")
+    if PROBLEM_ID.problem(pid):  # the contract's rule: what intake and every hop accept
+        raise AdminError(f"problem id {pid!r:.80}: {PROBLEM_ID.rule} (or pass --id)", PROBLEM_ID.code)
     problem = _load(package_dir)
     reason = misfit(problem, worker_timeout_s, sandbox_timeout_s)
     if reason:
-        raise AdminError(f"{package_dir}: cannot be judged within the functions' timeouts: {reason}")
+        why = f"cannot be judged within the functions' timeouts: {reason}"
+        raise AdminError(f"{package_dir}: {why}", "problem_too_slow", (why,))
     meta = _meta(problem)
     data = pack_package(package_dir)
     ref, uploaded = (None, False) if packages is None else packages.put(data)
@@ -122,7 +150,11 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
         else:
             sha = ref.sha256
             record_package_object(cur, ref)
-        repo.upsert_problem(cur, repo.Problem(pid, meta.name, meta.type, meta.limits, sha, restricted))
+        before = repo.get_problem(cur, pid, for_update=True)
+        if restricted is None:
+            restricted = before.restricted if before else False
+        now = repo.Problem(pid, meta.name, meta.type, meta.limits, sha, restricted)
+        repo.upsert_problem(cur, now)
     chunks = 0 if ref else -(-len(data) // chunk_size)
     if ref:
         log.info("imported problem %s (%s, %d bytes at s3://%s/%s, %s)", pid, sha[:12], len(data), packages.bucket,
@@ -132,7 +164,8 @@ def import_problem(db: Database, package_dir: str | Path, *, problem_id: str | N
     for warning in problem.warnings:
         log.warning("problem %s: %s", pid, warning)
     return ImportedProblem(pid, meta.name, meta.type, meta.limits, sha, len(data), chunks, restricted,
-                           ref.object_key if ref else None, uploaded, tuple(problem.warnings))
+                           ref.object_key if ref else None, uploaded, tuple(problem.warnings),
+                           created=before is None, changed=before != now)
 
 
 def move_packages(db: Database, packages: PackageBucket, *,
@@ -180,12 +213,35 @@ def create_user(db: Database, name: str, *, is_admin: bool = False) -> tuple[rep
 def grant(db: Database, user: str, problem_id: str) -> bool:
     """Let `user` (name or id) submit to a restricted problem; False if already granted."""
     with db.transaction() as cur:
-        found = repo.find_user(cur, user)
-        if found is None:
-            raise AdminError(f"no user {user!r}")
-        if repo.get_problem(cur, problem_id) is None:
-            raise AdminError(f"no problem {problem_id!r} (import it first)")
-        return repo.grant(cur, found.id, problem_id)
+        return repo.grant(cur, _granted_user(cur, user, problem_id).id, problem_id)
+
+
+def revoke(db: Database, user: str, problem_id: str) -> bool:
+    """Take the grant back from `user` (name or id); False if there was none."""
+    with db.transaction() as cur:
+        return repo.revoke(cur, _granted_user(cur, user, problem_id).id, problem_id)
+
+
+def grants(db: Database, problem_id: str) -> tuple[repo.Problem, list[repo.Grant]]:
+    """The problem and who was granted it, by user name."""
+    with db.transaction() as cur:
+        problem = _problem(cur, problem_id)
+        return problem, repo.grants_of(cur, problem_id)
+
+
+def _problem(cur, problem_id: str) -> repo.Problem:
+    problem = repo.get_problem(cur, problem_id)
+    if problem is None:
+        raise AdminError(f"no problem {problem_id!r} (import it first)", "problem_not_found")
+    return problem
+
+
+def _granted_user(cur, user: str, problem_id: str) -> repo.User:
+    found = repo.find_user(cur, user)
+    if found is None:
+        raise AdminError(f"no user {user!r}", "user_not_found")
+    _problem(cur, problem_id)
+    return found
 
 
 def ensure_worker_user(db: Database, worker_secret_arn: str, *, require_ssl: bool = False, host: str = "%",

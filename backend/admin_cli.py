@@ -4,6 +4,8 @@
     judge-admin move-packages [--bucket BUCKET] [--delete-chunks]
     judge-admin create-user NAME [--admin]  # prints the bearer token (an admin's may rejudge)
     judge-admin grant USER PROBLEM
+    judge-admin revoke USER PROBLEM
+    judge-admin grants PROBLEM            # JSON: who was granted it
     judge-admin migrate [--worker-secret-arn ARN] [--worker-require-ssl]
 
 Each command applies pending migrations first, so a fresh database needs no separate step. `migrate`
@@ -25,7 +27,6 @@ import os
 import sys
 
 from backend import admin, stack_settings
-from contracts.budget import DEFAULT_SANDBOX_TIMEOUT_S, DEFAULT_WORKER_TIMEOUT_S
 from store.config import env_flag
 
 
@@ -40,10 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--restricted", action="store_true", help="only granted users may submit")
     imp.add_argument("--bucket", default=os.environ.get("PACKAGE_BUCKET") or None,
                      help="the package bucket (default $PACKAGE_BUCKET; none: the archive goes to the database)")
-    imp.add_argument("--worker-timeout", type=float, default=_seconds("WORKER_TIMEOUT_SECONDS", DEFAULT_WORKER_TIMEOUT_S),
+    worker_timeout, sandbox_timeout = admin.deployed_timeouts()
+    imp.add_argument("--worker-timeout", type=float, default=worker_timeout,
                      help="the workers' timeout the problem must fit (default $WORKER_TIMEOUT_SECONDS or %(default)g)")
-    imp.add_argument("--sandbox-timeout", type=float,
-                     default=_seconds("SANDBOX_TIMEOUT_SECONDS", DEFAULT_SANDBOX_TIMEOUT_S),
+    imp.add_argument("--sandbox-timeout", type=float, default=sandbox_timeout,
                      help="the sandbox functions' timeout (default $SANDBOX_TIMEOUT_SECONDS or %(default)g)")
     imp.set_defaults(handler=_import_problem)
 
@@ -65,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("problem", help="problem id")
     grant.set_defaults(handler=_grant)
 
+    revoke = commands.add_parser("revoke", help="take a user's grant of a restricted problem back")
+    revoke.add_argument("user", help="user name or id")
+    revoke.add_argument("problem", help="problem id")
+    revoke.set_defaults(handler=_revoke)
+
+    grants = commands.add_parser("grants", help="list who was granted a problem (JSON)")
+    grants.add_argument("problem", help="problem id")
+    grants.set_defaults(handler=_grants)
+
     mig = commands.add_parser("migrate", help="apply pending database migrations (and set up the worker user)")
     mig.add_argument("--worker-secret-arn", default=os.environ.get("DB_WORKER_SECRET_ARN") or None,
                      help="Secrets Manager secret of the workers' user: create or update that user with its "
@@ -76,13 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="host part of the worker account (default '%%')")
     mig.set_defaults(handler=_migrate)
     return parser
-
-
-def _seconds(variable: str, default: float) -> float:
-    try:
-        return float(os.environ.get(variable) or default)
-    except ValueError:
-        return default
 
 
 def _database():
@@ -101,7 +104,15 @@ def _run(fn):
 
         try:
             return fn(_database(), args)
-        except (admin.AdminError, ConfigError, GrantError) as exc:
+        except admin.AdminError as exc:
+            if exc.problems:  # an invalid package: every problem, one a line
+                print(f"judge-admin: {args.package_dir}: {len(exc.problems)} problem(s):", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  {problem}", file=sys.stderr)
+            else:
+                print(f"judge-admin: {exc}", file=sys.stderr)
+            return 2
+        except (ConfigError, GrantError) as exc:
             print(f"judge-admin: {exc}", file=sys.stderr)
             return 2
 
@@ -157,6 +168,22 @@ def _create_user(db, args) -> int:
 def _grant(db, args) -> int:
     created = admin.grant(db, args.user, args.problem)
     print(f"{args.user} may submit to {args.problem}" + ("" if created else " (already granted)"), file=sys.stderr)
+    return 0
+
+
+@_run
+def _revoke(db, args) -> int:
+    revoked = admin.revoke(db, args.user, args.problem)
+    print(f"{args.user} " + ("may no longer submit to " if revoked else "had no grant of ") + args.problem,
+          file=sys.stderr)
+    return 0
+
+
+@_run
+def _grants(db, args) -> int:
+    problem, granted = admin.grants(db, args.problem)
+    print(json.dumps({"problem_id": problem.id, "restricted": problem.restricted,
+                      "grants": [{"user_id": g.user_id, "user_name": g.user_name} for g in granted]}))
     return 0
 
 

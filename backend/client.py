@@ -10,6 +10,10 @@ a product's own backend), and the check of a result webhook.
     run = client.run("python", "print(input())", "hi")    # runs on custom input, waited for
     print(run.stdout, run.limit_verdict, run.cpu_ms)
 
+    setter = JudgeClient(url, admin_token)                # problem setting needs an admin token
+    setter.upload_problem(Path("aplusb.tar.gz").read_bytes(), restricted=True)   # id: the top directory
+    setter.grant("aplusb", "carol"); setter.grants("aplusb"); setter.revoke("aplusb", "carol")
+
     guard = webhook_guard(secret)                         # one per receiving process
     message = verify_webhook(guard, body, headers)        # the CompletionMessage dict, or WebhookRefused
 
@@ -148,6 +152,28 @@ class Problem:
     samples: list[Sample] | None = None  # only from problem(); None if you may not submit
 
 
+@dataclass(frozen=True)
+class ProblemUpload:
+    problem_id: str
+    name: str
+    type: str
+    restricted: bool
+    limits: dict
+    package_sha256: str
+    package_bytes: int
+    created: bool  # a new problem; False: a new version of one
+    changed: bool  # False: the same package and settings as before
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Grant:
+    problem_id: str
+    user_id: str
+    user_name: str
+    granted_at: str
+
+
 def _build(cls, data: dict):
     """A dataclass from a JSON object, ignoring fields a newer server adds."""
     return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
@@ -200,6 +226,40 @@ class JudgeClient:
         body, _ = self._call("POST", f"/v1/problems/{urllib.parse.quote(problem_id, safe='')}/rejudge",
                              {"verdicts": verdicts} if verdicts else {})
         return body["submission_ids"]
+
+    # ---- problem setting (admin token) -----------------------------------------------------------
+
+    def upload_problem(self, archive: bytes, *, problem_id: str | None = None,
+                       restricted: bool | None = None) -> ProblemUpload:
+        """POST a package archive (zip or tar.gz bytes); the problem id defaults to the archive's
+        top-level directory, `restricted` None keeps a problem's setting. An invalid package is an
+        ApiError whose `body["problems"]` lists every problem found."""
+        query = {k: v for k, v in (("problem_id", problem_id),
+                                   ("restricted", None if restricted is None else str(restricted).lower())) if v}
+        path = "/v1/problems" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        request = self._request("POST", path, headers={"Content-Type": "application/octet-stream"})
+        request.data = archive
+        with self._open(request) as response:
+            return _build(ProblemUpload, json.loads(response.read()))
+
+    def grant(self, problem_id: str, user: str) -> Grant:
+        """Let `user` (id or name) submit to the problem; the same grant as `judge-admin grant`."""
+        body, _ = self._call("PUT", self._grants_path(problem_id, user))
+        return _build(Grant, body)
+
+    def revoke(self, problem_id: str, user: str) -> bool:
+        """Take the grant back; False if there was none."""
+        body, _ = self._call("DELETE", self._grants_path(problem_id, user))
+        return body["revoked"]
+
+    def grants(self, problem_id: str) -> list[Grant]:
+        body, _ = self._call("GET", self._grants_path(problem_id))
+        return [_build(Grant, entry) for entry in body["grants"]]
+
+    @staticmethod
+    def _grants_path(problem_id: str, user: str | None = None) -> str:
+        path = f"/v1/problems/{urllib.parse.quote(problem_id, safe='')}/grants"
+        return path if user is None else f"{path}/{urllib.parse.quote(user, safe='')}"
 
     # ---- runs on custom input --------------------------------------------------------------------
 
@@ -294,6 +354,6 @@ def verify_webhook(guard: ReplayGuard, body: bytes, headers: Mapping[str, str]) 
     return json.loads(body)
 
 
-__all__ = ["Accepted", "ApiError", "Event", "JudgeClient", "Language", "Problem", "Run", "Sample", "SampleOutcome",
-           "Submission", "WebhookRefused",
+__all__ = ["Accepted", "ApiError", "Event", "Grant", "JudgeClient", "Language", "Problem", "ProblemUpload", "Run",
+           "Sample", "SampleOutcome", "Submission", "WebhookRefused",
            "verify_webhook", "webhook_guard"]

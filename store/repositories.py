@@ -91,9 +91,9 @@ def upsert_problem(cur, problem: Problem) -> None:
     )
 
 
-def get_problem(cur, problem_id: str) -> Problem | None:
-    cur.execute("SELECT id, name, type, limits_json, package_sha256, restricted FROM problems WHERE id = %s",
-                (problem_id,))
+def get_problem(cur, problem_id: str, *, for_update: bool = False) -> Problem | None:
+    cur.execute("SELECT id, name, type, limits_json, package_sha256, restricted FROM problems WHERE id = %s"
+                + (" FOR UPDATE" if for_update else ""), (problem_id,))
     row = cur.fetchone()
     return _problem(row) if row else None
 
@@ -113,6 +113,25 @@ def grant(cur, user_id: str, problem_id: str) -> bool:
     """Allow a user to submit to a restricted problem; False if the grant already existed."""
     cur.execute("INSERT IGNORE INTO problem_grants (user_id, problem_id) VALUES (%s, %s)", (user_id, problem_id))
     return cur.rowcount == 1
+
+
+def revoke(cur, user_id: str, problem_id: str) -> bool:
+    """Take a grant back; False if there was none."""
+    cur.execute("DELETE FROM problem_grants WHERE user_id = %s AND problem_id = %s", (user_id, problem_id))
+    return cur.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Grant:
+    user_id: str
+    user_name: str
+    granted_at: object  # datetime (UTC)
+
+
+def grants_of(cur, problem_id: str) -> list[Grant]:
+    cur.execute("SELECT g.user_id, u.name, g.created_at FROM problem_grants g JOIN users u ON u.id = g.user_id"
+                " WHERE g.problem_id = %s ORDER BY u.name", (problem_id,))
+    return [Grant(row["user_id"], row["name"], row["created_at"]) for row in cur.fetchall()]
 
 
 def may_submit(cur, user_id: str, problem: Problem) -> bool:

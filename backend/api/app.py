@@ -27,17 +27,20 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.api.setter_routes import add_setter_routes
 from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
 from backend.events import submission_events
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
 from backend.rejudge import Rejudge
 from backend.runs import MAX_WAIT_S, NewRun, Runs, check_run, run_limits_from_env
+from backend.setters import Setters, UploadSettings
 from contracts.messages import LANGUAGES, MAX_SOURCE_BYTES
 from contracts.runs import KEPT_OUTPUT_BYTES, MAX_STDIN_BYTES, RUN_FINAL, RunLimits
 from judge.verdict import Verdict
 from store import repositories as repo
 from store.config import Database
+from store.packages import PackageBucket
 
 log = logging.getLogger(__name__)
 
@@ -458,12 +461,14 @@ def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., r
 
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
                package_bucket: str | None = None, quota: QuotaConfig | None = None,
-               run_limits: RunLimits | None = None, relay_interval_s: float = 5.0) -> FastAPI:
+               run_limits: RunLimits | None = None, uploads: UploadSettings | None = None,
+               relay_interval_s: float = 5.0) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
-    SUBMISSION_RATE_LIMIT and RUN_RATE_LIMIT: backend/quota.py, RUN_*: backend/runs.py).
-    Long because it builds the services every route group shares (intake, quota, catalogue, runs)
-    and hands each group its own; split, they would be built twice or passed around."""
+    SUBMISSION_RATE_LIMIT and RUN_RATE_LIMIT: backend/quota.py, RUN_*: backend/runs.py, PACKAGE_MAX_*
+    and *_TIMEOUT_SECONDS: backend/setters.py).
+    Long because it builds the services every route group shares (intake, quota, catalogue, runs,
+    setters) and hands each group its own; split, they would be built twice or passed around."""
     if s3 is None or sqs is None:
         import boto3
 
@@ -472,7 +477,9 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     config = config or IntakeConfig.from_env()
     db = db or Database.from_env()
     intake = Intake(config, db, s3, sqs)
-    catalogue = Catalogue(db, s3, package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket)
+    package_bucket = package_bucket or os.environ.get("PACKAGE_BUCKET") or config.submissions_bucket
+    catalogue = Catalogue(db, s3, package_bucket)
+    setters = Setters(db, PackageBucket(s3, package_bucket), uploads or UploadSettings.from_env())
     limits = Quota(db, quota or QuotaConfig.from_env())
     runs = Runs(intake, run_limits or run_limits_from_env())
 
@@ -511,6 +518,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     _add_rejudge_route(app, Rejudge(intake), current_user)
     _add_run_routes(app, runs, limits, current_user)
     _add_discovery_routes(app, catalogue, current_user)
+    add_setter_routes(app, setters, current_user)
 
     @app.get("/healthz", summary="Liveness and database reachability")
     def healthz() -> JSONResponse:

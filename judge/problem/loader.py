@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,19 @@ _JUDGED_GROUPS = ("sample", "secret")  # data/invalid_input etc. are for package
 
 
 def load_problem(path: str | Path) -> Problem:
-    """Load the package at `path`; raise ProblemFormatError naming the file and field on any defect."""
+    """Load the package at `path`; on defects raise one ProblemFormatError that lists every one found,
+    each naming the file and field (the checks that do not depend on each other all run)."""
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a directory")
     root = root.resolve()
     config_path = root / "problem.yaml"
+    loader = _Loader(root, {})
     if not config_path.is_file():
-        raise ProblemFormatError(f"{config_path}: missing (every package needs problem.yaml)")
-    config = _read_yaml(config_path, root)
-    return _Loader(root, config).load()
+        loader.problems.append(f"{config_path}: missing (every package needs problem.yaml)")
+    else:
+        loader.config = loader.collect(lambda: _read_yaml(config_path, root), {})
+    return loader.load()
 
 
 def _read_yaml(path: Path, root: Path) -> dict:
@@ -115,47 +119,61 @@ class _Loader:
         self.yaml_path = root / "problem.yaml"
         self.group_configs: dict[Path, dict] = {}
         self.warnings: list[str] = []  # judged anyway, as DOMjudge or problemtools would, but worth knowing
+        self.problems: list[str] = []  # defects found so far; load() raises them all together
 
     def where(self, field: str) -> str:
         return f"{self.yaml_path}: {field}"
 
+    def collect(self, check, fallback=None):
+        """Run one check; a defect is noted and `fallback` stands in, so the checks after it still run."""
+        try:
+            return check()
+        except ProblemFormatError as error:
+            self.problems.extend(error.problems)
+            return fallback
+
     def load(self) -> Problem:
+        """Long because it is the package's one reading order: problem.yaml's fields, the validator,
+        the test tree, each checked on its own so that every defect is reported at once."""
         raw_version = self.config.get("problem_format_version", "legacy")
         version = _VERSIONS.get(str(raw_version))
         if version is None:
-            raise ProblemFormatError(self.where(f"problem_format_version: unknown version {raw_version!r}"))
+            self.problems.append(self.where(f"problem_format_version: unknown version {raw_version!r}"))
+            version = LEGACY  # read the rest as legacy, to report what else is wrong
         self.version = version
 
-        types = self._types()
-        custom, custom_score, interactive_validation, multi_pass_validation = self._validation()
+        types = self.collect(self._types, {"pass-fail"})
+        custom, custom_score, interactive_validation, multi_pass_validation = self.collect(
+            self._validation, (False, False, False, False))
         is_interactive = "interactive" in types or interactive_validation
         is_multi_pass = "multi-pass" in types or multi_pass_validation
         is_scoring = "scoring" in types
         if is_interactive and is_multi_pass:
-            raise ProblemFormatError(self.where(
+            self.problems.append(self.where(
                 "interactive multi-pass problems are not supported by this judge (multi-pass alone and "
                 "interactive alone are)"))
-        validator = self._output_validator()
+        validator = self.collect(self._output_validator)
         if version == V2023_07 and validator is not None:
             custom = True  # 2023-07: the presence of output_validator/ is what makes validation custom
         if is_interactive or is_multi_pass:
             custom = True
         if custom and validator is None:
-            raise ProblemFormatError(self.where(
+            self.problems.append(self.where(
                 "validation: a custom (or interactive) validation needs a validator in "
                 f"{'output_validator/' if version == V2023_07 else 'output_validators/'}"))
         if is_scoring and custom:
             custom_score = True if version == V2023_07 else custom_score
 
-        validator_flags = _flags(self.config.get("validator_flags"), self.where("validator_flags"))
-        root_group = self._test_data(is_interactive, is_scoring, validator_flags)
-        names = self._names()
-        grading = self.config.get("grading") or {}
-        if not isinstance(grading, dict):
-            raise ProblemFormatError(self.where("grading: must be a mapping"))
-        objective = grading.get("objective", "max")
-        if objective not in ("max", "min"):
-            raise ProblemFormatError(self.where(f"grading.objective: must be max or min, got {objective!r}"))
+        validator_flags = self.collect(lambda: _flags(self.config.get("validator_flags"),
+                                                      self.where("validator_flags")), ())
+        root_group = self.collect(lambda: self._test_data(is_interactive, is_scoring, validator_flags))
+        names = self.collect(self._names, {"en": self.root.name})
+        objective = self.collect(self._objective, "max")
+        limits = self.collect(self._limits, ProblemLimits())
+        grading_style = self.collect(self._grading_style, self.version)
+        languages = self.collect(self._languages)
+        if self.problems:
+            raise ProblemFormatError(problems=self.problems)
         return Problem(
             root=self.root,
             name=names.get("en") or next(iter(names.values())),
@@ -164,18 +182,27 @@ class _Loader:
             is_scoring=is_scoring,
             is_interactive=is_interactive,
             is_multi_pass=is_multi_pass,
-            limits=self._limits(),
+            limits=limits,
             validator_flags=validator_flags,
             custom_validation=custom,
             custom_score=custom_score,
             output_validator=validator if custom else None,
             root_group=root_group,
-            grading_style=self._grading_style(),
+            grading_style=grading_style,
             objective=objective,
             uuid=str(self.config["uuid"]) if self.config.get("uuid") is not None else None,
-            languages=self._languages(),
+            languages=languages,
             warnings=self.warnings,
         )
+
+    def _objective(self) -> str:
+        grading = self.config.get("grading") or {}
+        if not isinstance(grading, dict):
+            raise ProblemFormatError(self.where("grading: must be a mapping"))
+        objective = grading.get("objective", "max")
+        if objective not in ("max", "min"):
+            raise ProblemFormatError(self.where(f"grading.objective: must be max or min, got {objective!r}"))
+        return objective
 
     # problem.yaml ------------------------------------------------------------------------------
 
@@ -258,7 +285,7 @@ class _Loader:
         def number(key: str, **kw) -> float | None:
             if key not in limits or limits[key] is None:
                 return None
-            return _number(limits[key], self.where(f"limits.{key}"), **kw)
+            return self.collect(lambda: _number(limits[key], self.where(f"limits.{key}"), **kw))
 
         multipliers = limits.get("time_multipliers", limits.get("time_multiplier"))
         if isinstance(multipliers, dict):
@@ -337,7 +364,8 @@ class _Loader:
             raise ProblemFormatError(f"{data}: missing (test data lives in data/sample and data/secret)")
         self.interactive = interactive
         self.problem_flags = problem_flags
-        root_settings, has_config = self._group_settings(data, GroupSettings(), "data")
+        root_settings, has_config = self.collect(lambda: self._group_settings(data, GroupSettings(), "data"),
+                                                 (GroupSettings(), False))
         if not has_config and scoring:
             # Samples show the format, they do not earn points: score only secret, as 2023-07 says.
             root_settings = replace(root_settings, grader_flags=("ignore_sample",))
@@ -358,27 +386,33 @@ class _Loader:
         return root
 
     def _group(self, path: Path, name: str, parent: TestGroup) -> TestGroup:
-        settings, has_config = self._group_settings(path, parent.settings, name)
+        settings, has_config = self.collect(lambda: self._group_settings(path, parent.settings, name),
+                                            (parent.settings, False))
         group = TestGroup(name=name, path=path, settings=settings, has_config=has_config)
         entries = {p.name: p for p in path.iterdir() if not p.name.startswith(".")}
         inputs = {n[:-3] for n, p in entries.items() if n.endswith(".in") and not _is_dir(p)}
         answers = {n[:-4] for n, p in entries.items() if n.endswith(".ans") and not _is_dir(p)}
         for orphan in sorted(answers - inputs):
-            raise ProblemFormatError(f"{path / (orphan + '.ans')}: answer file without {orphan}.in")
+            self.problems.append(f"{path / (orphan + '.ans')}: answer file without {orphan}.in")
         subdirs = {n for n, p in entries.items() if _is_dir(p) and not n.endswith((".files", ".download"))}
         for clash in sorted(subdirs & inputs):
-            raise ProblemFormatError(f"{path / clash}: a test group and a test case share the name {clash!r}")
+            self.problems.append(f"{path / clash}: a test group and a test case share the name {clash!r}")
         if name == "sample" and subdirs and self.version == V2023_07:
-            raise ProblemFormatError(f"{path}: data/sample must not contain test groups (2023-07)")
+            self.problems.append(f"{path}: data/sample must not contain test groups (2023-07)")
 
         for base in sorted(inputs | subdirs):
             if base in subdirs:
                 sub = path / base
-                _inside(sub, self.root)
-                group.items.append(self._group(sub, f"{name}/{base}", group))
+                item = self.collect(partial(self._subgroup, sub, f"{name}/{base}", group))
             else:
-                group.items.append(self._case(path, base, group))
+                item = self.collect(partial(self._case, path, base, group))
+            if item is not None:  # a defective case is reported and left out, its siblings still read
+                group.items.append(item)
         return group
+
+    def _subgroup(self, path: Path, name: str, parent: TestGroup) -> TestGroup:
+        _inside(path, self.root)
+        return self._group(path, name, parent)
 
     def _case(self, path: Path, base: str, group: TestGroup) -> TestCase:
         input_path = _inside(path / f"{base}.in", self.root)

@@ -16,7 +16,14 @@ V2023_07 = "2023-07-draft"
 
 
 class ProblemFormatError(ValueError):
-    """The package does not follow the format; the message names the file and the field."""
+    """The package does not follow the format; each of `problems` names the file and the field.
+
+    The loader reports every defect it finds in one error (a setter fixes them in one round), one per
+    line of the message."""
+
+    def __init__(self, message: str | None = None, problems: list[str] | tuple[str, ...] | None = None):
+        self.problems: tuple[str, ...] = tuple(problems) if problems else (message or "",)
+        super().__init__(message if message is not None else "\n".join(self.problems))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -218,6 +219,28 @@ def test_cli_commands(db, tmp_path, monkeypatch, capsys):
         user = repo.user_by_token(cur, token)
         assert user.name == "erin"
         assert repo.may_submit(cur, user.id, repo.get_problem(cur, "clip"))
+    assert admin_main(["grants", "clip"]) == 0
+    assert json.loads(capsys.readouterr().out)["grants"] == [{"user_id": user.id, "user_name": "erin"}]
+    assert admin_main(["revoke", "erin", "clip"]) == 0
+    with db.transaction() as cur:
+        assert not repo.may_submit(cur, user.id, repo.get_problem(cur, "clip"))
+    assert admin_main(["revoke", "erin", "clip"]) == 0
+    assert "had no grant" in capsys.readouterr().err
+
+
+def test_cli_lists_every_problem_of_an_invalid_package(db, tmp_path, monkeypatch, capsys):
+    cfg = db.config
+    for var, value in {"DB_HOST": cfg.host, "DB_PORT": str(cfg.port), "DB_NAME": cfg.database,
+                       "DB_USER": cfg.user, "DB_PASSWORD": cfg.password}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    pkg = write_package(tmp_path / "broken")
+    (pkg / "problem.yaml").write_text("name: B\nlimits:\n  memory: lots\n  output: -3\n")
+    assert admin_main(["import-problem", str(pkg)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "no package bucket" not in line]
+    assert err[0] == f"judge-admin: {pkg}: 2 problem(s):"
+    assert [line.strip().removeprefix(f"{pkg}/").split(":")[1] for line in err[1:]] == [
+        " limits.memory", " limits.output"]
 
 
 def test_symlinked_directory_inside_the_package_survives_a_round_trip(tmp_path):

@@ -115,3 +115,41 @@ def test_a_webhook_is_verified_once():
         verify_webhook(webhook_guard(b"other"), body, delivery_headers(body, secret))
     assert forged.value.code == "bad_signature"
     assert json.loads(body)["reason"] == "boom"
+
+
+def test_problem_setting_is_typed_and_an_invalid_package_lists_its_problems(served, tmp_path):
+    import gzip
+    import io
+    import shutil
+    import tarfile
+
+    from backend.client import Grant, ProblemUpload
+
+    client, db = served
+    _, admin_token = admin.create_user(db, "setter", is_admin=True)
+    setter = JudgeClient(client.base_url, admin_token)
+    package = tmp_path / "mine"
+    shutil.copytree(PROBLEMS / "aplusb", package)
+
+    def archive() -> bytes:
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            tar.add(package, "mine")
+        return gzip.compress(raw.getvalue())
+
+    uploaded = setter.upload_problem(archive(), restricted=True)
+    assert isinstance(uploaded, ProblemUpload)
+    assert (uploaded.problem_id, uploaded.created, uploaded.restricted) == ("mine", True, True)
+    assert setter.upload_problem(archive(), problem_id="mine").changed is False
+    assert setter.grant("mine", "alice") == Grant("mine", setter.grants("mine")[0].user_id, "alice",
+                                                  setter.grants("mine")[0].granted_at)
+    assert setter.revoke("mine", "alice") is True and setter.grants("mine") == []
+
+    (package / "problem.yaml").write_text("limits:\n  memory: lots\n  output: lots\n")
+    with pytest.raises(ApiError) as invalid:
+        setter.upload_problem(archive())
+    assert (invalid.value.status, invalid.value.code) == (422, "invalid_package")
+    assert len(invalid.value.body["problems"]) == 2
+    with pytest.raises(ApiError) as not_admin:
+        client.upload_problem(archive())
+    assert (not_admin.value.status, not_admin.value.code) == (403, "forbidden")

@@ -283,3 +283,32 @@ def test_other_data_directories_are_not_judged(tmp_path):
                                    "data/secret/1.files/extra.txt": "x\n"})
     assert all(t.name.startswith(("sample/", "secret/")) for t in load_problem(root).test_cases())
     assert "secret/.hidden" not in [t.name for t in load_problem(root).test_cases()]
+
+
+def test_every_defect_is_reported_at_once(tmp_path):
+    """A setter fixes a package in one round: independent checks all run, each defect on its own line."""
+    root = write_package(tmp_path / "broken", {
+        "problem.yaml": "problem_format_version: 1999\ntype: [pass-fail, nonsense]\n"
+                        "limits:\n  memory: lots\n  time_limit: -2\ngrading: {objective: sideways}\n",
+        **cases("sample", ["1"]), **cases("secret", ["a", "b"]),
+        "data/secret/orphan.ans": "1\n",
+        "data/secret/testdata.yaml": "on_reject: maybe\n",
+    })
+    (root / "data" / "secret" / "b.ans").unlink()
+    with pytest.raises(ProblemFormatError) as caught:
+        load_problem(root)
+    found = [problem.removeprefix(f"{root}/") for problem in caught.value.problems]
+    assert [f.split(":")[0] + ":" + f.split(":")[1] for f in found] == [
+        "problem.yaml: problem_format_version", "problem.yaml: type", "data/secret/testdata.yaml: on_reject",
+        "data/secret/orphan.ans: answer file without orphan.in", "data/secret/b.ans: missing (every test case needs an .ans next to its .in)",
+        "problem.yaml: grading.objective", "problem.yaml: limits.memory", "problem.yaml: limits.time_limit",
+    ]
+    assert str(caught.value).splitlines() == list(caught.value.problems)
+
+
+def test_a_missing_problem_yaml_does_not_hide_the_data_defects(tmp_path):
+    root = write_package(tmp_path / "noyaml", {"data/secret/1.ans": "1\n"})
+    with pytest.raises(ProblemFormatError) as caught:
+        load_problem(root)
+    assert [p.removeprefix(f"{root}/").split(":")[0] for p in caught.value.problems] == [
+        "problem.yaml", "data/secret/1.ans", "data"]
