@@ -90,3 +90,16 @@ def test_java_compiles_and_runs_with_the_layer_alone(layer_root, tmp_path):
     assert compiled.returncode == 0, compiled.stderr
     ran = in_bare_root(layer_root, tmp_path, [str(layer_root / "jdk/bin/java"), "-Xmx256m", "-cp", ".", "Main"])
     assert (ran.returncode, ran.stdout.strip()) == (0, "java one"), ran.stderr
+
+
+def test_java_and_javac_start_from_the_layers_class_data_archives(layer_root, tmp_path):
+    """-Xshare:on refuses to start unless every archive maps: the JDK's base archive for a run, and
+    javac's own on top of it (its wrapper names it), both unpacked where they were not dumped. Without
+    them every run's JVM start costs about twice the CPU, and every javac three times (layers/build.sh)."""
+    (tmp_path / "Main.java").write_text(JAVA_SOURCE)
+    argv = compile_argv("java", layer_root, "Main.java")
+    compiled = in_bare_root(layer_root, tmp_path, [argv[0], "-J-Xshare:on", *argv[1:]])
+    assert compiled.returncode == 0 and not compiled.stdout and not compiled.stderr, compiled
+    java = str(layer_root / "jdk/bin/java")
+    ran = in_bare_root(layer_root, tmp_path, [java, "-Xshare:on", "-Xmx256m", "-XX:+UseSerialGC", "-cp", ".", "Main"])
+    assert (ran.returncode, ran.stdout.strip()) == (0, "java one"), ran.stderr
