@@ -329,6 +329,9 @@ class RunRequest:
     tests: tuple[TestPayload, ...]
     main_class: str | None = None
     nonce: str | None = None
+    # End the batch after the first run that ends other than OK (a limit, a crash): the worker stops
+    # judging there anyway, unless every test counts (scoring, samples, run_all_tests).
+    stop_at_failure: bool = False
 
     def to_wire(self, tests: list[TestPayload] | None = None, artifact_wire: str | None = None,
                 nonce: str | None = None) -> dict:
@@ -337,7 +340,8 @@ class RunRequest:
         return _with_nonce({"version": VERSION, "action": "run", "language": self.language,
                             "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
                             "main_class": self.main_class, "limits": limits_to_wire(self.limits),
-                            "tests": [test.to_wire() for test in (self.tests if tests is None else tests)]},
+                            "tests": [test.to_wire() for test in (self.tests if tests is None else tests)],
+                            **({"stop_at_failure": True} if self.stop_at_failure else {})},
                            nonce or self.nonce)
 
 
@@ -438,8 +442,11 @@ def decode_request(data: object) -> SandboxRequest:
         main_class = data.get("main_class")
         if main_class is not None and not isinstance(main_class, str):
             raise SandboxProtocolError("field 'main_class' must be str or null")
+        stop = data.get("stop_at_failure", False)
+        if not isinstance(stop, bool):
+            raise SandboxProtocolError("field 'stop_at_failure' must be a boolean")
         return RunRequest(language, artifact_from_wire(_field(data, "artifact_b64", str)),
-                          limits_from_wire(_field(data, "limits", dict)), tests, main_class, nonce)
+                          limits_from_wire(_field(data, "limits", dict)), tests, main_class, nonce, stop)
     if action == "self_test":
         return SelfTestRequest(language, nonce)
     if action == "interact":

@@ -158,9 +158,12 @@ def _refusal(problem: Problem, language: Language, source: bytes) -> str:
     return ""
 
 
+def _stops_at_first_failure(problem: Problem, options: JudgeOptions) -> bool:
+    return not problem.is_scoring and not options.run_all_tests and not options.only_samples
+
+
 def _stops_after(problem: Problem, options: JudgeOptions, verdict: Verdict) -> bool:
-    return (verdict != Verdict.ACCEPTED and not problem.is_scoring and not options.run_all_tests
-            and not options.only_samples)
+    return verdict != Verdict.ACCEPTED and _stops_at_first_failure(problem, options)
 
 
 def _samples_verdict(results: list[TestResult]) -> tuple[Verdict, float | None]:
@@ -193,8 +196,12 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
     results: list[TestResult] = []
     for batch in _batches(tests, options.batch_size):
         _progress(options, f"running {batch[0].name} ({len(results) + 1}/{len(tests)})")
-        observations = runner.run(language, compiled, [TestInput(t.name, t.input_path) for t in batch], limits)
-        for test, observation in zip(batch, observations, strict=True):
+        stops = _stops_at_first_failure(problem, options)
+        observations = runner.run(language, compiled, [TestInput(t.name, t.input_path) for t in batch], limits,
+                                  stop_at_failure=stops)
+        if len(observations) != len(batch) and not (stops and observations and observations[-1].outcome != Outcome.OK):
+            raise RuntimeError(f"the runner answered {len(observations)} of a batch of {len(batch)} tests")
+        for test, observation in zip(batch, observations, strict=False):
             verdict = verdict_of_run(language, observation, limits)
             if verdict is None:
                 check = checker.check(test, observation.stdout, problem.output_validator_flags(test))

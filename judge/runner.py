@@ -76,7 +76,9 @@ class Runner(Protocol):
     def compile(self, language: Language, source: bytes) -> CompileOutcome: ...
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
-            limits: Limits) -> list[Observation]: ...
+            limits: Limits, stop_at_failure: bool = False) -> list[Observation]:
+        """An observation per test, in order; with `stop_at_failure`, none after the first run that
+        ends other than OK (the caller stops judging there)."""
 
 
 def _truncate(data: bytes, limit: int = COMPILE_OUTPUT_LIMIT) -> str:
@@ -177,12 +179,14 @@ class LocalRunner:
                                    env={**template.env, "HOME": str(workdir)})
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
-            limits: Limits) -> list[Observation]:
+            limits: Limits, stop_at_failure: bool = False) -> list[Observation]:
         observations = []
         for test in tests:
             with sandbox.fresh_workdir() as workdir:
                 compiled.artifact.write_into(workdir)
                 observations.append(sandbox.run(self._spec(language, compiled, workdir, limits, test.input_path)))
+            if stop_at_failure and observations[-1].outcome != Outcome.OK:
+                break
         return observations
 
     def interact(self, problem, language: Language, compiled: CompileOutcome, test, limits: Limits, validator):

@@ -184,8 +184,9 @@ class LambdaRunner:
         return True
 
     def run(self, language: Language, compiled: CompileOutcome, tests: list[TestInput],
-            limits: Limits) -> list[Observation]:
-        request = RunRequest(language.name, compiled.artifact, limits, (), compiled.main_class)
+            limits: Limits, stop_at_failure: bool = False) -> list[Observation]:
+        request = RunRequest(language.name, compiled.artifact, limits, (), compiled.main_class,
+                             stop_at_failure=stop_at_failure)
         artifact_wire = self._artifact_wire(compiled)
         pending = list(tests)
         observations: list[Observation] = []
@@ -199,6 +200,8 @@ class LambdaRunner:
                 done = self._attribute(request, tests_now, artifact_wire)
             observations.extend(done)
             pending = pending[len(done):]
+            if stop_at_failure and done[-1].outcome != Outcome.OK:
+                break
         return observations
 
     def interact(self, problem, language: Language, compiled: CompileOutcome, test, limits: Limits,

@@ -49,6 +49,7 @@ from judge.checkers.private_interaction import TestSecrets, interact_privately
 from judge.languages import get_language
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
 from judge.sandbox import hardening
+from judge.sandbox.api import Outcome
 from judge.selftest import cold_start_check, self_test
 from judge.toolchain import version_of
 
@@ -123,6 +124,8 @@ def _run_batch(request: RunRequest, language) -> RunReply:
             [observation] = runner.run(language, compiled, [test_input], request.limits)
             if not reply.add(observation):
                 break  # the worker sends the rest in another call
+            if request.stop_at_failure and observation.outcome != Outcome.OK:
+                break  # judging ends at this test: the rest would be run for nothing
     log.info("ran %d/%d tests in %.0f ms", len(reply.observations), len(request.tests),
              (time.monotonic() - started) * 1000)
     return reply

@@ -271,3 +271,50 @@ def test_a_gcc_layer_that_cannot_compile_fails_the_cold_start(layer_root, monkey
     monkeypatch.setenv("JUDGE_LANGUAGES", "cpp")
     with pytest.raises(RuntimeError, match="cold-start check of cpp failed: compilation failed: cc1plus: GLIBC"):
         sandbox_function.init_check()
+
+
+CRASH_ON_2 = (b'#include <stdio.h>\n#include <stdlib.h>\nint main(void){int n; if(scanf("%d",&n)!=1) return 1;'
+              b' if(n==2) abort(); printf("%d\\n", n); return 0;}\n')
+
+
+def _numbered(tmp_path, n):
+    tests = []
+    for i in range(1, n + 1):
+        path = tmp_path / f"{i}.in"
+        path.write_text(f"{i}\n")
+        tests.append(TestInput(str(i), path))
+    return tests
+
+
+@pytest.mark.parametrize("stop", [True, False])
+def test_a_batch_ends_at_its_first_failing_run_only_when_judging_would(tmp_path, stop):
+    client = InProcessLambda()
+    runner = LambdaRunner(client, "sandbox")
+    compiled = runner.compile(LANGUAGES["c"], CRASH_ON_2)
+    observations = runner.run(LANGUAGES["c"], compiled, _numbered(tmp_path, 5), Limits(), stop_at_failure=stop)
+    outcomes = [o.outcome for o in observations]
+    assert outcomes == ([Outcome.OK, Outcome.RUNTIME_ERROR] if stop
+                        else [Outcome.OK, Outcome.RUNTIME_ERROR, Outcome.OK, Outcome.OK, Outcome.OK])
+    runs = [call for call in client.calls if call["action"] == "run"]
+    assert len(runs) == 1 and len(runs[0]["tests"]) == 5  # one call; the sandbox stopped inside it
+
+
+def test_judging_stops_the_sandbox_at_the_first_failure_but_a_scoring_problem_runs_every_test(tmp_path):
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.problem import load_problem
+    from judge.verdict import Verdict
+    from tests.judge.problem.packages import cases, write_package
+
+    def package(name, yaml):
+        files = {"problem.yaml": yaml, **cases("secret", ["1", "2", "3", "4"])}  # n in, n out
+        return load_problem(write_package(tmp_path / name, files))
+
+    pass_fail = package("pf", "name: p\n")
+    scoring = package("sc", "name: s\ntype: scoring\n")
+    for problem, runs_expected in ((pass_fail, 2), (scoring, 4)):
+        client = InProcessLambda()
+        result = judge_submission(problem, LANGUAGES["c"], CRASH_ON_2, LambdaRunner(client, "sandbox"),
+                                  JudgeOptions(batch_size=16))
+        [call] = [c for c in client.calls if c["action"] == "run"]
+        assert call.get("stop_at_failure", False) is (problem is pass_fail)
+        assert result.verdict == Verdict.RUNTIME_ERROR and len(result.tests) == runs_expected, result
