@@ -29,12 +29,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from local.billing import Usage, billed, difference, dollars_per_thousand  # noqa: E402
+from local.billing import Usage, billed, difference, dollars_per_thousand, phases_between  # noqa: E402
 from local.devstack import DevStack  # noqa: E402
 from local.stack import free_port  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402
 
 SOURCES = {"python": "sum.py", "cpp": "sum.cpp", "c": "sum.c", "java": "sum_java.java"}
+WORKER_OF = {"python": "python", "cpp": "cpp", "c": "cpp", "java": "java"}  # terraform/workers.json
 SETTLE_S = 20.0  # REPORT lines reach the log groups a little after the invocation ends
 
 
@@ -88,11 +89,25 @@ def _costs(usage: dict[str, Usage], submissions: int) -> dict:
     }
 
 
+def _median_phases(stack: DevStack, language: str, since_ms: int, until_ms: int) -> dict[str, int]:
+    """The median of each worker phase (pipeline/worker.py's `judged` lines) over that time."""
+    worker = stack.outputs["function_names"][f"worker_{WORKER_OF[language]}"]
+    lines = phases_between(stack.client("logs"), worker, since_ms, until_ms)
+    names = sorted({name for p in lines for name in p})
+    return {name: round(statistics.median(p.get(name, 0) for p in lines)) for name in names} if lines else {}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 def measure_language(stack: DevStack, api: Api, language: str, warm: int) -> dict:
     before = _settled_usage(stack)
     cold_s = _one(api, language, fresh_source(language))
     after_cold = _settled_usage(stack)
+    warm_since = _now_ms()
     latencies = [_one(api, language, fresh_source(language)) for _ in range(warm)]
+    warm_until = _now_ms()
     after_warm = _settled_usage(stack)
     again = fresh_source(language)
     _one(api, language, again)  # compiled once; the resubmissions below find it in the compile cache
@@ -103,6 +118,7 @@ def measure_language(stack: DevStack, api: Api, language: str, warm: int) -> dic
             "cold": _costs(difference(after_cold, before), 1),
             "warm_p50_s": round(statistics.median(latencies), 2), "warm_p95_s": round(_percentile(latencies, 0.95), 2),
             "warm": _costs(difference(after_warm, after_cold), warm),
+            "warm_worker_phases_ms": _median_phases(stack, language, warm_since, warm_until),
             "resubmitted_p50_s": round(statistics.median(again_latencies), 2),
             "resubmitted": _costs(difference(after_again, before_again), warm)}
 
@@ -157,6 +173,9 @@ def _print(report: dict) -> None:
         print(f"{'  again':<8} {'':>7} {row['resubmitted_p50_s']:>9.2f} {'':>9} {again['gb_seconds_per_submission']:>9.3f} "
               f"{again['usd_per_1000_x86_64']:>11.4f} {again['usd_per_1000_arm64']:>11.4f}  (the same source resubmitted: "
               "its compile from the worker's cache)")
+        phases = row.get("warm_worker_phases_ms") or {}
+        if phases:
+            print(f"{'':<8} worker, warm medians: " + ", ".join(f"{k} {v} ms" for k, v in phases.items()))
     burst = report["burst"]
     print(f"burst of {burst['submissions']}: p50 {burst['p50_s']} s, p95 {burst['p95_s']} s, max {burst['max_s']} s, "
           f"{burst['gb_seconds_per_submission']} GB-s per submission, ${burst['usd_per_1000_x86_64']} per 1,000 (x86)")

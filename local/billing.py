@@ -10,6 +10,7 @@ LocalStack's CloudWatch Logs here and on a real account's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Lambda's list prices (us-east-1, first pricing tier): per GB-second of billed duration by
@@ -83,3 +84,30 @@ def dollars_per_thousand(usage: dict[str, Usage], architecture: str = "x86_64", 
     gb_s = sum(u.gb_seconds for u in usage.values())
     requests = sum(u.invocations for u in usage.values())
     return 1000 * (gb_s * PRICE_PER_GB_S[architecture] + requests * PRICE_PER_REQUEST) / submissions
+
+
+_PHASE = re.compile(r"(\w+) (\d+) ms")
+_JUDGED = re.compile(r"judged (\S+): \w+ in (\d+) ms: (.*); sandbox (\d+) ms in (\d+) calls")
+
+
+def worker_phases(message: str) -> dict[str, int] | None:
+    """Where a worker's time went for one submission, from its `judged ...` log line
+    (pipeline/worker.py): each phase's ms, `sandbox` (its calls' ms) and `calls`; None for other lines."""
+    found = _JUDGED.search(message)
+    if not found:
+        return None
+    phases = {name: int(ms) for name, ms in _PHASE.findall(found.group(3))}
+    return {"total": int(found.group(2)), **phases, "sandbox": int(found.group(4)), "calls": int(found.group(5))}
+
+
+def phases_between(logs, function_name: str, since_ms: int, until_ms: int) -> list[dict[str, int]]:
+    """Every submission's worker phases that function logged between the two times (epoch ms)."""
+    out = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(
+                logGroupName=f"/aws/lambda/{function_name}", startTime=since_ms, endTime=until_ms,
+                filterPattern="judged"):
+            out += [phases for event in page["events"] if (phases := worker_phases(event["message"]))]
+    except logs.exceptions.ResourceNotFoundException:
+        pass
+    return out

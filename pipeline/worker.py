@@ -70,6 +70,7 @@ class Worker:
             self._record_toolchain(message.language)
             return outcome
         self.publisher.publish(CompletionMessage.judging(message.submission_id, message.attempt), notify=False)
+        phases = {"judging_message": time.monotonic() - started}
         source = self._source(message)
         if source is None:
             return self._fail(message, f"source code not found at {message.s3_code_path}")
@@ -83,16 +84,23 @@ class Worker:
             return self._fail(message, f"problem {message.problem_id!r} has a bad package: {error}")
         except ProblemPackageError as error:
             return self._fail(message, f"problem {message.problem_id!r}: {error}")
+        phases["source_and_package"] = time.monotonic() - started - sum(phases.values())
         try:
             options = JudgeOptions(batch_size=self.batch_size, only_samples=message.mode == "samples",
                                    tests_done=ProgressReporter(self.publisher, message.submission_id, message.attempt))
             result = judge_submission(problem, get_language(message.language), source, self.runner, options)
         except OutOfTime as error:
             return self._fail(message, f"the submission could not be judged within the worker's timeout: {error}")
+        phases["judging"] = time.monotonic() - started - sum(phases.values())
         result.judge["billed"] = self._billed(time.monotonic() - started)
         self.publisher.publish(CompletionMessage.judged(message.submission_id, message.attempt, result.to_json()))
         self._record_toolchain(message.language)
-        log.info("judged %s: %s", message.submission_id, result.verdict.value)
+        phases["result_message"] = time.monotonic() - started - sum(phases.values())
+        # Where the worker's billed time went (make bench-e2e reads these lines back).
+        log.info("judged %s: %s in %.0f ms: %s; sandbox %.0f ms in %d calls", message.submission_id,
+                 result.verdict.value, (time.monotonic() - started) * 1000,
+                 ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in phases.items()),
+                 getattr(self.runner, "call_seconds", 0.0) * 1000, getattr(self.runner, "calls", 0))
         record_judged(message.language, result.verdict.value, time.monotonic() - started,
                       getattr(self.runner, "call_seconds", 0.0))
         return {"submission_id": message.submission_id, "verdict": result.verdict.value}

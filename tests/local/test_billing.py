@@ -49,3 +49,13 @@ def test_a_submission_costs_its_gb_seconds_and_requests_at_list_price():
     assert dollars_per_thousand(used, "x86_64", 2) == pytest.approx(1000 * (1.0 * 0.0000166667 + 4 * 0.2e-6) / 2)
     assert dollars_per_thousand(used, "arm64", 2) < dollars_per_thousand(used, "x86_64", 2)
 
+
+
+def test_a_workers_judged_line_says_where_its_time_went():
+    from local.billing import worker_phases
+
+    line = ("INFO pipeline.worker judged 0b9c: ACCEPTED in 612 ms: judging_message 25 ms, source_and_package 61 ms, "
+            "judging 480 ms, result_message 46 ms; sandbox 390 ms in 2 calls")
+    assert worker_phases(line) == {"total": 612, "judging_message": 25, "source_and_package": 61, "judging": 480,
+                                   "result_message": 46, "sandbox": 390, "calls": 2}
+    assert worker_phases("INFO pipeline.worker failing 0b9c: no such problem") is None

@@ -141,3 +141,15 @@ def test_a_failing_version_record_does_not_fail_the_judging(s3, tmp_path):
     worker.record_toolchain = broken
     assert worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))["verdict"] == "ACCEPTED"
     assert published[-1].status == "JUDGED"
+
+
+def test_the_judged_line_says_where_the_workers_time_went_as_the_benchmark_reads_it(s3, tmp_path, caplog):
+    from local.billing import worker_phases
+
+    worker, _ = _worker(s3, tmp_path, LocalRunner())
+    with caplog.at_level("INFO", logger="pipeline.worker"):
+        worker.handle(_event(s3, b"print(sum(map(int, input().split())))\n"))
+    [phases] = [p for record in caplog.records if (p := worker_phases(record.getMessage()))]
+    assert set(phases) == {"total", "judging_message", "source_and_package", "judging", "result_message",
+                           "sandbox", "calls"}
+    assert phases["total"] >= phases["judging"] > 0
