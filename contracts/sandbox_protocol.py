@@ -315,10 +315,18 @@ class CompileRequest:
     language: str
     source: bytes
     nonce: str | None = None  # the reply is sealed for it
+    # Run these tests with the program in the same call when it compiles (the reply's `ran`), so the
+    # first batch costs no invocation of its own; its main_class and artifact are the compile's.
+    then_run: RunRequest | None = None
 
-    def to_wire(self) -> dict:
-        return _with_nonce({"version": VERSION, "action": "compile", "language": self.language,
-                            "source_b64": b64(self.source)}, self.nonce)
+    def to_wire(self, tests_wire: list[dict] | None = None) -> dict:
+        wire = {"version": VERSION, "action": "compile", "language": self.language, "source_b64": b64(self.source)}
+        if self.then_run is not None:
+            wire["then_run"] = {"limits": limits_to_wire(self.then_run.limits),
+                                "tests": tests_wire if tests_wire is not None
+                                else [test.to_wire() for test in self.then_run.tests],
+                                **({"stop_at_failure": True} if self.then_run.stop_at_failure else {})}
+        return _with_nonce(wire, self.nonce)
 
 
 @dataclass(frozen=True)
@@ -436,7 +444,17 @@ def decode_request(data: object) -> SandboxRequest:
     if nonce is not None and (not isinstance(nonce, str) or not 16 <= len(nonce) <= 128):
         raise SandboxProtocolError("field 'nonce' must be a string of 16 to 128 characters")
     if action == "compile":
-        return CompileRequest(language, unb64(_field(data, "source_b64", str), "source_b64"), nonce)
+        then_run = data.get("then_run")
+        if then_run is not None:
+            if not isinstance(then_run, dict):
+                raise SandboxProtocolError("field 'then_run' must be an object")
+            stop = then_run.get("stop_at_failure", False)
+            if not isinstance(stop, bool):
+                raise SandboxProtocolError("field 'then_run.stop_at_failure' must be a boolean")
+            then_run = RunRequest(language, Artifact(), limits_from_wire(_field(then_run, "limits", dict)),
+                                  tuple(TestPayload.from_wire(test) for test in _field(then_run, "tests", list)),
+                                  stop_at_failure=stop)
+        return CompileRequest(language, unb64(_field(data, "source_b64", str), "source_b64"), nonce, then_run)
     if action == "run":
         tests = tuple(TestPayload.from_wire(test) for test in _field(data, "tests", list))
         main_class = data.get("main_class")
@@ -510,10 +528,12 @@ class CompileReply:
     toolchain: str | None = None  # the compiler's version line (`Language.version_command`)
 
     def to_wire(self) -> dict:
-        return {"version": VERSION, "ok": self.ok, "compile_output": self.compile_output,
+        """(The handler adds `ran`, the runs of a request's `then_run`, as a run request's reply.)"""
+        wire = {"version": VERSION, "ok": self.ok, "compile_output": self.compile_output,
                 "artifact_b64": artifact_to_wire(self.artifact) if self.artifact else None,
                 "main_class": self.main_class, "isolation": self.isolation, "toolchain": self.toolchain,
                 "observation": observation_to_wire(self.observation) if self.observation else None}
+        return wire
 
     @classmethod
     def from_wire(cls, data: object) -> CompileReply:

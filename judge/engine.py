@@ -17,7 +17,7 @@ from judge.checkers import CustomValidator, checker_for
 from judge.languages import Language
 from judge.problem import Problem, TestCase
 from judge.result import FEEDBACK_LIMIT, SubmissionResult, TestResult
-from judge.runner import CompileOutcome, Runner, TestInput
+from judge.runner import CompileOutcome, FirstBatch, Runner, TestInput
 from judge.sandbox.api import Limits, Observation, Outcome
 from judge.verdict import Verdict
 
@@ -114,8 +114,17 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
         result.verdict, result.reason = Verdict.COMPILATION_ERROR, refused
         result.compile_output = refused
         return result
+    tests = problem.test_cases()
+    if options.only_samples:
+        tests = [test for test in tests if test.is_sample]
     _progress(options, "compiling")
-    compiled = runner.compile(language, source)
+    if getattr(runner, "runs_ahead", False) and not problem.is_interactive and not problem.is_multi_pass:
+        # The first batch rides on the compile call: one sandbox invocation fewer per submission.
+        first = FirstBatch([TestInput(t.name, t.input_path) for t in tests[:options.batch_size]], limits,
+                           _stops_at_first_failure(problem, options))
+        compiled = runner.compile(language, source, then_run=first)
+    else:
+        compiled = runner.compile(language, source)
     result.judge["sandbox"] = runner_description(runner)  # a remote runner knows its mode now
     result.compile_output = compiled.output
     if not compiled.ok:
@@ -124,10 +133,6 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
             return result
         result.verdict, result.reason = Verdict.COMPILATION_ERROR, "compilation failed"
         return result
-
-    tests = problem.test_cases()
-    if options.only_samples:
-        tests = [test for test in tests if test.is_sample]
     _report(options, [], len(tests))
     if problem.is_interactive:
         results = _run_interactive(problem, language, compiled, runner, tests, limits, options)

@@ -72,6 +72,16 @@ class TestInput:
     input_path: Path
 
 
+@dataclass(frozen=True)
+class FirstBatch:
+    """The tests a runner may run right after compiling, in the same call (`runs_ahead` runners):
+    the engine's first batch, which its first `run` then asks for."""
+
+    tests: list[TestInput]
+    limits: Limits
+    stop_at_failure: bool
+
+
 class Runner(Protocol):
     def compile(self, language: Language, source: bytes) -> CompileOutcome: ...
 

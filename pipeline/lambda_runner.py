@@ -50,7 +50,7 @@ from judge.checkers.interactive import InteractionFacts, decide, not_run
 from judge.checkers.portable import PortableValidator, PortableValidatorError
 from judge.checkers.private_interaction import TestSecrets
 from judge.languages import Language
-from judge.runner import CompileOutcome, TestInput
+from judge.runner import Artifact, CompileOutcome, FirstBatch, TestInput
 from judge.sandbox.api import Limits, Observation, Outcome
 from judge.verdict import Verdict
 from pipeline.compile_cache import CompileCache
@@ -91,6 +91,8 @@ class LambdaRunner:
         self._validators: dict[str, dict] = {}  # wire forms of interactive validators, by digest
         self._validators_sent: set[str] = set()  # digests sent in full during this submission
         self._validators_held = True  # and whether naming them by digest has worked so far
+        # The runs the last compile call did (compile(then_run=...)): (program, batch, observations)
+        self._ran_ahead: tuple[CompileOutcome, FirstBatch, list[Observation]] | None = None
         self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.calls = 0  # and how many
@@ -136,22 +138,74 @@ class LambdaRunner:
         except SandboxProtocolError as error:
             raise Interference(str(error)) from None
 
-    def compile(self, language: Language, source: bytes) -> CompileOutcome:
-        reply = self.compile_cache.get(language, source) if self.compile_cache else None
+    runs_ahead = True  # compile() takes the engine's first batch and runs it in the same call
+
+    def compile(self, language: Language, source: bytes, then_run: FirstBatch | None = None) -> CompileOutcome:
+        """Compile (or take the compile cache's program); with `then_run`, a fresh compile also runs
+        that batch in the same call, and the next `run` of those tests returns those runs."""
+        reply, ran = self.compile_cache.get(language, source) if self.compile_cache else None, []
         if reply is not None:
             self.compiles_cached += 1
         else:
-            data = self._invoke(CompileRequest(language.name, source, new_nonce()).to_wire())
-            try:
-                reply = CompileReply.from_wire(data)
-            except SandboxProtocolError as error:
-                raise SandboxInvokeError(str(error)) from None
-            if self.compile_cache:
-                self.compile_cache.put(language, source, data)
+            reply, ran = self._compile_call(language, source, then_run)
         self.isolation = reply.isolation or self.isolation
         if reply.toolchain:
             self.toolchains[language.name] = reply.toolchain
-        return CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
+        compiled = CompileOutcome(reply.ok, reply.compile_output, reply.artifact, reply.observation, reply.main_class)
+        self._ran_ahead = (compiled, then_run, ran) if ran and then_run else None
+        return compiled
+
+    def _compile_call(self, language: Language, source: bytes,
+                      then_run: FirstBatch | None) -> tuple[CompileReply, list[Observation]]:
+        """The compile call, and the runs of as much of `then_run` as fits it. A reply whose runs
+        are not the handler's (the program can kill it mid-run, as in any batch) costs a plain
+        compile call: the runs then go on their own, where interference is attributed test by test."""
+        batch = []
+        if then_run is not None:
+            batch = _next_batch(then_run.tests, len(source) * 4 // 3 + 2048, self._tests_per_call(then_run.limits))
+        runs = None if not batch else RunRequest(language.name, Artifact(), then_run.limits,
+                                                 tuple(self._payload(test) for test in batch),
+                                                 stop_at_failure=then_run.stop_at_failure)
+        started = time.monotonic()
+        try:
+            data = self._invoke(CompileRequest(language.name, source, new_nonce(), runs).to_wire())
+            reply = CompileReply.from_wire(data)
+            ran = self._ran(data, runs, (time.monotonic() - started) * 1000) if runs and reply.ok else []
+        except SandboxProtocolError as error:
+            raise SandboxInvokeError(str(error)) from None
+        except Interference as error:
+            if runs is None:
+                raise
+            log.warning("sandbox interference in a compile and its first %d runs: %s", len(batch), error)
+            return self._compile_call(language, source, None)
+        if self.compile_cache:
+            self.compile_cache.put(language, source, {k: v for k, v in data.items() if k != "ran"})
+        return reply, ran
+
+    def _ran(self, data: dict, runs: RunRequest, took_ms: float) -> list[Observation]:
+        """The runs a compile reply carries, checked as a run batch's reply is."""
+        try:
+            reply = RunReply.from_wire(data.get("ran"), max_stdout=runs.limits.output_mib << 20,
+                                       max_stderr=runs.limits.stderr_kib << 10, max_items=len(runs.tests))
+        except SandboxProtocolError as error:
+            raise Interference(str(error)) from None
+        claimed = sum(observation.wall_ms for observation in reply.observations)
+        if claimed > took_ms + WALL_CLAIM_SLACK_MS:
+            raise Interference(f"sandbox reply claims {claimed} ms of runs in a call of {took_ms:.0f} ms")
+        return reply.observations
+
+    def _take_ran_ahead(self, compiled: CompileOutcome, tests: list[TestInput], limits: Limits,
+                        stop_at_failure: bool) -> list[Observation]:
+        """The runs the compile call did, if these are its tests (once)."""
+        ahead, self._ran_ahead = self._ran_ahead, None
+        if ahead is None:
+            return []
+        program, then_run, ran = ahead
+        names = [test.name for test in then_run.tests[:len(ran)]]
+        if (program is not compiled or then_run.limits != limits or then_run.stop_at_failure != stop_at_failure
+                or [test.name for test in tests[:len(ran)]] != names):
+            return []
+        return ran
 
     def _payload(self, test: TestInput) -> TestPayload:
         size = test.input_path.stat().st_size
@@ -187,9 +241,11 @@ class LambdaRunner:
             limits: Limits, stop_at_failure: bool = False) -> list[Observation]:
         request = RunRequest(language.name, compiled.artifact, limits, (), compiled.main_class,
                              stop_at_failure=stop_at_failure)
-        artifact_wire = self._artifact_wire(compiled)
-        pending = list(tests)
-        observations: list[Observation] = []
+        observations = self._take_ran_ahead(compiled, tests, limits, stop_at_failure)
+        pending = list(tests[len(observations):])
+        if observations and stop_at_failure and observations[-1].outcome != Outcome.OK:
+            return observations
+        artifact_wire = self._artifact_wire(compiled) if pending else ""
         while pending:
             fits = self._tests_per_call(limits)
             tests_now = _next_batch(pending, len(artifact_wire) + 1024, fits)

@@ -16,6 +16,7 @@ Lambda the submission runs in direct mode, as this handler's uid, so the handler
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from contracts.errors import SandboxProtocolError
 from contracts.sandbox_protocol import (
+    MAX_RESPONSE_BYTES,
     REPLY_KEY_ENV,
     VALIDATOR_UNKNOWN,
     CompileReply,
@@ -88,10 +90,7 @@ def _handle(event: object) -> dict:
         return error_reply(str(error))
     language = get_language(request.language)
     if isinstance(request, CompileRequest):
-        compiled = compile_in_sandbox(language, request.source)
-        reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
-                             compiled.observation, sandbox.isolation_mode(),
-                             version_of(language.version_command)).to_wire()
+        reply = _compile(request, language)
     elif isinstance(request, RunRequest):
         reply = _run_batch(request, language).to_wire()
     elif isinstance(request, InteractRequest):
@@ -111,10 +110,25 @@ def scrub_between_invocations() -> None:
         hardening.empty_directory(Path(tempfile.gettempdir()))
 
 
-def _run_batch(request: RunRequest, language) -> RunReply:
+def _compile(request: CompileRequest, language) -> dict:
+    """Compile; then, if asked and it compiled, run the first tests with it in this same call."""
+    compiled = compile_in_sandbox(language, request.source)
+    reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
+                         compiled.observation, sandbox.isolation_mode(), version_of(language.version_command))
+    wire = reply.to_wire()
+    if request.then_run is None or not compiled.ok:
+        return wire
+    scrub_between_invocations()  # the runs start as clean as in a call of their own
+    runs = dataclasses.replace(request.then_run, artifact=compiled.artifact, main_class=compiled.main_class)
+    compiled_bytes = len(wire["artifact_b64"] or "") + len(wire["compile_output"].encode()) + 4096
+    wire["ran"] = _run_batch(runs, language, budget=MAX_RESPONSE_BYTES - compiled_bytes).to_wire()
+    return wire
+
+
+def _run_batch(request: RunRequest, language, budget: int = MAX_RESPONSE_BYTES) -> RunReply:
     compiled = CompileOutcome(True, "", request.artifact, main_class=request.main_class)
     runner = LocalRunner()
-    reply = RunReply(isolation=sandbox.isolation_mode())
+    reply = RunReply(isolation=sandbox.isolation_mode(), budget=budget)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inputs-") as tmp:
         # Every input is in hand before any submitted code runs: nothing a run leaves behind can

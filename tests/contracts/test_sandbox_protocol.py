@@ -2,6 +2,7 @@
 a reason (SandboxProtocolError), never a crash."""
 
 import base64
+import dataclasses
 import io
 import os
 import tarfile
@@ -61,6 +62,11 @@ def test_every_request_round_trips_through_its_wire_form():
     assert decode_request(run.to_wire()) == run
     assert decode_request(CompileRequest("cpp", b"int main(){}").to_wire()) == CompileRequest("cpp", b"int main(){}")
     assert decode_request(SelfTestRequest("c").to_wire()) == SelfTestRequest("c")
+    # a compile that runs the first tests with its program in the same call
+    then_run = RunRequest("cpp", Artifact(), limits, run.tests, stop_at_failure=True)
+    compile_and_run = CompileRequest("cpp", b"int main(){}", "n" * 32, then_run)
+    assert decode_request(compile_and_run.to_wire()) == compile_and_run
+    assert decode_request(dataclasses.replace(run, stop_at_failure=True).to_wire()).stop_at_failure is True
     # a batch carries only the tests it names, with the artifact encoded once by the caller
     wire = run.to_wire([run.tests[1]], artifact_to_wire(artifact))
     assert [t["name"] for t in wire["tests"]] == ["2"]
@@ -92,6 +98,11 @@ def test_replies_round_trip_and_a_run_reply_stays_under_its_budget():
      "input_b64 or input_url"),
     ({"version": 1, "action": "run", "language": "c", "artifact_b64": artifact_to_wire(Artifact()),
       "limits": {"memory_model": "nonsense"}, "tests": []}, "bad limits"),
+    ({"version": 1, "action": "compile", "language": "c", "source_b64": "", "then_run": []}, "'then_run' must be"),
+    ({"version": 1, "action": "compile", "language": "c", "source_b64": "",
+      "then_run": {"limits": {}, "tests": [], "stop_at_failure": "yes"}}, "stop_at_failure"),
+    ({"version": 1, "action": "run", "language": "c", "artifact_b64": artifact_to_wire(Artifact()),
+      "limits": {}, "tests": [], "stop_at_failure": 1}, "stop_at_failure"),
 ])
 def test_bad_sandbox_requests_are_refused_with_a_reason(request_, reason):
     with pytest.raises(SandboxProtocolError, match=reason):

@@ -127,7 +127,7 @@ class Meddled(InProcessLambda):
 
     def invoke(self, FunctionName, InvocationType, Payload):
         request = json.loads(Payload)
-        names = [t["name"] for t in request.get("tests", [])]
+        names = [t["name"] for t in request.get("tests") or request.get("then_run", {}).get("tests", [])]
         if self.culprit not in names:
             return super().invoke(FunctionName, InvocationType, Payload)
         self.calls.append(request)
@@ -315,6 +315,60 @@ def test_judging_stops_the_sandbox_at_the_first_failure_but_a_scoring_problem_ru
         client = InProcessLambda()
         result = judge_submission(problem, LANGUAGES["c"], CRASH_ON_2, LambdaRunner(client, "sandbox"),
                                   JudgeOptions(batch_size=16))
-        [call] = [c for c in client.calls if c["action"] == "run"]
-        assert call.get("stop_at_failure", False) is (problem is pass_fail)
+        [call] = client.calls  # the runs rode on the compile call
+        assert call["action"] == "compile" and len(call["then_run"]["tests"]) == 4
+        assert call["then_run"].get("stop_at_failure", False) is (problem is pass_fail)
         assert result.verdict == Verdict.RUNTIME_ERROR and len(result.tests) == runs_expected, result
+
+
+def _aplusb_like(tmp_path, n=20):
+    from judge.problem import load_problem
+    from tests.judge.problem.packages import cases, write_package
+
+    names = [f"{i:02d}" for i in range(1, n + 1)]
+    return load_problem(write_package(tmp_path / "echo", {"problem.yaml": "name: echo\n", **cases("secret", names)}))
+
+
+def test_the_first_batch_rides_on_the_compile_call_and_the_rest_follow(tmp_path):
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.verdict import Verdict
+
+    problem = _aplusb_like(tmp_path)
+    client = InProcessLambda()
+    result = judge_submission(problem, LANGUAGES["c"], ECHO_C, LambdaRunner(client, "sandbox"), JudgeOptions(batch_size=16))
+    assert result.verdict == Verdict.ACCEPTED and len(result.tests) == 20, result.reason
+    tests_per_call = [(c["action"], len((c["then_run"] if c["action"] == "compile" else c)["tests"]))
+                      for c in client.calls]
+    assert tests_per_call == [("compile", 16), ("run", 4)]
+
+
+def test_a_compile_error_runs_nothing_and_a_cached_program_runs_in_a_call_of_its_own(tmp_path):
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.verdict import Verdict
+    from pipeline.compile_cache import CompileCache
+
+    problem = _aplusb_like(tmp_path, 3)
+    client = InProcessLambda()
+    runner = LambdaRunner(client, "sandbox", compile_cache=CompileCache(tmp_path / "compiled", "build"))
+    options = JudgeOptions(batch_size=16)
+    assert judge_submission(problem, LANGUAGES["c"], b"int main( {", runner, options).verdict == Verdict.COMPILATION_ERROR
+    assert [c["action"] for c in client.calls] == ["compile"]
+    client.calls.clear()
+    for _ in range(2):
+        assert judge_submission(problem, LANGUAGES["c"], ECHO_C, runner, options).verdict == Verdict.ACCEPTED
+    assert [c["action"] for c in client.calls] == ["compile", "run"]  # the second compile came from the cache
+    [entry] = (tmp_path / "compiled").iterdir()
+    assert "ran" not in json.loads(entry.read_text())  # the runs of one submission are never cached
+
+
+def test_a_compile_call_whose_runs_are_interfered_with_is_compiled_again_and_run_test_by_test(tmp_path, keyed):
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.verdict import Verdict
+
+    problem = _aplusb_like(tmp_path, 3)
+    client = Meddled(problem.test_cases()[1].name, "killed")  # the handler dies while running the second test
+    result = judge_submission(problem, LANGUAGES["c"], ECHO_C, LambdaRunner(client, "sandbox", reply_key=KEY),
+                              JudgeOptions(batch_size=16, run_all_tests=True))
+    assert [t.verdict for t in result.tests] == [Verdict.ACCEPTED, Verdict.RUNTIME_ERROR, Verdict.ACCEPTED]
+    # compile with the runs (killed), compile alone, the three (killed), then one test per call
+    assert [c["action"] for c in client.calls] == ["compile", "compile", "run", "run", "run", "run"]
