@@ -175,7 +175,8 @@ def _print(report: dict) -> None:
               "its compile from the worker's cache)")
         phases = row.get("warm_worker_phases_ms") or {}
         if phases:
-            print(f"{'':<8} worker, warm medians: " + ", ".join(f"{k} {v} ms" for k, v in phases.items()))
+            print(f"{'':<8} worker, warm medians: " + ", ".join(
+                f"{k} {v}" + ("" if k == "calls" else " ms") for k, v in phases.items()))
     burst = report["burst"]
     print(f"burst of {burst['submissions']}: p50 {burst['p50_s']} s, p95 {burst['p95_s']} s, max {burst['max_s']} s, "
           f"{burst['gb_seconds_per_submission']} GB-s per submission, ${burst['usd_per_1000_x86_64']} per 1,000 (x86)")
