@@ -88,7 +88,8 @@ run "api_function_is_the_backend_in_the_vpc" {
       module.api[0].environment["SUBMISSIONS_BUCKET"] == "oj-submissions-mock" &&
       module.api[0].environment["PACKAGE_BUCKET"] == "oj-submissions-mock" &&
       module.api[0].environment["SUBMISSION_QUEUE_URL"] == "https://sqs.eu-west-1.amazonaws.com/123456789012/oj-submission-queue" &&
-      module.api[0].environment["SUBMISSION_RATE_LIMIT"] == "10/60"
+      module.api[0].environment["SUBMISSION_RATE_LIMIT"] == "10/60" &&
+      module.api[0].environment["EVENTS_MAX_STREAM_S"] == "25"
     )
     error_message = "The API gets what the local stack's API gets: the bucket, the submission queue, the database by its secret (never a password), and api_environment below the module's own settings."
   }

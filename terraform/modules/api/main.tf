@@ -15,9 +15,11 @@ module "function" {
   reserved_concurrency = var.reserved_concurrency
   tracing_enabled      = var.tracing_enabled
   log_retention_days   = var.log_retention_days
-  environment          = var.environment
-  vpc_config           = var.vpc_config
-  tags                 = var.tags
+  # A response leaves Mangum only when the function returns: an event stream must end (with its
+  # `timeout` event, backend/events.py) before the function's timeout would cut it into a 504.
+  environment = merge(var.environment, { EVENTS_MAX_STREAM_S = tostring(max(1, var.timeout - 4)) })
+  vpc_config  = var.vpc_config
+  tags        = var.tags
 }
 
 # What the API may do is the backend's policy (terraform/backend_access.tf), written once for every
