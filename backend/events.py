@@ -6,6 +6,9 @@ worker's ProgressMessages) every POLL_S and sends an `event: state` whenever it 
 state (JUDGED or FAILED) is the last event. Reading the database, not a process's memory, is what
 lets any API process serve any stream. A comment line every HEARTBEAT_S keeps proxies from closing a
 quiet stream; after MAX_STREAM_S the stream ends with `event: timeout` (the client reconnects).
+Behind API Gateway and Lambda (Mangum) a response is sent only once the function returns, within its
+timeout: EVENTS_MAX_STREAM_S (Terraform sets it a little under that timeout) ends the stream in time,
+so the client gets the events so far and a `timeout` to reconnect on, not a 504.
 An async generator: a waiting stream holds no thread, only each read of the row takes one.
 """
 
@@ -13,13 +16,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from backend.intake import Rejected
 
 POLL_S, HEARTBEAT_S, MAX_STREAM_S = 0.5, 15.0, 900.0
 FINAL = frozenset({"JUDGED", "FAILED"})
+
+
+def max_stream_from_env(env: Mapping[str, str] | None = None) -> float:
+    """EVENTS_MAX_STREAM_S (seconds, > 0), or MAX_STREAM_S when unset."""
+    env = os.environ if env is None else env
+    raw = env.get("EVENTS_MAX_STREAM_S") or str(MAX_STREAM_S)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise RuntimeError(f"EVENTS_MAX_STREAM_S must be a number of seconds above 0, got {raw!r}")
+    return value
 
 
 def _state(view) -> dict:

@@ -45,7 +45,7 @@ AWS_SERVICES = ("cloudwatch", "ec2", "events", "iam", "lambda", "logs", "rds", "
 def local_tfvars(db_host: str, db_port: int, db_name: str, db_user: str, db_password: str, build_dir: Path,
                  name_prefix: str) -> dict:
     """The variables that point the production root module at the local MariaDB. Only what LocalStack
-    community cannot provide is switched off (RDS, VPC endpoints, X-Ray)."""
+    community cannot provide is switched off (RDS, VPC endpoints, X-Ray, API Gateway v2)."""
     return {
         "name_prefix": name_prefix,
         "build_dir": str(build_dir),
@@ -58,6 +58,10 @@ def local_tfvars(db_host: str, db_port: int, db_name: str, db_user: str, db_pass
         "enable_flow_logs": False,
         "tracing_enabled": False,
         "create_alarms": True,
+        # LocalStack community has no API Gateway v2: the stack serves the same app with uvicorn, and
+        # drains the completion queue with its own consumer thread (which the fault tests stop).
+        "api_enabled": False,
+        "consumer_lambda_enabled": False,
         # Short enough for tests to see retries and redrives; the rules (6x) still hold.
         "worker_max_retry_attempts": LOCAL_WORKER_RETRIES,
         "submissions_bucket_name": f"{name_prefix}-submissions-local",

@@ -4,7 +4,9 @@
 
 locals {
   reserved_concurrency = (max(var.dispatcher_reserved_concurrency, 0) +
-  length(local.workers) * (max(var.worker_reserved_concurrency, 0) + max(var.sandbox_reserved_concurrency, 0)))
+    length(local.workers) * (max(var.worker_reserved_concurrency, 0) + max(var.sandbox_reserved_concurrency, 0)) +
+    (var.api_enabled ? max(var.api_reserved_concurrency, 0) : 0) +
+  (var.consumer_lambda_enabled ? max(var.consumer_reserved_concurrency, 0) : 0))
   read_concurrency_quota = var.account_concurrency_limit == null && local.reserved_concurrency > 0
   account_concurrency    = coalesce(var.account_concurrency_limit, try(data.aws_servicequotas_service_quota.lambda_concurrency[0].value, 0))
 }

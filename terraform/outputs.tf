@@ -119,11 +119,13 @@ output "sweeper_function_name" {
 }
 
 output "function_names" {
-  description = "Every function by role (dispatcher, outbox_relay, sweeper, worker_<key>, sandbox_<key>)."
+  description = "Every function by role (dispatcher, outbox_relay, sweeper, worker_<key>, sandbox_<key>, and api and consumer when enabled)."
   value = merge(
     { dispatcher = module.dispatcher.function_name, outbox_relay = module.outbox_relay.function_name, sweeper = module.sweeper.function_name },
     { for k, m in module.worker : "worker_${k}" => m.function_name },
     { for k, m in module.sandbox : "sandbox_${k}" => m.function_name },
+    { for m in module.api : "api" => m.function_name },
+    { for m in module.consumer : "consumer" => m.function_name },
   )
 }
 
@@ -165,4 +167,26 @@ output "backend_role_arn" {
 output "dashboard_name" {
   description = "CloudWatch dashboard: queue depth, judging time, verdicts, cost per submission."
   value       = aws_cloudwatch_dashboard.judge.dashboard_name
+}
+
+output "api_endpoint" {
+  description = "URL of the intake API (API Gateway HTTP API, $default stage); null when api_enabled is false."
+  value       = try(module.api[0].api_endpoint, null)
+}
+
+output "api" {
+  description = "The deployed API (null when api_enabled is false): its id, execution ARN, stage (throttling, access log group), function and role."
+  value = var.api_enabled ? {
+    api_id           = module.api[0].api_id
+    execution_arn    = module.api[0].execution_arn
+    stage            = module.api[0].stage
+    function_name    = module.api[0].function_name
+    role_name        = module.api[0].role_name
+    access_log_group = module.api[0].access_log_group_name
+  } : null
+}
+
+output "consumer_function_name" {
+  description = "The completion consumer's Lambda function; null when consumer_lambda_enabled is false."
+  value       = try(module.consumer[0].function_name, null)
 }

@@ -684,3 +684,80 @@ variable "existing_vpc_endpoints" {
   type        = set(string)
   default     = []
 }
+
+# ---- the backend on Lambda (backend_functions.tf) ----------------------------------------------
+
+variable "api_enabled" {
+  description = "Deploy the intake API: an API Gateway HTTP API (throttled, access-logged) in front of a Lambda function running build/functions/backend_api.zip in the VPC (modules/api). Off: run the backend yourself with backend_policy_arn (LocalStack community has no API Gateway v2, so `make run` keeps it off and serves the API with uvicorn)."
+  type        = bool
+  default     = false
+}
+
+variable "api_memory_mb" {
+  description = "Memory of the API function in MB."
+  type        = number
+  default     = 512
+}
+
+variable "api_reserved_concurrency" {
+  description = "Reserved concurrency of the API function (a bound on its database connections too); -1 leaves it unreserved."
+  type        = number
+  default     = -1
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Requests per second the API's $default stage lets through on average; above it API Gateway answers 429."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Requests the API's $default stage lets through at once above the rate."
+  type        = number
+  default     = 100
+}
+
+variable "api_environment" {
+  description = "More environment for the API function, e.g. SUBMISSION_RATE_LIMIT, RUN_RATE_LIMIT, RUN_CPU_SECONDS (backend/quota.py, backend/runs.py). No secret values; the module's own settings win."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = !contains(keys(var.api_environment), "DB_PASSWORD")
+    error_message = "api_environment must not carry DB_PASSWORD: the API reads the database secret (DB_SECRET_ARN)."
+  }
+}
+
+variable "consumer_lambda_enabled" {
+  description = "Run the completion consumer as a Lambda function (build/functions/backend_consumer.zip) with event source mappings on the completion queue, the worker-failure queue and both DLQs (partial batch responses). Off: run `python -m backend.consumer` where the backend runs (both at once is harmless: each message is applied once by whichever receives it)."
+  type        = bool
+  default     = false
+}
+
+variable "consumer_timeout_seconds" {
+  description = "Timeout of the consumer function; at most 30, the DLQs' visibility timeout (Lambda refuses a mapping on a queue whose visibility timeout is shorter than the function's)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.consumer_timeout_seconds >= 3 && var.consumer_timeout_seconds <= 30
+    error_message = "consumer_timeout_seconds must be between 3 and 30 (the DLQs' visibility timeout)."
+  }
+}
+
+variable "consumer_reserved_concurrency" {
+  description = "Reserved concurrency of the consumer function; -1 leaves it unreserved."
+  type        = number
+  default     = -1
+}
+
+variable "consumer_maximum_concurrency" {
+  description = "Most concurrent consumer invocations each queue's event source mapping starts (2-1000)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.consumer_maximum_concurrency >= 2 && var.consumer_maximum_concurrency <= 1000
+    error_message = "consumer_maximum_concurrency must be between 2 and 1000 (the SQS event source limit)."
+  }
+}

@@ -112,3 +112,48 @@ def test_tests_mirror_the_source_folders():
     sources = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".")}
     extra = suites - sources - {"e2e", "fixtures"}
     assert not extra, f"tests/ folders with no source folder of that name: {sorted(extra)}"
+
+
+def _packaging():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import package_functions
+
+    return package_functions
+
+
+@pytest.mark.parametrize("name", sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py")))
+def test_a_judge_function_zip_never_reaches_the_backend(name):
+    """What a judge function's zip holds is its folder, the whole packages and what its imports reach."""
+    pf = _packaging()
+    files, _ = pf.reach(sorted((ROOT / "functions" / name).rglob("*.py")))
+    assert not [p for p in files if p.relative_to(ROOT).parts[0] == "backend"]
+    assert "backend" not in pf.WHOLE_PACKAGES
+
+
+@pytest.mark.parametrize("name", sorted(_packaging().BACKEND_FUNCTIONS))
+def test_a_backend_function_zip_holds_what_its_handler_imports_and_never_the_pipeline(name):
+    pf = _packaging()
+    handler = pf.module_file(pf.BACKEND_FUNCTIONS[name])
+    assert handler is not None and handler.relative_to(ROOT).parts[0] == "backend"
+    files, third_party = pf.reach([handler])
+    assert not [p for p in files if p.relative_to(ROOT).parts[0] in ("pipeline", "functions")]
+    assert "pipeline" not in pf.BACKEND_WHOLE_PACKAGES
+    pins = pf.read_pins()
+    unpinned = {top: d for top in third_party for d in pf.IMPORTS.get(top, ["<not in IMPORTS>"])
+                if pf.normalise(d) not in pins}
+    assert not unpinned, f"{name}: imports with no pinned wheel: {unpinned}"
+
+
+def test_the_packaging_refuses_a_zip_whose_imports_cross_the_layering(tmp_path, monkeypatch):
+    pf = _packaging()
+    (tmp_path / "functions" / "leaky").mkdir(parents=True)
+    (tmp_path / "functions" / "leaky" / "handler.py").write_text("from backend import intake\n")
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / "__init__.py").write_text("")
+    (tmp_path / "backend" / "intake.py").write_text("")
+    monkeypatch.setattr(pf, "ROOT", tmp_path)
+    monkeypatch.setattr(pf, "FUNCTIONS", tmp_path / "functions")
+    with pytest.raises(SystemExit, match=r"leaky: its imports reach backend/ \(backend/__init__.py, backend/intake.py\)"):
+        pf.function_entries("leaky", {}, tmp_path)

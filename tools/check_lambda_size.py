@@ -25,7 +25,14 @@ def deployments() -> dict[str, tuple[str, list[str]]]:
     """Deployed function → (its zip name, its layer names)."""
     workers = json.loads((ROOT / "terraform" / "workers.json").read_text())
     validator_layers = json.loads((ROOT / "terraform" / "validator_layers.json").read_text())
-    table: dict[str, tuple[str, list[str]]] = {"dispatcher": ("dispatcher", [])}
+    table: dict[str, tuple[str, list[str]]] = {
+        "dispatcher": ("dispatcher", []),
+        "outbox_relay": ("outbox_relay", []),
+        "sweeper": ("sweeper", []),
+        # The backend on Lambda (terraform/backend_functions.tf): no layers.
+        "api": ("backend_api", []),
+        "consumer": ("backend_consumer", []),
+    }
     for key, worker in workers.items():
         table[f"worker_{key}"] = ("worker", validator_layers)  # as terraform/main.tf
         table[f"sandbox_{key}"] = ("sandbox", worker["layers"])

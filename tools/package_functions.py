@@ -1,8 +1,12 @@
-"""Build build/functions/<name>.zip for every functions/<name>/ (make package), deterministically.
+"""Build build/functions/<name>.zip for every functions/<name>/ and every backend function (make
+package), deterministically.
 
-A zip holds, at its root: the function folder (handler.py), the whole `judge/`, `contracts/` and
-`pipeline/` packages, the other first-party modules its handler reaches by import (`store` for the
-worker; never `backend`), and the third-party packages those imports need, unpacked from pinned wheels
+A judge function's zip holds, at its root: the function folder (handler.py), the whole `judge/`,
+`contracts/` and `pipeline/` packages, the other first-party modules its handler reaches by import
+(`store` for the worker; never `backend`). A backend function's zip (BACKEND_FUNCTIONS: the intake API
+behind API Gateway, the completion consumer behind SQS) holds its handler module under `backend/`, the
+whole `judge/` and `contracts/`, the first-party modules it reaches (`backend`, `store`; never
+`pipeline`). Both carry the third-party packages those imports need, unpacked from pinned wheels
 (tools/function-requirements.txt) for the Lambda runtime, boto3 and botocore included: a zip runs
 against its own pinned SDK, never the one AWS updates in the runtime. Nothing comes from this host's
 site-packages, and the same sources give the same zip bytes (tools/detzip.py).
@@ -31,6 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 REQUIREMENTS = Path(__file__).with_name("function-requirements.txt")
 WHOLE_PACKAGES = ("judge", "contracts", "pipeline")  # shipped whole (data files, imports by name)
+# Backend functions: zip name → its handler module (Terraform's `handler` is <module>.handler). They
+# ship judge/ and contracts/ whole (the schema's data files), never pipeline/; judge functions never
+# ship backend/ (tests/test_architecture.py opens the zips).
+BACKEND_FUNCTIONS = {
+    "backend_api": "backend.api.lambda_entry",
+    "backend_consumer": "backend.consumer_lambda_entry",
+}
+BACKEND_WHOLE_PACKAGES = ("judge", "contracts")
+# What each kind of zip may never reach by import.
+NEVER_SHIPPED = {"function": "backend", "backend": "pipeline"}
 FIRST_PARTY = ("judge", "contracts", "store", "pipeline", "backend")
 # Modules the python3.12 Lambda runtime provides and no zip ships. Not its boto3: that one changes
 # when AWS updates the runtime, so the SDK is pinned and vendored like any other package.
@@ -51,6 +65,23 @@ IMPORTS = {
     ],
     "yaml": ["PyYAML"],
     "pymysql": ["PyMySQL"],
+    # The intake API (backend_api): FastAPI and what it imports unconditionally.
+    "fastapi": [
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic-core",
+        "annotated-types",
+        "annotated-doc",
+        "typing-inspection",
+        "typing-extensions",
+        "anyio",
+        "idna",
+        "opentelemetry-api",
+    ],
+    "starlette": ["starlette", "anyio", "idna", "typing-extensions"],
+    "pydantic": ["pydantic", "pydantic-core", "annotated-types", "typing-inspection", "typing-extensions"],
+    "mangum": ["mangum", "typing-extensions"],
 }
 # The AWS services each function's code creates clients for (boto3.client("...")): its zip keeps
 # botocore/data/<service>/ and boto3/data/<service>/ of these and no other (botocore's ~20 MB of
@@ -62,6 +93,8 @@ AWS_SERVICES = {
     "worker": ("lambda", "s3", "secretsmanager", "sqs"),
     "outbox_relay": ("secretsmanager", "sqs"),
     "sweeper": ("secretsmanager", "sqs"),
+    "backend_api": ("s3", "secretsmanager", "sqs"),
+    "backend_consumer": ("secretsmanager", "sqs"),
 }
 SERVICE_DATA = ("botocore/data/", "boto3/data/")  # <service>/... under these; their own files are kept
 # Files of vendored wheels no function uses, dropped for size: fnmatch pattern on the archive name →
@@ -285,12 +318,29 @@ def prebuilt_launcher() -> dict[str, Entry]:
         return {f"judge/sandbox/{binary.name}": Entry(data=binary.read_bytes(), executable=True)}
 
 
-def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, Entry]:
+def handler_roots(name: str) -> tuple[dict[str, Entry], list[Path], tuple[str, ...]]:
+    """A function's own files (archive name → entry), the files its imports are followed from, and
+    the packages it ships whole."""
+    if name in BACKEND_FUNCTIONS:
+        handler = module_file(BACKEND_FUNCTIONS[name])
+        if handler is None:
+            raise SystemExit(f"{name}: no module {BACKEND_FUNCTIONS[name]}")
+        return {}, [handler], BACKEND_WHOLE_PACKAGES
     folder = FUNCTIONS / name
-    entries = tree_entries(folder)
+    if not folder.is_dir():
+        raise SystemExit(f"no such function: functions/{name}")
     roots = sorted(p for p in folder.rglob("*.py") if not excluded(p.relative_to(folder)))
+    return tree_entries(folder), roots, WHOLE_PACKAGES
+
+
+def function_entries(name: str, pins: dict[str, str], cache: Path) -> dict[str, Entry]:
+    entries, roots, whole = handler_roots(name)
     files, third_party = reach(roots)
-    for package in WHOLE_PACKAGES:
+    never = NEVER_SHIPPED["backend" if name in BACKEND_FUNCTIONS else "function"]
+    crossing = sorted(str(p.relative_to(ROOT)) for p in files if p.relative_to(ROOT).parts[0] == never)
+    if crossing:
+        raise SystemExit(f"{name}: its imports reach {never}/ ({', '.join(crossing)}), which it may not ship")
+    for package in whole:
         if (ROOT / package).is_dir():
             entries.update(tree_entries(ROOT / package, prefix=f"{package}/"))
     for path in files:
@@ -331,20 +381,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "functions")
     parser.add_argument("--wheel-cache", type=Path, default=ROOT / "build" / "wheels")
     parser.add_argument(
-        "names", nargs="*", help="functions to build (default: every functions/<name>/ with a handler.py)"
+        "names",
+        nargs="*",
+        help="functions to build (default: every functions/<name>/ with a handler.py, and BACKEND_FUNCTIONS)",
     )
     args = parser.parse_args(argv)
     ROOT, FUNCTIONS = args.root.resolve(), args.root.resolve() / "functions"
 
-    names = args.names or sorted(p.parent.name for p in FUNCTIONS.glob("*/handler.py"))
+    names = args.names or [
+        *sorted(p.parent.name for p in FUNCTIONS.glob("*/handler.py")),
+        *(name for name, module in BACKEND_FUNCTIONS.items() if module_file(module) is not None),
+    ]
     if not names:
         print(f"no functions under {FUNCTIONS}: nothing to package")
         return 0
     args.wheel_cache.mkdir(parents=True, exist_ok=True)
     pins = read_pins()
     for name in names:
-        if not (FUNCTIONS / name).is_dir():
-            raise SystemExit(f"no such function: functions/{name}")
         out = args.out / f"{name}.zip"
         digest = write_zip(out, function_entries(name, pins, args.wheel_cache))
         print(f"{digest}  {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api.setter_routes import add_setter_routes
 from backend.catalogue import Catalogue, LanguageInfo, NoSuchProblem, ProblemInfo, SamplesUnavailable
-from backend.events import submission_events
+from backend.events import max_stream_from_env, submission_events
 from backend.intake import Intake, IntakeConfig, NewSubmission, Rejected, check_submission
 from backend.quota import Quota, QuotaConfig
 from backend.rejudge import Rejudge
@@ -449,12 +449,14 @@ def _add_rejudge_route(app: FastAPI, rejudge: Rejudge, current_user: Callable[..
         return RejudgeAccepted(problem_id=problem_id, queued=len(ids), submission_ids=ids)
 
 
-def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., repo.User]) -> None:
+def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., repo.User],
+                     max_stream_s: float) -> None:
     @app.get("/v1/submissions/{submission_id}/events", response_class=StreamingResponse, responses={
         **_ERRORS, **_EVENTS_DOC}, summary="The submission's state changes as server-sent events, until the final one")
     def submission_event_stream(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> Any:
         intake.submission(user, submission_id)  # 404 before the stream starts
-        return StreamingResponse(submission_events(lambda: _view(intake.submission(user, submission_id))),
+        return StreamingResponse(submission_events(lambda: _view(intake.submission(user, submission_id)),
+                                                   max_stream_s=max_stream_s),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -462,11 +464,11 @@ def _add_event_route(app: FastAPI, intake: Intake, current_user: Callable[..., r
 def create_app(config: IntakeConfig | None = None, *, db: Database | None = None, s3=None, sqs=None,
                package_bucket: str | None = None, quota: QuotaConfig | None = None,
                run_limits: RunLimits | None = None, uploads: UploadSettings | None = None,
-               relay_interval_s: float = 5.0) -> FastAPI:
+               relay_interval_s: float = 5.0, events_max_stream_s: float | None = None) -> FastAPI:
     """The app. Anything not given comes from the environment (IntakeConfig, DB_* / DB_SECRET_ARN, boto3's
     own AWS_* variables including AWS_ENDPOINT_URL, PACKAGE_BUCKET: by default the submissions bucket,
     SUBMISSION_RATE_LIMIT and RUN_RATE_LIMIT: backend/quota.py, RUN_*: backend/runs.py, PACKAGE_MAX_*
-    and *_TIMEOUT_SECONDS: backend/setters.py).
+    and *_TIMEOUT_SECONDS: backend/setters.py, EVENTS_MAX_STREAM_S: backend/events.py).
     Long because it builds the services every route group shares (intake, quota, catalogue, runs,
     setters) and hands each group its own; split, they would be built twice or passed around."""
     if s3 is None or sqs is None:
@@ -514,7 +516,7 @@ def create_app(config: IntakeConfig | None = None, *, db: Database | None = None
     def get_submission(submission_id: str, user: Annotated[repo.User, Depends(current_user)]) -> SubmissionView:
         return _view(intake.submission(user, submission_id))
 
-    _add_event_route(app, intake, current_user)
+    _add_event_route(app, intake, current_user, events_max_stream_s or max_stream_from_env())
     _add_rejudge_route(app, Rejudge(intake), current_user)
     _add_run_routes(app, runs, limits, current_user)
     _add_discovery_routes(app, catalogue, current_user)

@@ -155,3 +155,20 @@ def test_the_openapi_document_has_the_new_routes_with_examples(ctx):
     assert {"200", "202", "413", "422", "429"} <= set(post["responses"])
     events = doc["paths"]["/v1/submissions/{submission_id}/events"]["get"]["responses"]["200"]
     assert "event: state" in events["content"]["text/event-stream"]["example"]
+
+
+def test_the_event_stream_ends_within_events_max_stream_s(ctx, aws, db, monkeypatch):
+    """Behind API Gateway the function's timeout bounds a response: EVENTS_MAX_STREAM_S ends a stream of
+    a submission that stays QUEUED with a timeout event, in time."""
+    monkeypatch.setenv("EVENTS_MAX_STREAM_S", "1.5")
+    client = TestClient(create_app(ApiConfig(aws.bucket, aws.submission_queue), db=db, s3=aws.s3, sqs=aws.sqs))
+    sid = ctx.submit()
+    started = time.monotonic()
+    with client.stream("GET", f"/v1/submissions/{sid}/events", headers=ctx.auth) as response:
+        text = "".join(response.iter_text())
+    assert 1.5 <= time.monotonic() - started < 10
+    events = [block.splitlines() for block in text.strip().split("\n\n")]
+    assert events[0][1] == "event: state" and events[-1][0] == "event: timeout", events
+    monkeypatch.setenv("EVENTS_MAX_STREAM_S", "soon")
+    with pytest.raises(RuntimeError, match="EVENTS_MAX_STREAM_S"):
+        create_app(ApiConfig(aws.bucket, aws.submission_queue), db=db, s3=aws.s3, sqs=aws.sqs)

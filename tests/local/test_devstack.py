@@ -28,7 +28,8 @@ def test_every_service_the_module_calls_has_a_local_endpoint():
                 "s3": "s3", "secretsmanager": "secretsmanager", "sns": "sns", "sqs": "sqs", "vpc": "ec2",
                 "subnet": "ec2", "security_group": "ec2", "route": "ec2", "default": "ec2", "flow_log": "ec2",
                 "region": None, "servicequotas": "servicequotas", "route53_resolver": "route53resolver",
-                "availability_zones": "ec2", "prefix_list": "ec2", "iam_policy_document": None}
+                "availability_zones": "ec2", "prefix_list": "ec2", "iam_policy_document": None,
+                "apigatewayv2": "apigatewayv2"}
     used = set()
     for tf in [*TERRAFORM_DIR.glob("*.tf"), *TERRAFORM_DIR.glob("modules/*/*.tf")]:
         for line in tf.read_text().splitlines():
@@ -37,8 +38,17 @@ def test_every_service_the_module_calls_has_a_local_endpoint():
                 service = next((s for p, s in sorted(prefixes.items(), key=lambda i: -len(i[0]))
                                 if kind.startswith(p)), "unknown:" + kind)
                 used.add(service)
-    # Resolver and Service Quotas are reached only with settings the local stack does not use.
-    assert used - {None, "servicequotas", "route53resolver"} <= set(AWS_SERVICES), used
+    # Resolver, Service Quotas and API Gateway v2 are reached only with settings the local stack does
+    # not use (API Gateway v2 is not in LocalStack community: api_enabled stays off, see below).
+    assert used - {None, "servicequotas", "route53resolver", "apigatewayv2"} <= set(AWS_SERVICES), used
+
+
+def test_the_local_stack_serves_the_api_itself_and_runs_the_consumer_as_a_thread(tmp_path):
+    """No API Gateway v2 in LocalStack community: the API module stays off and uvicorn serves the same
+    app; the consumer Lambda stays off too, or it would race the stack's own consumer thread (which
+    the fault tests stop and start) for the completion queue."""
+    variables = local_tfvars("127.0.0.1", 3307, "judge", "judge", "pw", tmp_path / "build", "oj")
+    assert variables["api_enabled"] is False and variables["consumer_lambda_enabled"] is False
 
 
 class Service:

@@ -19,15 +19,18 @@ sys.path.insert(0, str(ROOT / "tools"))
 import package_functions as pf  # noqa: E402
 
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/handler.py"))
+ALL_FUNCTIONS = [*FUNCTIONS, *sorted(pf.BACKEND_FUNCTIONS)]
 REMOVED = ("dynamodb", "sts")  # services no function's code uses: their models are not shipped
 
 
 def reached(name: str) -> tuple[set[Path], set[str]]:
+    if name in pf.BACKEND_FUNCTIONS:
+        return pf.reach([pf.module_file(pf.BACKEND_FUNCTIONS[name])])
     folder = ROOT / "functions" / name
     return pf.reach(sorted(folder.rglob("*.py")))
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_the_kept_services_are_exactly_those_the_code_creates_clients_for(name):
     files, third_party = reached(name)
     calls = pf.client_services(files)
@@ -124,7 +127,8 @@ __import__(sys.argv[4])  # the handler's own modules import with what the zip sh
 print(json.dumps(report))
 """
 HANDLER_MODULES = {"dispatcher": "pipeline.dispatcher", "worker": "pipeline.worker", "outbox_relay": "store.outbox",
-                   "sweeper": "store.sweeper"}
+                   "sweeper": "store.sweeper", "backend_api": "backend.api.app",
+                   "backend_consumer": "backend.consumer_batch"}  # the entries build from the environment
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +203,13 @@ def test_the_zip_runs_its_own_pinned_sdk_offline_with_only_the_kept_services(bui
     assert report.get("yaml", {"a": [1, 2]}) == {"a": [1, 2]}
     models = {p.name for p in (code / "botocore" / "data").iterdir() if p.is_dir()}
     assert models == set(kept)
+
+
+def test_terraform_deploys_each_backend_zip_with_its_handler():
+    """The handler Terraform names is the module the zip was built from (a typo would deploy a function
+    that fails every cold start with Runtime.ImportModuleError)."""
+    terraform = ROOT / "terraform"
+    text = "\n".join(tf.read_text() for tf in [*terraform.glob("*.tf"), *terraform.glob("modules/api/*.tf")])
+    for name, module in pf.BACKEND_FUNCTIONS.items():
+        assert f"functions/{name}.zip" in text, name
+        assert f'"{module}.handler"' in text, module

@@ -24,8 +24,14 @@ module "judge" {
   availability_zone_count = 3
   vpc_cidr                = "10.40.0.0/16"
 
-  # The intake API and the completion consumer run in ECS in this VPC.
-  backend_security_group_ids = { api = "sg-0a1b2c3d4e5f60718" }
+  # The intake API behind API Gateway (modules/api) and the completion consumer on its queues, both
+  # as Lambda functions in this VPC; judge-admin runs from the platform team's ECS tasks there.
+  api_enabled                = true
+  api_throttling_rate_limit  = 100
+  api_throttling_burst_limit = 200
+  api_reserved_concurrency   = 50 # also bounds the API's connections through the RDS Proxy
+  consumer_lambda_enabled    = true
+  backend_security_group_ids = { admin = "sg-0a1b2c3d4e5f60718" }
 
   create_database_proxy          = true
   database_instance_class        = "db.t4g.medium"
@@ -41,7 +47,7 @@ module "judge" {
   dispatcher_reserved_concurrency     = 20
   worker_reserved_concurrency         = 100
   sandbox_reserved_concurrency        = 100
-  account_concurrency_limit           = 1000 # 20 + 3 x (100 + 100) = 620 leaves 380: fits
+  account_concurrency_limit           = 1000 # 20 + 3 x (100 + 100) + 50 (API) = 670 leaves 330: fits
 
   result_webhook_url        = "https://judge.example.com/internal/results"
   result_webhook_secret_arn = "arn:aws:secretsmanager:${var.region}:123456789012:secret:judge/result-webhook-AbCdEf"

@@ -31,3 +31,9 @@ mock_resource "aws_lambda_function" {
 mock_resource "aws_cloudwatch_event_rule" {
   defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock" }
 }
+mock_resource "aws_apigatewayv2_api" {
+  defaults = {
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+    api_endpoint  = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+  }
+}
