@@ -61,7 +61,8 @@ INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
 # sandbox fetches every input before it runs anything (the bucket also refuses it from elsewhere).
 PRESIGNED_URL_TTL_S = 120
 URL_PAYLOAD_BYTES = 2048
-WALL_CLAIM_SLACK_MS = 2000  # a batch's reported walls may not add up to more than the call took
+WALL_CLAIM_SLACK_MS = 2000
+COMPILE_ATTEMPTS = 3  # a plain compile after interference, against environments the program broke  # a batch's reported walls may not add up to more than the call took
 # How Lambda reports an execution environment whose runtime process died during the invocation.
 DIED = ("Runtime.ExitError", "Runtime.Unknown")
 
@@ -177,10 +178,24 @@ class LambdaRunner:
             if runs is None:
                 raise
             log.warning("sandbox interference in a compile and its first %d runs: %s", len(batch), error)
-            return self._compile_call(language, source, None)
+            return self._compile_alone(language, source)
         if self.compile_cache:
             self.compile_cache.put(language, source, {k: v for k, v in data.items() if k != "ran"})
         return reply, ran
+
+    def _compile_alone(self, language: Language, source: bytes) -> tuple[CompileReply, list[Observation]]:
+        """A plain compile after runs were interfered with. A compile runs no submitted code, but the
+        program that interfered may have left its execution environment broken (a runtime that
+        answered twice exits) and this call may meet it: Lambda replaces such an environment, so the
+        call is made again, a bounded number of times."""
+        for attempt in range(1, COMPILE_ATTEMPTS + 1):
+            try:
+                return self._compile_call(language, source, None)
+            except Interference as error:
+                if attempt == COMPILE_ATTEMPTS:
+                    raise
+                log.warning("compile call %d met a broken sandbox environment: %s", attempt, error)
+        raise AssertionError("unreachable")
 
     def _ran(self, data: dict, runs: RunRequest, took_ms: float) -> list[Observation]:
         """The runs a compile reply carries, checked as a run batch's reply is."""
