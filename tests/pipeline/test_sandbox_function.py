@@ -372,3 +372,42 @@ def test_a_compile_call_whose_runs_are_interfered_with_is_compiled_again_and_run
     assert [t.verdict for t in result.tests] == [Verdict.ACCEPTED, Verdict.RUNTIME_ERROR, Verdict.ACCEPTED]
     # compile with the runs (killed), compile alone, the three (killed), then one test per call
     assert [c["action"] for c in client.calls] == ["compile", "compile", "run", "run", "run", "run"]
+
+
+class Wrecked(InProcessLambda):
+    """The first `broken` calls meet a runtime that died (the program's doing in an earlier run)."""
+
+    def __init__(self, broken: int):
+        super().__init__()
+        self.broken = broken
+
+    def invoke(self, FunctionName, InvocationType, Payload):
+        if self.broken <= 0:
+            return super().invoke(FunctionName, InvocationType, Payload)
+        self.broken -= 1
+        self.calls.append(json.loads(Payload))
+        body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": "signal: killed"}).encode()
+
+        class Body:
+            def read(self):
+                return body
+
+        return {"Payload": Body(), "FunctionError": "Unhandled"}
+
+
+@pytest.mark.parametrize(("broken", "compiles"), [(2, 3), (3, 4), (4, 5)])
+def test_a_compile_after_interference_is_tried_again_in_the_environment_lambda_gives_next(tmp_path, keyed,
+                                                                                         broken, compiles):
+    from judge.engine import JudgeOptions, judge_submission
+    from judge.verdict import Verdict
+
+    problem = _aplusb_like(tmp_path, 3)
+    client = Wrecked(broken)  # the compile with its runs, then `broken - 1` plain compiles, die
+    runner = LambdaRunner(client, "sandbox", reply_key=KEY)
+    if compiles <= lambda_runner.COMPILE_ATTEMPTS + 1:
+        result = judge_submission(problem, LANGUAGES["c"], ECHO_C, runner, JudgeOptions(batch_size=16))
+        assert result.verdict == Verdict.ACCEPTED, result.reason
+        assert [c["action"] for c in client.calls] == ["compile"] * compiles + ["run"]
+    else:
+        with pytest.raises(SandboxInvokeError, match="runtime died"):
+            judge_submission(problem, LANGUAGES["c"], ECHO_C, runner, JudgeOptions(batch_size=16))
