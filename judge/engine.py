@@ -127,8 +127,9 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     if options.only_samples:
         tests = [test for test in tests if test.is_sample]
     _progress(options, "compiling")
-    if getattr(runner, "runs_ahead", False) and not problem.is_interactive and not problem.is_multi_pass:
-        # The first batch rides on the compile call: one sandbox invocation fewer per submission.
+    # The first batch rides on the compile call: one sandbox invocation fewer per submission.
+    runs_ahead = getattr(runner, "runs_ahead", False) and not problem.is_interactive and not problem.is_multi_pass
+    if runs_ahead:
         first = FirstBatch([TestInput(t.name, t.input_path) for t in tests[:_first_batch_size(tests, options)]],
                            limits, _stops_at_first_failure(problem, options))
         compiled = runner.compile(language, source, then_run=first)
@@ -142,7 +143,8 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
             return result
         result.verdict, result.reason = Verdict.COMPILATION_ERROR, "compilation failed"
         return result
-    _report(options, [], len(tests))
+    if not runs_ahead:  # else the first batch's runs are in already: 0 done would be old news at once
+        _report(options, [], len(tests))
     if problem.is_interactive:
         results = _run_interactive(problem, language, compiled, runner, tests, limits, options)
     elif problem.is_multi_pass:

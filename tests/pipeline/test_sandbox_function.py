@@ -334,9 +334,11 @@ def test_the_first_batch_rides_on_the_compile_call_and_the_rest_follow(tmp_path)
     from judge.verdict import Verdict
 
     problem = _aplusb_like(tmp_path)
-    client = InProcessLambda()
-    result = judge_submission(problem, LANGUAGES["c"], ECHO_C, LambdaRunner(client, "sandbox"), JudgeOptions(batch_size=16))
+    client, seen = InProcessLambda(), []
+    result = judge_submission(problem, LANGUAGES["c"], ECHO_C, LambdaRunner(client, "sandbox"),
+                              JudgeOptions(batch_size=16, tests_done=lambda done, total: seen.append((done, total))))
     assert result.verdict == Verdict.ACCEPTED and len(result.tests) == 20, result.reason
+    assert seen == [(16, 20), (20, 20)]  # no "0 done" once the first 16 are in: it would only hide them
     tests_per_call = [(c["action"], len((c["then_run"] if c["action"] == "compile" else c)["tests"]))
                       for c in client.calls]
     assert tests_per_call == [("compile", 16), ("run", 4)]
