@@ -84,17 +84,8 @@ def verdict_of_run(language: Language, observation: Observation, limits: Limits 
     return _OUTCOME_VERDICT[observation.outcome]
 
 
-def _first_batch_size(tests: list[TestCase], options: JudgeOptions) -> int:
-    """The samples in a batch of their own (a submission that fails one stops there, and its
-    progress shows after them), up to a whole batch; without samples, a whole batch."""
-    samples = next((i for i, test in enumerate(tests) if not test.is_sample), len(tests))
-    return min(options.batch_size, samples) if samples else options.batch_size
-
-
-def _batches(tests: list[TestCase], size: int, first: int) -> Iterator[list[TestCase]]:
-    if tests:
-        yield tests[:max(1, first)]
-    for start in range(max(1, first), len(tests), max(1, size)):
+def _batches(tests: list[TestCase], size: int) -> Iterator[list[TestCase]]:
+    for start in range(0, len(tests), max(1, size)):
         yield tests[start:start + size]
 
 
@@ -130,7 +121,7 @@ def judge_submission(problem: Problem, language: Language, source: bytes, runner
     # The first batch rides on the compile call: one sandbox invocation fewer per submission.
     runs_ahead = getattr(runner, "runs_ahead", False) and not problem.is_interactive and not problem.is_multi_pass
     if runs_ahead:
-        first = FirstBatch([TestInput(t.name, t.input_path) for t in tests[:_first_batch_size(tests, options)]],
+        first = FirstBatch([TestInput(t.name, t.input_path) for t in tests[:options.batch_size]],
                            limits, _stops_at_first_failure(problem, options))
         compiled = runner.compile(language, source, then_run=first)
     else:
@@ -210,7 +201,7 @@ def _run_and_check(problem: Problem, language: Language, compiled: CompileOutcom
                    tests: list[TestCase], limits: Limits, options: JudgeOptions) -> list[TestResult]:
     checker = checker_for(problem)
     results: list[TestResult] = []
-    for batch in _batches(tests, options.batch_size, _first_batch_size(tests, options)):
+    for batch in _batches(tests, options.batch_size):
         _progress(options, f"running {batch[0].name} ({len(results) + 1}/{len(tests)})")
         stops = _stops_at_first_failure(problem, options)
         observations = runner.run(language, compiled, [TestInput(t.name, t.input_path) for t in batch], limits,

@@ -52,7 +52,7 @@ def test_every_sandbox_invocation_gets_a_fresh_environment_when_asked(api, stack
     finally:
         lam.update_function_configuration(FunctionName=sandbox, Environment={"Variables": config})
         lam.get_waiter("function_updated_v2").wait(FunctionName=sandbox)
-    assert len(reports) >= 6, reports  # per submission a compile (with the sample) and a batch of the rest
+    assert len(reports) >= 3, reports  # per submission a compile call, which runs its tests too
     cold = [r for r in reports if "Init Duration" in r]
     assert len(cold) == len(reports), reports  # not one invocation found a warm environment
     init_ms = [float(r.split("Init Duration: ")[1].split()[0]) for r in cold]

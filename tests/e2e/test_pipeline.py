@@ -74,7 +74,7 @@ def test_source_and_row_and_message_follow_the_contract(api, stack):
     assert result["judge"]["sandbox"] == "lambda/direct", result["judge"]
     # What it billed, as the worker saw it: a compile and its run calls, both functions' memory sizes.
     billed = result["judge"]["billed"]
-    assert billed["sandbox_calls"] >= 2 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
+    assert billed["sandbox_calls"] >= 1 and billed["worker_memory_mb"] > 0 and billed["sandbox_memory_mb"] > 0, billed
     assert 0 < billed["sandbox_ms"] <= billed["worker_ms"] and billed["gb_seconds"] > 0, billed
 
 
@@ -93,7 +93,7 @@ def test_a_source_compiled_before_skips_its_compile_call(api, stack):
             results.append(get_submission(cur, submission_id)["result_json"])
     first, again = (r["judge"]["billed"] for r in results)
     assert (first["compiles_cached"], again["compiles_cached"]) == (0, 1), (first, again)
-    # The same calls (the samples rode on the first one's compile call), without GCC's second or so.
+    # The same calls (the first one's tests rode on its compile call), without GCC's second or so.
     assert again["sandbox_calls"] == first["sandbox_calls"] and again["sandbox_ms"] < first["sandbox_ms"], (first, again)
 
 

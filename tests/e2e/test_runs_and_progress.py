@@ -79,16 +79,30 @@ def test_a_sample_mode_submission_shows_each_samples_output_next_to_the_expected
         "sample/1", "WRONG_ANSWER", "4\n", (sample / "1.ans").read_text(), False)
 
 
-def test_the_event_stream_shows_progress_and_ends_with_the_verdict(client):
-    # 1.5 s a test, 9 tests: the sample rides on the compile call, the other 8 go in one more call, so
-    # progress 1/9 is news for their 12 s.
-    slow = "import time\ntime.sleep(1.5)\na, b = map(int, input().split())\nprint(a + b)\n"
-    accepted = client.submit("aplusb", "python", slow)
+def test_the_event_stream_shows_progress_and_ends_with_the_verdict(stack, client, monkeypatch, capsys, tmp_path):
+    """20 tests, 16 to a sandbox call (the first 16 ride on the compile call), 0.5 s each: progress
+    16/20 is news for the last four's 2 s. The package is uploaded for it (no example has 20 tests)."""
+    from tests.e2e.test_problem_upload import tar_gz, token_of
+
+    for name in [*stack.backend_env(), "DB_SECRET_ARN"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JUDGE_STACK_SETTINGS", str(stack.settings_path))
+    setter = JudgeClient(stack.api_url, token_of(capsys, "setter-pia", "--admin"))
+    package = tmp_path / "twenty"
+    (package / "data" / "secret").mkdir(parents=True)
+    (package / "problem.yaml").write_text("name: Twenty sums\nlimits:\n  time_limit: 2\n  memory: 256\n")
+    for i in range(1, 21):
+        (package / "data" / "secret" / f"{i:02d}.in").write_text(f"{i} {i}\n")
+        (package / "data" / "secret" / f"{i:02d}.ans").write_text(f"{2 * i}\n")
+    setter.upload_problem(tar_gz(package, "twenty-sums"))
+
+    slow = "import time\ntime.sleep(0.5)\na, b = map(int, input().split())\nprint(a + b)\n"
+    accepted = client.submit("twenty-sums", "python", slow)
     events = list(client.events(accepted.submission_id))
     states = [event.data for event in events]
     assert all(event.event == "state" for event in events), events
     assert states[-1]["status"] == "JUDGED" and states[-1]["verdict"] == "ACCEPTED", states
-    assert {"status": "JUDGING", "tests_done": 1, "tests_total": 9, "verdict": None} in states, states
+    assert {"status": "JUDGING", "tests_done": 16, "tests_total": 20, "verdict": None} in states, states
     assert client.get(accepted.submission_id).verdict == "ACCEPTED"
 
 
