@@ -15,6 +15,7 @@ never turns into retries that fail the submission, or another one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import tempfile
@@ -61,8 +62,12 @@ INLINE_INPUT_LIMIT = 1_000_000  # larger inputs go by presigned URL
 # sandbox fetches every input before it runs anything (the bucket also refuses it from elsewhere).
 PRESIGNED_URL_TTL_S = 120
 URL_PAYLOAD_BYTES = 2048
-WALL_CLAIM_SLACK_MS = 2000
-COMPILE_ATTEMPTS = 3  # a plain compile after interference, against environments the program broke  # a batch's reported walls may not add up to more than the call took
+WALL_CLAIM_SLACK_MS = 2000  # a batch's reported walls may not add up to more than the call took
+# A plain compile after runs interfered: at least this many tries, and more while the interfering
+# batch may still run (its programs can take the next invocation of their environment, up to their
+# wall limits), a little apart.
+COMPILE_ATTEMPTS = 3
+COMPILE_RETRY_PAUSE_S = 0.2
 # How Lambda reports an execution environment whose runtime process died during the invocation.
 DIED = ("Runtime.ExitError", "Runtime.Unknown")
 
@@ -178,23 +183,27 @@ class LambdaRunner:
             if runs is None:
                 raise
             log.warning("sandbox interference in a compile and its first %d runs: %s", len(batch), error)
-            return self._compile_alone(language, source)
+            return self._compile_alone(language, source, len(batch) * then_run.limits.wall_time_s + WALL_CLAIM_SLACK_MS / 1000)
         if self.compile_cache:
             self.compile_cache.put(language, source, {k: v for k, v in data.items() if k != "ran"})
         return reply, ran
 
-    def _compile_alone(self, language: Language, source: bytes) -> tuple[CompileReply, list[Observation]]:
-        """A plain compile after runs were interfered with. A compile runs no submitted code, but the
-        program that interfered may have left its execution environment broken (a runtime that
-        answered twice exits) and this call may meet it: Lambda replaces such an environment, so the
-        call is made again, a bounded number of times."""
-        for attempt in range(1, COMPILE_ATTEMPTS + 1):
+    def _compile_alone(self, language: Language, source: bytes,
+                       patience_s: float = 0.0) -> tuple[CompileReply, list[Observation]]:
+        """A plain compile after runs were interfered with. It runs no submitted code, but the
+        interfering batch may still be running in its environment, where a program can take the
+        next invocation and answer it (the Runtime API hands it to whoever asks), or may have left
+        the runtime dead: so it is tried again, at least COMPILE_ATTEMPTS times and for as long as
+        that batch could still run (`patience_s`), after which no program of it is alive."""
+        deadline = time.monotonic() + patience_s
+        for attempt in itertools.count(1):
             try:
                 return self._compile_call(language, source, None)
             except Interference as error:
-                if attempt == COMPILE_ATTEMPTS:
+                if attempt >= COMPILE_ATTEMPTS and time.monotonic() >= deadline:
                     raise
-                log.warning("compile call %d met a broken sandbox environment: %s", attempt, error)
+                log.warning("compile call %d met interference left by the last runs: %s", attempt, error)
+                time.sleep(COMPILE_RETRY_PAUSE_S)
         raise AssertionError("unreachable")
 
     def _ran(self, data: dict, runs: RunRequest, took_ms: float) -> list[Observation]:

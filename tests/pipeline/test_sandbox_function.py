@@ -397,19 +397,27 @@ class Wrecked(InProcessLambda):
         return {"Payload": Body(), "FunctionError": "Unhandled"}
 
 
-@pytest.mark.parametrize(("broken", "compiles"), [(2, 3), (3, 4), (4, 5)])
-def test_a_compile_after_interference_is_tried_again_in_the_environment_lambda_gives_next(tmp_path, keyed,
-                                                                                         broken, compiles):
+@pytest.mark.parametrize("broken", [2, 3, 6])
+def test_a_compile_after_interference_is_tried_again_while_the_interfering_batch_may_run(tmp_path, keyed,
+                                                                                       monkeypatch, broken):
+    """The combined call and the next `broken - 1` plain compiles meet a runtime the program killed,
+    or an invocation one of its runs took (the batch goes on after its reply was forged): the compile
+    is tried again for as long as that batch could run, then the runs go on their own."""
     from judge.engine import JudgeOptions, judge_submission
     from judge.verdict import Verdict
 
+    monkeypatch.setattr(lambda_runner, "COMPILE_RETRY_PAUSE_S", 0.01)
     problem = _aplusb_like(tmp_path, 3)
-    client = Wrecked(broken)  # the compile with its runs, then `broken - 1` plain compiles, die
-    runner = LambdaRunner(client, "sandbox", reply_key=KEY)
-    if compiles <= lambda_runner.COMPILE_ATTEMPTS + 1:
-        result = judge_submission(problem, LANGUAGES["c"], ECHO_C, runner, JudgeOptions(batch_size=16))
-        assert result.verdict == Verdict.ACCEPTED, result.reason
-        assert [c["action"] for c in client.calls] == ["compile"] * compiles + ["run"]
-    else:
-        with pytest.raises(SandboxInvokeError, match="runtime died"):
-            judge_submission(problem, LANGUAGES["c"], ECHO_C, runner, JudgeOptions(batch_size=16))
+    client = Wrecked(broken)
+    result = judge_submission(problem, LANGUAGES["c"], ECHO_C, LambdaRunner(client, "sandbox", reply_key=KEY),
+                              JudgeOptions(batch_size=16))
+    assert result.verdict == Verdict.ACCEPTED, result.reason
+    assert [c["action"] for c in client.calls] == ["compile"] * (broken + 1) + ["run"]
+
+
+def test_a_compile_that_keeps_meeting_interference_past_its_patience_fails_the_call(keyed, monkeypatch):
+    monkeypatch.setattr(lambda_runner, "COMPILE_RETRY_PAUSE_S", 0.01)
+    client = Wrecked(1000)
+    with pytest.raises(SandboxInvokeError, match="runtime died"):
+        LambdaRunner(client, "sandbox", reply_key=KEY)._compile_alone(LANGUAGES["c"], ECHO_C, patience_s=0.1)
+    assert lambda_runner.COMPILE_ATTEMPTS <= len(client.calls) < 1000
