@@ -118,9 +118,9 @@ def test_the_consumer_function_applies_a_completion_and_keeps_a_poison_one(stack
                   {"COMPLETION_QUEUE_URL": queue}, 30)
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=10,
                                               FunctionResponseTypes=["ReportBatchItemFailures"])["UUID"]
+    judged_sid, poisoned_sid = str(uuid.uuid4()), str(uuid.uuid4())
     try:
         user, _ = admin.create_user(stack.db, f"consumer-{uuid.uuid4().hex[:8]}")
-        judged_sid, poisoned_sid = str(uuid.uuid4()), str(uuid.uuid4())
         with stack.db.transaction() as cur:
             for sid in (judged_sid, poisoned_sid):  # rows no worker will ever judge: only this test writes them
                 repo.insert_submission(cur, id=sid, user_id=user.id, problem_id="aplusb", language="python",
@@ -155,3 +155,6 @@ def test_the_consumer_function_applies_a_completion_and_keeps_a_poison_one(stack
         lam.delete_event_source_mapping(UUID=mapping)
         lam.delete_function(FunctionName=name)
         sqs.delete_queue(QueueUrl=queue)
+        with stack.db.transaction() as cur:  # rows no worker will judge: never left for the sweeper's tests
+            cur.execute("UPDATE submissions SET status = 'FAILED', failure_reason = 'test row'"
+                        " WHERE id = %s AND status <> 'JUDGED'", (poisoned_sid,))
