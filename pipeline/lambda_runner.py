@@ -208,15 +208,21 @@ class LambdaRunner:
 
     def _ran(self, data: dict, runs: RunRequest, took_ms: float) -> list[Observation]:
         """The runs a compile reply carries, checked as a run batch's reply is."""
+        return self._checked_runs(data.get("ran"), runs.limits, len(runs.tests), took_ms).observations
+
+    @staticmethod
+    def _checked_runs(data: object, limits: Limits, tests: int, took_ms: float) -> RunReply:
+        """A reply's runs of `tests` tests, bounded by the limits and by the time the call took; a
+        reply that is not that is Interference."""
         try:
-            reply = RunReply.from_wire(data.get("ran"), max_stdout=runs.limits.output_mib << 20,
-                                       max_stderr=runs.limits.stderr_kib << 10, max_items=len(runs.tests))
+            reply = RunReply.from_wire(data, max_stdout=limits.output_mib << 20,
+                                       max_stderr=limits.stderr_kib << 10, max_items=tests)
         except SandboxProtocolError as error:
             raise Interference(str(error)) from None
         claimed = sum(observation.wall_ms for observation in reply.observations)
         if claimed > took_ms + WALL_CLAIM_SLACK_MS:
             raise Interference(f"sandbox reply claims {claimed} ms of runs in a call of {took_ms:.0f} ms")
-        return reply.observations
+        return reply
 
     def _take_ran_ahead(self, compiled: CompileOutcome, tests: list[TestInput], limits: Limits,
                         stop_at_failure: bool) -> list[Observation]:
@@ -395,21 +401,12 @@ class LambdaRunner:
         return fits
 
     def _run_batch(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
-        limits = request.limits
         started = time.monotonic()
         data = self._invoke(request.to_wire(batch, artifact_wire, nonce=new_nonce()))
-        took_ms = (time.monotonic() - started) * 1000
-        try:
-            reply = RunReply.from_wire(data, max_stdout=limits.output_mib << 20,
-                                       max_stderr=limits.stderr_kib << 10, max_items=len(batch))
-        except SandboxProtocolError as error:
-            raise Interference(str(error)) from None
+        reply = self._checked_runs(data, request.limits, len(batch), (time.monotonic() - started) * 1000)
         done, self.isolation = reply.observations, reply.isolation or self.isolation
         if not done:
             raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
-        claimed = sum(observation.wall_ms for observation in done)
-        if claimed > took_ms + WALL_CLAIM_SLACK_MS:
-            raise Interference(f"sandbox reply claims {claimed} ms of runs in a call of {took_ms:.0f} ms")
         return done
 
     def _attribute(self, request: RunRequest, tests: list[TestInput], artifact_wire: str) -> list[Observation]:
