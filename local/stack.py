@@ -31,6 +31,8 @@ DEFAULT_VENV = REPO_ROOT / ".localstack" / "venv"
 REGION = "us-east-1"
 # LocalStack accepts any key pair; "test" maps to its default account 000000000000.
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+# The longest a message waits in an SQS queue before its event source mapping polls it (see _environment).
+ESM_POLL_INTERVAL_S = 0.1
 
 
 class LocalStackError(RuntimeError):
@@ -141,6 +143,11 @@ class LocalStack:
                 "LOCAL_LAMBDA_ROOT": str(self.state_dir / "lambda"),
                 # Async retries 1 s, 2 s apart instead of 60 s, 120 s (AWS: about 1 and 2 minutes): retry paths stay testable.
                 "LAMBDA_RETRY_BASE_DELAY": "1",  # config name LAMBDA_RETRY_BASE_DELAY_SECONDS, env name without it
+                # SQS event source mappings poll at most 0.1 s apart, busy or idle, as Lambda's long-polling
+                # pollers pick a message up as it arrives (LocalStack: 1 s after a batch, up to 10 s when
+                # idle). The executor plugin also caps the first idle backoff (esm_polling.py).
+                "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": str(ESM_POLL_INTERVAL_S),
+                "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": str(ESM_POLL_INTERVAL_S),
                 # S3 checks presigned URLs as AWS does (LocalStack's default, 1, only logs a bad
                 # signature or an expired URL and serves it): a URL our code signs wrongly fails here too.
                 "S3_SKIP_SIGNATURE_VALIDATION": "0",

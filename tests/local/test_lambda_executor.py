@@ -141,6 +141,7 @@ def sqs_batch(event):
         sqs.send_message(QueueUrl=os.environ["OBSERVATIONS_QUEUE_URL"], MessageBody=json.dumps({
             "body": record["body"],
             "receive_count": int(record["attributes"]["ApproximateReceiveCount"]),
+            "waited_s": time.time() - int(record["attributes"]["SentTimestamp"]) / 1000,
         }))
         if record["body"].startswith("fail"):
             failures.append({"itemIdentifier": record["messageId"]})
@@ -441,6 +442,30 @@ def test_sqs_event_source_mapping_redelivers_only_reported_failures(lam, sqs):
     bodies = sorted(s["body"] for s in seen)
     assert bodies == ["fail-1", "fail-1", "ok-1", "ok-2"]
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_an_sqs_message_is_picked_up_as_it_arrives_even_on_a_queue_idle_for_seconds(lam, sqs):
+    """Lambda's SQS pollers long-poll: an idle queue's message starts an invocation at once. LocalStack's
+    own poller backs off on an idle queue up to 10 s (1 s, 1.5 s, 2.25 s, ...): after 3 s idle a
+    message waited about a second, often more; here each waits well under one."""
+    source_url = sqs.create_queue(QueueName=unique("idle"))["QueueUrl"]
+    source_arn = sqs.get_queue_attributes(QueueUrl=source_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    observations_url = sqs.create_queue(QueueName=unique("observed"))["QueueUrl"]
+    name = create_function(lam, unique("idle"), env={"OBSERVATIONS_QUEUE_URL": observations_url})
+    mapping = lam.create_event_source_mapping(EventSourceArn=source_arn, FunctionName=name, BatchSize=10,
+                                              MaximumBatchingWindowInSeconds=0)
+    deadline = time.monotonic() + 20
+    while lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] != "Enabled":
+        assert time.monotonic() < deadline, "event source mapping never enabled"
+        time.sleep(0.2)
+    waits = []
+    for index in range(4):  # the first one meets a cold environment: not counted
+        sqs.send_message(QueueUrl=source_url, MessageBody=f"ok-{index}")
+        [seen] = receive_all(sqs, observations_url, until=lambda seen: len(seen) == 1, timeout=30)
+        waits.append(seen["waited_s"])
+        time.sleep(3)
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert max(waits[1:]) < 1.0, waits
 
 
 NETWORK_HANDLER = r"""
