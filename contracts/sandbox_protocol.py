@@ -526,12 +526,14 @@ class CompileReply:
     observation: Observation | None = None  # the compiler's run (None when nothing ran)
     isolation: str | None = None  # the sandbox mode the compiler ran in
     toolchain: str | None = None  # the compiler's version line (`Language.version_command`)
+    precompiled: str = ""  # its leading includes came precompiled: "held", "built" (judge/prefix_headers.py)
 
     def to_wire(self) -> dict:
         """(The handler adds `ran`, the runs of a request's `then_run`, as a run request's reply.)"""
         wire = {"version": VERSION, "ok": self.ok, "compile_output": self.compile_output,
                 "artifact_b64": artifact_to_wire(self.artifact) if self.artifact else None,
                 "main_class": self.main_class, "isolation": self.isolation, "toolchain": self.toolchain,
+                "precompiled": self.precompiled,
                 "observation": observation_to_wire(self.observation) if self.observation else None}
         return wire
 
@@ -543,9 +545,13 @@ class CompileReply:
         main_class = data.get("main_class")
         if main_class is not None and (not isinstance(main_class, str) or len(main_class) > 255):
             raise SandboxProtocolError("field 'main_class' must be a class name or null")
+        precompiled = data.get("precompiled", "")
+        if precompiled not in ("", "held", "built"):
+            raise SandboxProtocolError("field 'precompiled' must be '', 'held' or 'built'")
         return cls(bool(_field(data, "ok", bool)), truncate(_field(data, "compile_output", str), MAX_COMPILE_OUTPUT_BYTES),
                    artifact_from_wire(artifact) if artifact else None, main_class,
-                   observation_from_wire(observation) if observation else None, _isolation(data), _toolchain(data))
+                   observation_from_wire(observation) if observation else None, _isolation(data), _toolchain(data),
+                   precompiled)
 
 
 @dataclass

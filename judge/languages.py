@@ -56,6 +56,10 @@ class Language:
     # the self-test; else these commands, each of which must print a version. For a language whose
     # self-test costs a JVM start, asking each tool its version loads every binary for far less.
     cold_start_probes: tuple[tuple[str, ...], ...] = ()
+    # Precompiles `{header}` into `{output}` with exactly the flags `compile` uses (GCC ignores a
+    # precompiled header built otherwise): a source's leading includes then come precompiled
+    # (judge/prefix_headers.py). None: the compiler has nothing of the kind.
+    precompile_header: tuple[str, ...] | None = None
 
     def main_class_of(self, source: str) -> str | None:
         return self.main_class_finder(source) if self.main_class_finder else None
@@ -117,6 +121,9 @@ def java_source_problem(source: str) -> str | None:
 _HELLO_C = '#include <stdio.h>\nint main(void){char s[64];if(scanf("%63s",s)!=1)return 1;printf("hello %s\\n",s);return 0;}\n'
 # <cstdio>, not <iostream>: every sandbox cold start compiles it, and parsing the iostream headers
 # alone costs GCC 0.4 s of CPU (the layer's precompiled header has its own test in tests/layers).
+# The flags that decide what a C++ compile means, shared by the compile and its precompiled headers
+# (and the layer's precompiled bits/stdc++.h: PCH_FLAGS in layers/build.sh).
+_CPP_DIALECT = ("-std=gnu++20", "-O2")
 _HELLO_CPP = (
     '#include <cstdio>\nint main(){char s[64];if(std::scanf("%63s",s)!=1)return 1;std::printf("hello %s\\n",s);}\n'
 )
@@ -166,12 +173,13 @@ LANGUAGES: dict[str, Language] = {
             extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),
             source_name="Main.cpp",
             # -std/-O2 as the layer's precompiled bits/stdc++.h (PCH_FLAGS in layers/build.sh); static as C.
-            compile=("<g++>", "-std=gnu++20", "-O2", "-pipe", "-static", "-o", "{binary}", "{source}"),
+            compile=("<g++>", *_CPP_DIALECT, "-pipe", "-static", "-o", "{binary}", "{source}"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("g++",),
             self_test=_HELLO_CPP,
             version_command=("<g++>", "--version"),
+            precompile_header=("<g++>", *_CPP_DIALECT, "-x", "c++-header", "-o", "{output}", "{header}"),
         ),
         Language(
             name="java",

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from judge import sandbox
 from judge.languages import BINARY_NAME, Language
+from judge.prefix_headers import HEADER_NAME, PrecompiledPrefixes, header_text, leading_headers
 from judge.sandbox.api import Limits, Observation, Outcome, RunSpec
 from judge.toolchain import expand, tool_env, tool_roots
 
@@ -59,6 +60,7 @@ class CompileOutcome:
     artifact: Artifact | None
     observation: Observation | None = None  # the compiler's run (None when nothing ran)
     main_class: str | None = None  # Java: the class `java` starts
+    precompiled: str = ""  # its leading includes came precompiled: "held" or "built" now (prefix_headers.py)
 
     def failure_is_judge_error(self) -> bool:
         return self.observation is not None and self.observation.outcome == Outcome.SANDBOX_ERROR
@@ -107,8 +109,10 @@ def run_argv(language: Language, limits: Limits, main_class: str | None) -> list
                   main_class=main_class or "Main", memory_mib=str(limits.memory_mib))
 
 
-def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPILE_LIMITS) -> CompileOutcome:
-    """Compile (or syntax-check) in a fresh sandboxed directory; collect what the run will need."""
+def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPILE_LIMITS,
+                       prefixes: PrecompiledPrefixes | None = None) -> CompileOutcome:
+    """Compile (or syntax-check) in a fresh sandboxed directory; collect what the run will need.
+    With `prefixes`, a C++ source's leading standard includes come precompiled when they recur."""
     try:
         text = source.decode("utf-8")
     except UnicodeDecodeError:
@@ -124,13 +128,13 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
         if language.compile is None:
             return CompileOutcome(True, "", Artifact({source_name: (0o644, source)}), main_class=main_class)
         argv = expand(language.compile, source=source_name, binary=BINARY_NAME, main_class=main_class or "")
-        spec = RunSpec(
-            argv=argv, workdir=workdir,
-            limits=dataclasses.replace(limits, memory_model=language.compile_memory_model),
-            env={**tool_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
-                 **language.compile_env},
-            readonly_paths=tool_roots(language.tools),
-        )
+        precompiled = ""
+        if prefixes is not None and language.precompile_header is not None:
+            prefix = leading_headers(text)
+            header, precompiled = prefixes.get(prefix, lambda: _precompile(language, prefix, limits))
+            if header is not None:
+                argv[1:1] = ["-include", _place_precompiled(workdir, prefix, header)]
+        spec = _tool_spec(language, argv, workdir, limits)
         observation = sandbox.run(spec)
         output = _truncate(observation.stdout + observation.stderr)
         if observation.outcome != Outcome.OK:
@@ -140,7 +144,7 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
                 Outcome.OUTPUT_LIMIT: "compilation produced too much output",
                 Outcome.SANDBOX_ERROR: f"the compiler could not be run: {observation.detail}",
             }.get(observation.outcome, f"compilation failed (exit code {observation.exit_code})")
-            return CompileOutcome(False, (output + "\n" + reason).strip(), None, observation, main_class)
+            return CompileOutcome(False, (output + "\n" + reason).strip(), None, observation, main_class, precompiled)
         artifact = Artifact({
             path.name: (path.stat().st_mode & 0o755, path.read_bytes())
             for path in sorted(workdir.iterdir())
@@ -149,8 +153,42 @@ def compile_in_sandbox(language: Language, source: bytes, limits: Limits = COMPI
         if language.runs_source:
             artifact.files[source_name] = (0o644, source)
         if artifact.size() > ARTIFACT_LIMIT:
-            return CompileOutcome(False, output + "\ncompiled program is too large", None, observation, main_class)
-        return CompileOutcome(True, output, artifact, observation, main_class)
+            return CompileOutcome(False, output + "\ncompiled program is too large", None, observation, main_class,
+                                  precompiled)
+        return CompileOutcome(True, output, artifact, observation, main_class, precompiled)
+
+
+def _tool_spec(language: Language, argv: list[str], workdir: Path, limits: Limits) -> RunSpec:
+    """A compiler's run: the language's tools in reach, its compile environment and memory model."""
+    return RunSpec(
+        argv=argv, workdir=workdir,
+        limits=dataclasses.replace(limits, memory_model=language.compile_memory_model),
+        env={**tool_env(language.tools), "LANG": "C.UTF-8", "HOME": str(workdir), "TMPDIR": "/tmp",
+             **language.compile_env},
+        readonly_paths=tool_roots(language.tools),
+    )
+
+
+def _precompile(language: Language, prefix: tuple[str, ...], limits: Limits) -> bytes | None:
+    """The prefix's headers precompiled with the language's compile flags, or None if that failed."""
+    with sandbox.fresh_workdir() as workdir:
+        (workdir / HEADER_NAME).write_text(header_text(prefix))
+        argv = expand(language.precompile_header, header=HEADER_NAME, output=f"{HEADER_NAME}.gch")
+        observation = sandbox.run(_tool_spec(language, argv, workdir, limits))
+        built = workdir / f"{HEADER_NAME}.gch"
+        if observation.outcome != Outcome.OK or not built.is_file() or built.is_symlink():
+            return None
+        return built.read_bytes()
+
+
+def _place_precompiled(workdir: Path, prefix: tuple[str, ...], header: bytes) -> str:
+    """A fresh copy of the precompiled prefix for this compile, beside it (relative to its directory):
+    a subdirectory, so the program's files collected after the compile do not include it."""
+    directory = workdir / ".prefix"
+    directory.mkdir(mode=0o755)
+    (directory / HEADER_NAME).write_text(header_text(prefix))
+    (directory / f"{HEADER_NAME}.gch").write_bytes(header)
+    return f".prefix/{HEADER_NAME}"
 
 
 def run_spec_for(language: Language, compiled: CompileOutcome, workdir: Path, limits: Limits,

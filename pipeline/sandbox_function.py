@@ -49,6 +49,7 @@ from judge import sandbox, settings
 from judge.checkers.portable import PortableValidator
 from judge.checkers.private_interaction import TestSecrets, interact_privately
 from judge.languages import get_language
+from judge.prefix_headers import PrecompiledPrefixes
 from judge.runner import CompileOutcome, LocalRunner, TestInput, compile_in_sandbox, run_spec_for
 from judge.sandbox import hardening
 from judge.sandbox.api import Outcome
@@ -64,6 +65,8 @@ _REPLY_KEY = reply_key(os.environ.pop(REPLY_KEY_ENV, None))
 # can read or write (not dumpable), never on disk, where it could.
 _HELD_VALIDATORS: OrderedDict[str, PortableValidator] = OrderedDict()
 HELD_VALIDATOR_BYTES = 64 << 20
+# C++ sources' leading includes, precompiled once they recur, held the same way (judge/prefix_headers.py).
+_PRECOMPILED_PREFIXES = PrecompiledPrefixes(max_bytes=128 << 20)
 
 
 def _fetch_input(test: TestPayload, path: Path) -> TestInput:
@@ -112,9 +115,10 @@ def scrub_between_invocations() -> None:
 
 def _compile(request: CompileRequest, language) -> dict:
     """Compile; then, if asked and it compiled, run the first tests with it in this same call."""
-    compiled = compile_in_sandbox(language, request.source)
+    compiled = compile_in_sandbox(language, request.source, prefixes=_PRECOMPILED_PREFIXES)
     reply = CompileReply(compiled.ok, compiled.output, compiled.artifact, compiled.main_class,
-                         compiled.observation, sandbox.isolation_mode(), version_of(language.version_command))
+                         compiled.observation, sandbox.isolation_mode(), version_of(language.version_command),
+                         compiled.precompiled)
     wire = reply.to_wire()
     if request.then_run is None or not compiled.ok:
         return wire

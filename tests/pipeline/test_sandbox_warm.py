@@ -75,3 +75,49 @@ def test_nothing_of_one_invocation_reaches_the_next(scratch):
     time.sleep(0.05)
     looked = _c(LOOK, scratch)
     assert looked.outcome == Outcome.OK and b"planted" not in looked.stdout, looked
+
+
+TAMPER = r"""
+#include <cstdio>
+#include <string>
+#include <dirent.h>
+#include <sys/stat.h>
+// A C++ submission whose leading includes recur: from its second compile on they come precompiled.
+// Then it tries what a submission would to reach the next one's compile: every precompiled header
+// (and the header it stands for) it can find under the scratch directory, it overwrites.
+static int found = 0;
+static void walk(const std::string &dir) {
+    DIR *d = opendir(dir.c_str());
+    if (!d) return;
+    while (dirent *e = readdir(d)) {
+        std::string name = e->d_name, path = dir + "/" + name;
+        struct stat st;
+        if (name == "." || name == ".." || lstat(path.c_str(), &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) { walk(path); continue; }
+        if (name == "prefix.h" || (name.size() > 4 && name.compare(name.size() - 4, 4, ".gch") == 0)) {
+            ++found;
+            if (FILE *f = fopen(path.c_str(), "w")) { fputs("#error tampered\n", f); fclose(f); }
+        }
+    }
+    closedir(d);
+}
+int main() { walk(argv1); std::printf("found %d\n", found); }
+"""
+
+
+def test_recurring_cpp_includes_come_precompiled_from_memory_no_submission_can_reach(scratch, monkeypatch):
+    from judge.prefix_headers import PrecompiledPrefixes
+
+    monkeypatch.setattr(sandbox_function, "_PRECOMPILED_PREFIXES", PrecompiledPrefixes())
+    source = TAMPER.replace("argv1", f'"{scratch}"').encode()
+    seen = []
+    for _ in range(3):
+        reply = sandbox_function.handle({
+            "version": 1, "action": "compile", "language": "cpp", "source_b64": base64.b64encode(source).decode(),
+            "then_run": {"limits": limits_to_wire(Limits(wall_time_s=5)), "tests": [{"name": "1", "input_b64": ""}]}})
+        assert reply["ok"], reply["compile_output"]
+        [ran] = RunReply.from_wire(reply["ran"]).observations
+        assert ran.outcome == Outcome.OK, ran
+        seen.append((reply["precompiled"], ran.stdout))
+    # Built on its second sighting, then held; no copy of it outlived the compile that used it.
+    assert seen == [("", b"found 0\n"), ("built", b"found 0\n"), ("held", b"found 0\n")]
