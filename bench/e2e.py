@@ -36,6 +36,7 @@ from tests.e2e.conftest import Api  # noqa: E402
 
 SOURCES = {"python": "sum.py", "cpp": "sum.cpp", "c": "sum.c", "java": "sum_java.java"}
 WORKER_OF = {"python": "python", "cpp": "cpp", "c": "cpp", "java": "java"}  # terraform/workers.json
+POLL_S = 0.02  # how often a submission's state is read: a latency measured to about this
 SETTLE_S = 20.0  # REPORT lines reach the log groups a little after the invocation ends
 
 
@@ -66,7 +67,7 @@ def _one(api: Api, language: str, source: str) -> float:
     response = api.submit("aplusb", language, source)
     if response.status_code != 202:
         raise SystemExit(f"{language} A+B was refused: {response.status_code} {response.text}")
-    body = api.wait(response.json()["submission_id"])
+    body = api.wait(response.json()["submission_id"], interval=POLL_S)
     if body.get("verdict") != "ACCEPTED":
         raise SystemExit(f"{language} A+B was not accepted: {body}")
     return time.monotonic() - started
@@ -184,7 +185,7 @@ def _print(report: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--warm", type=int, default=5, help="warm submissions per language, one at a time")
+    parser.add_argument("--warm", type=int, default=8, help="warm submissions per language, one at a time")
     parser.add_argument("--burst", type=int, default=50)
     parser.add_argument("--languages", default=",".join(SOURCES))
     parser.add_argument("--json", type=Path, help="also write the figures here")

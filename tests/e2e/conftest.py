@@ -30,13 +30,13 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def wait(self, submission_id: str, timeout: float = 240) -> dict:
+    def wait(self, submission_id: str, timeout: float = 240, interval: float = 0.25) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             body = self.get(submission_id)
             if body["status"] in FINAL:
                 return body
-            time.sleep(0.25)
+            time.sleep(interval)
         raise AssertionError(f"submission {submission_id} not final after {timeout} s: {body}")
 
 
