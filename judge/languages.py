@@ -159,7 +159,8 @@ LANGUAGES: dict[str, Language] = {
             extensions=(".c",),
             source_name="Main.c",
             # Static: the binary runs without the GCC layer's loader and glibc (and in any mount namespace).
-            compile=("<gcc>", "-std=c17", "-O2", "-pipe", "-static", "-o", "{binary}", "{source}", "-lm"),
+            # Stripped (-s): a fifth smaller to pack, send and cache, the same program.
+            compile=("<gcc>", "-std=c17", "-O2", "-pipe", "-static", "-s", "-o", "{binary}", "{source}", "-lm"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("gcc",),
@@ -173,7 +174,7 @@ LANGUAGES: dict[str, Language] = {
             extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),
             source_name="Main.cpp",
             # -std/-O2 as the layer's precompiled bits/stdc++.h (PCH_FLAGS in layers/build.sh); static as C.
-            compile=("<g++>", *_CPP_DIALECT, "-pipe", "-static", "-o", "{binary}", "{source}"),
+            compile=("<g++>", *_CPP_DIALECT, "-pipe", "-static", "-s", "-o", "{binary}", "{source}"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("g++",),

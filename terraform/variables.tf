@@ -307,9 +307,9 @@ variable "sandbox_timeout_seconds" {
 }
 
 variable "sandbox_memory_mb" {
-  description = "Sandbox memory by worker language key (python, java, cpp); compilers and JVMs need more."
+  description = "Sandbox memory by worker language key (python, java, cpp). CPU comes with memory, one vCPU per 1,769 MB: at 1769 a compile, a JVM start or a run gets a whole vCPU, so a submission's wall time is its CPU time; below that the same CPU-bound work bills the same GB-seconds over longer, above it a single thread gains nothing and bills more."
   type        = map(number)
-  default     = { python = 1024, java = 2048, cpp = 2048 }
+  default     = { python = 1769, java = 1769, cpp = 1769 }
 
   validation {
     condition     = alltrue([for m in values(var.sandbox_memory_mb) : m >= 128 && m <= 10240])
