@@ -60,6 +60,9 @@ class Language:
     # precompiled header built otherwise): a source's leading includes then come precompiled
     # (judge/prefix_headers.py). None: the compiler has nothing of the kind.
     precompile_header: tuple[str, ...] | None = None
+    # Layers only its sandbox function gets, besides its tools' (`layers`): ones that make compiling
+    # submissions faster, which the workers, compiling a few validators, do without.
+    sandbox_only_layers: tuple[str, ...] = ()
 
     def main_class_of(self, source: str) -> str | None:
         return self.main_class_finder(source) if self.main_class_finder else None
@@ -181,6 +184,7 @@ LANGUAGES: dict[str, Language] = {
             self_test=_HELLO_CPP,
             version_command=("<g++>", "--version"),
             precompile_header=("<g++>", *_CPP_DIALECT, "-x", "c++-header", "-o", "{output}", "{header}"),
+            sandbox_only_layers=("gcc_pch",),  # the precompiled bits/stdc++.h (layers/build.sh)
         ),
         Language(
             name="java",

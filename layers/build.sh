@@ -3,7 +3,12 @@
 # host's packages; LocalStack and the local executor use the same zips:
 #   <out>/gcc.zip  gcc/bin/{gcc,g++}    GCC 12 + binutils + glibc/libstdc++ headers and static libs,
 #                                       self-contained: its own loader and glibc (gcc/rt), the layer as
-#                                       sysroot, a precompiled bits/stdc++.h; works wherever extracted
+#                                       sysroot; works wherever extracted
+#   <out>/gcc_pch.zip                   the precompiled bits/stdc++.h (124 MB), where gcc.zip's g++ looks
+#                                       for it once both are merged under /opt: the sandbox, which
+#                                       compiles every C++ submission, has it; the workers, which
+#                                       compile a problem's validators once per environment, have
+#                                       not the room for it beside their code
 #   <out>/jdk.zip  jdk/bin/{java,javac} a jlink'd runtime of the host's JDK with jdk.compiler, with the
 #                                       libraries it needs beyond glibc (zlib, libstdc++, libgcc_s)
 # tools/check_layers.py checks what Lambda's loader would refuse (glibc above 2.34, missing libraries).
@@ -137,6 +142,13 @@ gcc_pch() {
     mv "$cache.tmp" "$cache"
   fi
   cp "$cache" "$header.gch"
+  pch_file=${header#"$root/"}.gch
+}
+
+# The precompiled header out of gcc/ into a layer of its own, at the same path (after the self-test).
+gcc_split_pch() {
+  mkdir -p "$work/gcc_pch/gcc/$(dirname "$pch_file")"
+  mv "$root/$pch_file" "$work/gcc_pch/gcc/$pch_file"
 }
 
 # Before packaging: C and C++ (with the PCH) compile, link statically and run.
@@ -161,8 +173,10 @@ build_gcc() {
   gcc_patch
   gcc_pch
   gcc_self_test
+  gcc_split_pch
   { "$root/bin/g++" --version | head -n1; echo "pch flags: $PCH_FLAGS"; } >"$root/VERSION"
   "$python" "$repo/tools/detzip.py" "$work/gcc" "$out/gcc.zip"
+  "$python" "$repo/tools/detzip.py" "$work/gcc_pch" "$out/gcc_pch.zip"
 }
 
 # ---- JDK --------------------------------------------------------------------------------------

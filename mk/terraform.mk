@@ -1,7 +1,7 @@
 # Terraform, packaging and layers: everything checked offline on this machine.
 #   make tf-check        fmt, README tables, validate, terraform test, example plan, checkov, size check
 #   make package         build/functions/<name>.zip (deterministic)
-#   make layers          build/layers/{gcc,jdk}.zip from this host's Debian packages, checked
+#   make layers          build/layers/{gcc,gcc_pch,jdk}.zip from this host's Debian packages, checked
 TF ?= terraform
 TF_DIR := terraform
 TF_WORK := .tf
@@ -103,7 +103,7 @@ package:
 LAYER_PACKAGES := cpp-12 gcc-12 g++-12 binutils-x86-64-linux-gnu libbinutils libgcc-12-dev libstdc++-12-dev \
   libc6 libc6-dev linux-libc-dev libisl23 libmpc3 libmpfr6 libgmp10 zlib1g libzstd1 libjansson4 libctf0 \
   libsframe0 libstdc++6 libgcc-s1 openjdk-17-jdk-headless openjdk-17-jre-headless
-layers: $(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/jdk.zip
+layers: $(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/gcc_pch.zip $(BUILD_DIR)/layers/jdk.zip
 	$(or $(wildcard $(PY)),$(PYTHON312)) tools/check_layers.py --build-dir $(BUILD_DIR)
 
 layers-local: layers
@@ -112,6 +112,10 @@ $(BUILD_DIR)/layers/.packages: FORCE
 	@mkdir -p $(@D)
 	@dpkg-query -W -f '$${Package} $${Version}\n' $(LAYER_PACKAGES) 2>/dev/null | sort >$@.new || true
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+# gcc.zip and gcc_pch.zip come out of one build of the GCC layer.
+$(BUILD_DIR)/layers/gcc.zip $(BUILD_DIR)/layers/gcc_pch.zip &: layers/build.sh tools/detzip.py $(BUILD_DIR)/layers/.packages | $(VENV)/.installed
+	PATH=$(abspath $(VENV))/bin:$$PATH PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build.sh $(BUILD_DIR)/layers gcc
 
 $(BUILD_DIR)/layers/%.zip: layers/build.sh tools/detzip.py $(BUILD_DIR)/layers/.packages | $(VENV)/.installed
 	PATH=$(abspath $(VENV))/bin:$$PATH PYTHON=$(or $(wildcard $(PY)),$(PYTHON312)) bash layers/build.sh $(BUILD_DIR)/layers $*

@@ -206,7 +206,7 @@ module "layer" {
   for_each = toset([for name in local.layer_names : name if !contains(keys(var.layer_arns), name)])
 
   layer_name  = "${var.name_prefix}-${each.key}"
-  description = "${upper(each.key)} toolchain under /opt/${each.key} (layers/)"
+  description = "${upper(each.key)} toolchain layer (layers/build.sh)"
   filename    = "${local.build_dir}/layers/${each.key}.zip"
   # Through S3 by default: the Lambda API takes at most 50 MB in the request, and the GCC layer is more.
   s3_bucket = var.layer_direct_upload ? null : coalesce(var.layer_upload_bucket, module.bucket.bucket_name)

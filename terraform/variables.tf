@@ -20,13 +20,13 @@ variable "build_dir" {
 }
 
 variable "layer_arns" {
-  description = "Already published toolchain layers by name (gcc, jdk); a layer not listed is published from build_dir/layers/<name>.zip."
+  description = "Already published toolchain layers by name (gcc, gcc_pch, jdk); a layer not listed is published from build_dir/layers/<name>.zip."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.layer_arns) : contains(["gcc", "jdk"], k)])
-    error_message = "layer_arns keys must be gcc or jdk."
+    condition     = alltrue([for k in keys(var.layer_arns) : contains(["gcc", "gcc_pch", "jdk"], k)])
+    error_message = "layer_arns keys must be gcc, gcc_pch or jdk."
   }
 }
 

@@ -68,7 +68,8 @@ def test_every_list_of_languages_is_the_table():
     served = [name for worker in workers.values() for name in worker["languages"]]
     assert sorted(served) == sorted(LANGUAGES), "every language served by exactly one worker"
     for key, worker in workers.items():
-        needed = {layer for name in worker["languages"] for layer in LANGUAGES[name].layers}
+        needed = {layer for name in worker["languages"]
+                  for layer in (*LANGUAGES[name].layers, *LANGUAGES[name].sandbox_only_layers)}
         assert set(worker["layers"]) == needed, f"worker {key}: layers must be its languages' toolchains"
 
 

@@ -335,7 +335,7 @@ run "compile_cache_keyed_by_each_sandbox_build" {
   command = plan
 
   variables {
-    layer_arns = { gcc = "arn:aws:lambda:eu-west-1:123456789012:layer:gcc:7", jdk = "arn:aws:lambda:eu-west-1:123456789012:layer:jdk:3" }
+    layer_arns = { gcc = "arn:aws:lambda:eu-west-1:123456789012:layer:gcc:7", gcc_pch = "arn:aws:lambda:eu-west-1:123456789012:layer:gcc_pch:7", jdk = "arn:aws:lambda:eu-west-1:123456789012:layer:jdk:3" }
   }
 
   assert {

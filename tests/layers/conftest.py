@@ -31,9 +31,10 @@ def extract(archive: Path, target: Path) -> None:
 @pytest.fixture(scope="session")
 def layer_root(tmp_path_factory) -> Path:
     """A layer root (what /opt is in Lambda) with gcc/ and jdk/ from build/layers, at a path that is
-    not /opt: the layers must work wherever they are extracted."""
+    not /opt: the layers must work wherever they are extracted. gcc_pch merges into gcc/, as in the
+    C++ sandbox."""
     root = tmp_path_factory.mktemp("opt")
-    for name in ("gcc", "jdk"):
+    for name in ("gcc", "gcc_pch", "jdk"):
         built = BUILT / f"{name}.zip"
         assert built.is_file(), f"{built} is not built: make layers (make test builds it first)"
         extract(built, root)

@@ -79,7 +79,7 @@ def test_the_cli_exits_non_zero_and_prints_the_problem(tmp_path):
     assert "gcc/bin/tool: needs GLIBC_2.36 from libc.so.6 (arc4random)" in done.stdout
 
 
-@pytest.mark.parametrize("name", ["gcc", "jdk"])
+@pytest.mark.parametrize("name", ["gcc", "gcc_pch", "jdk"])
 def test_the_built_layers_pass(name):
     built = ROOT / "build" / "layers" / f"{name}.zip"
     assert built.is_file(), f"{built} is not built: make layers (make test builds it first)"

@@ -90,6 +90,16 @@ def test_only_the_kept_services_models_and_botocores_own_files_are_shipped():
 PROBE = r"""
 import json, os, socket, sys
 sys.path.insert(0, sys.argv[1])
+import importlib._bootstrap_external as bootstrap
+
+compiled = []  # modules compiled from source on import: none, when the zip carries their bytecode
+source_to_code = bootstrap.SourceLoader.source_to_code
+
+def recording(self, data, path, *args, **kwargs):
+    compiled.append(str(path))
+    return source_to_code(self, data, path, *args, **kwargs)
+
+bootstrap.SourceLoader.source_to_code = recording
 
 def no_network(*args, **kwargs):
     raise AssertionError("network access")
@@ -124,6 +134,7 @@ if os.path.isdir(os.path.join(sys.argv[1], "yaml")):  # the worker's, without li
     import yaml
     report["yaml"] = yaml.safe_load("a: [1, 2]")
 __import__(sys.argv[4])  # the handler's own modules import with what the zip ships
+report["compiled"] = [path for path in compiled if path.startswith(sys.argv[1])]
 print(json.dumps(report))
 """
 HANDLER_MODULES = {"dispatcher": "pipeline.dispatcher", "worker": "pipeline.worker", "outbox_relay": "store.outbox",
@@ -203,6 +214,9 @@ def test_the_zip_runs_its_own_pinned_sdk_offline_with_only_the_kept_services(bui
     assert report.get("yaml", {"a": [1, 2]}) == {"a": [1, 2]}
     models = {p.name for p in (code / "botocore" / "data").iterdir() if p.is_dir()}
     assert models == set(kept)
+    # /var/task is read-only in Lambda: a module without its bytecode in the zip is compiled from
+    # source at every cold start (bytecode_entries).
+    assert report["compiled"] == [], report["compiled"]
 
 
 def test_terraform_deploys_each_backend_zip_with_its_handler():
