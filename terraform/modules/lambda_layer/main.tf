@@ -3,13 +3,16 @@
 
 locals {
   source_code_hash = try(filebase64sha256(var.filename), null) # absent before the layer is built; plan still works
+  # The object's key names the zip by its hex digest: a base64 one holds "/" and "+", which LocalStack's
+  # layer publishing reads back as a space (NoSuchKey), and which make a poor key anywhere.
+  object_key = "layers/${var.layer_name}/${try(filesha256(var.filename), "unbuilt")}.zip"
 }
 
 resource "aws_s3_object" "this" {
   count = var.s3_bucket == null ? 0 : 1
 
   bucket      = var.s3_bucket
-  key         = "layers/${var.layer_name}/${coalesce(local.source_code_hash, "unbuilt")}.zip"
+  key         = local.object_key
   source      = var.filename
   source_hash = local.source_code_hash
 }
