@@ -122,11 +122,11 @@ def java_source_problem(source: str) -> str | None:
 
 
 _HELLO_C = '#include <stdio.h>\nint main(void){char s[64];if(scanf("%63s",s)!=1)return 1;printf("hello %s\\n",s);return 0;}\n'
-# <cstdio>, not <iostream>: every sandbox cold start compiles it, and parsing the iostream headers
-# alone costs GCC 0.4 s of CPU (the layer's precompiled header has its own test in tests/layers).
 # The flags that decide what a C++ compile means, shared by the compile and its precompiled headers
 # (and the layer's precompiled bits/stdc++.h: PCH_FLAGS in layers/build.sh).
 _CPP_DIALECT = ("-std=gnu++20", "-O2")
+# <cstdio>, not <iostream>: every sandbox cold start compiles it, and parsing the iostream headers
+# alone costs GCC 0.4 s of CPU (the layer's precompiled header has its own test in tests/layers).
 _HELLO_CPP = (
     '#include <cstdio>\nint main(){char s[64];if(std::scanf("%63s",s)!=1)return 1;std::printf("hello %s\\n",s);}\n'
 )
