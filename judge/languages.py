@@ -125,6 +125,8 @@ _HELLO_C = '#include <stdio.h>\nint main(void){char s[64];if(scanf("%63s",s)!=1)
 # The flags that decide what a C++ compile means, shared by the compile and its precompiled headers
 # (and the layer's precompiled bits/stdc++.h: PCH_FLAGS in layers/build.sh).
 _CPP_DIALECT = ("-std=gnu++20", "-O2")
+# How C and C++ programs are linked (see the C entry for why).
+_LINK = ("-static", "-s", "-fuse-ld=gold")
 # <cstdio>, not <iostream>: every sandbox cold start compiles it, and parsing the iostream headers
 # alone costs GCC 0.4 s of CPU (the layer's precompiled header has its own test in tests/layers).
 _HELLO_CPP = (
@@ -162,8 +164,9 @@ LANGUAGES: dict[str, Language] = {
             extensions=(".c",),
             source_name="Main.c",
             # Static: the binary runs without the GCC layer's loader and glibc (and in any mount namespace).
-            # Stripped (-s): a fifth smaller to pack, send and cache, the same program.
-            compile=("<gcc>", "-std=c17", "-O2", "-pipe", "-static", "-s", "-o", "{binary}", "{source}", "-lm"),
+            # Stripped (-s): a fifth smaller to pack, send and cache, the same program. Linked by gold:
+            # a static link in half the CPU of ld.bfd's (0.1 s of an A+B's compile), the same program.
+            compile=("<gcc>", "-std=c17", "-O2", "-pipe", *_LINK, "-o", "{binary}", "{source}", "-lm"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("gcc",),
@@ -177,7 +180,7 @@ LANGUAGES: dict[str, Language] = {
             extensions=(".cpp", ".cc", ".cxx", ".c++", ".C"),
             source_name="Main.cpp",
             # -std/-O2 as the layer's precompiled bits/stdc++.h (PCH_FLAGS in layers/build.sh); static as C.
-            compile=("<g++>", *_CPP_DIALECT, "-pipe", "-static", "-s", "-o", "{binary}", "{source}"),
+            compile=("<g++>", *_CPP_DIALECT, "-pipe", *_LINK, "-o", "{binary}", "{source}"),
             run=("./{binary}",),
             memory_model=MemoryModel.ADDRESS_SPACE,
             tools=("g++",),

@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 import time
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +44,7 @@ DEFAULT_MAX_BYTES = 1024 << 20
 MARKER = ".complete"  # written last into an unpacked package: {"bytes": <unpacked size>}
 STALE_STAGING_S = 900  # staging left by an environment that died mid-unpack (no invocation lasts longer)
 READ_CHUNK = 1 << 20
+LOADED_HELD = 16  # packages kept read in memory (their test data stays on disk)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -62,6 +64,9 @@ class ProblemCache:
         self.s3 = s3
         self.bucket = bucket
         self.max_bytes = max_bytes
+        # Packages read from their directories, by hash: an unpacked package never changes, so
+        # the next submission to it skips the YAML and the directory walk while its marker stands.
+        self._loaded: OrderedDict[str, Problem] = OrderedDict()
 
     def load(self, problem_id: str) -> Problem:
         ref = self.store.package_ref(problem_id)
@@ -71,9 +76,15 @@ class ProblemCache:
         marker = target / MARKER
         if marker.exists():
             _used_now(marker)
+            if (held := self._loaded.get(ref.sha256)) is not None:
+                self._loaded.move_to_end(ref.sha256)
+                return held
         else:
             self._install(ref, target)
-        return load_problem(target)
+        problem = self._loaded[ref.sha256] = load_problem(target)
+        while len(self._loaded) > LOADED_HELD:
+            self._loaded.popitem(last=False)
+        return problem
 
     # ---- fetch, verify, unpack -------------------------------------------------------------------
 

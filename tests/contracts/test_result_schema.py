@@ -57,3 +57,35 @@ def test_a_result_always_fits_one_queue_message():
     validate_result_json(kept)
     small = _result().to_json()
     assert CompletionMessage.judged("s1", 1, small).result == small  # untouched when it fits
+
+
+def test_the_schema_itself_is_checked_once_per_process_not_with_every_result(monkeypatch):
+    from jsonschema.validators import validator_for
+
+    from contracts import result as result_module
+
+    validator_class = validator_for(result_module.result_schema())
+    checked, check_schema = [], validator_class.check_schema
+    monkeypatch.setattr(validator_class, "check_schema",
+                        classmethod(lambda cls, schema: checked.append(1) or check_schema(schema)))
+    result_module._result_validator.cache_clear()
+    try:
+        for _ in range(3):
+            validate_result_json(_result().to_json())
+        assert checked == [1]
+    finally:
+        result_module._result_validator.cache_clear()
+
+
+@pytest.mark.parametrize("change", [{"verdict": "PRESENTATION_ERROR"}, {"surprise": 1}, {"time_ms": -1},
+                                    {"tests": [{"name": "x"}]}])
+def test_a_bad_result_is_refused_with_the_error_jsonschema_validate_picks(change):
+    from contracts.result import result_schema
+
+    data = {**_result().to_json(), **change}
+    with pytest.raises(jsonschema.ValidationError) as expected:
+        jsonschema.validate(data, result_schema())
+    with pytest.raises(jsonschema.ValidationError) as refused:
+        validate_result_json(data)
+    assert (refused.value.message, list(refused.value.absolute_path)) == \
+        (expected.value.message, list(expected.value.absolute_path))

@@ -56,6 +56,8 @@ def test_c_and_cpp_compile_and_link_statically_with_the_layer_alone(layer_root, 
     (tmp_path / name).write_text(source)
     compiled = in_bare_root(layer_root, tmp_path, compile_argv(language, layer_root, name))
     assert compiled.returncode == 0, compiled.stderr
+    # Linked by the layer's gold (judge/languages.py: _LINK), in half of ld.bfd's time.
+    assert b".note.gnu.gold-version" in (tmp_path / "main").read_bytes()
     ran = in_bare_root(layer_root, tmp_path, ["./main"])  # static: no loader, no libc in that root
     assert (ran.returncode, ran.stdout.strip()) == (0, expected), ran.stderr
 

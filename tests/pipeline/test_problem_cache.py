@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from judge.problem import load_problem
 from pipeline.problem_cache import ProblemCache, ProblemNotFound, ProblemPackageError
 from store.packages import PackageBucket, PackageRef, pack_package
 
@@ -93,6 +94,21 @@ def test_a_package_is_fetched_from_s3_once_and_served_from_the_cache_after(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == [store.sha]  # no download or staging left
     with pytest.raises(ProblemNotFound):
         ProblemCache(tmp_path, store, counting, BUCKET).load("nope")
+
+
+def test_a_package_is_read_from_its_directory_once_while_it_stays_unpacked(tmp_path, s3, monkeypatch):
+    from pipeline import problem_cache
+
+    store, _ = in_bucket(s3)
+    reads = []
+    monkeypatch.setattr(problem_cache, "load_problem", lambda path: reads.append(path) or load_problem(path))
+    cache = ProblemCache(tmp_path, store, CountingS3(s3), BUCKET)
+    first, second = cache.load("aplusb"), cache.load("aplusb")
+    assert second is first and reads == [tmp_path / store.sha] and store.lookups == 2
+    shutil.rmtree(tmp_path / store.sha)  # evicted (by another environment sharing the directory)
+    third = cache.load("aplusb")
+    assert third is not first and len(reads) == 2 and (tmp_path / store.sha / "problem.yaml").is_file()
+    assert len(third.test_cases()) == len(first.test_cases()) > 1
 
 
 def test_an_object_with_another_hash_is_refused_and_not_cached(tmp_path, s3):
