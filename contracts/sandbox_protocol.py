@@ -107,12 +107,16 @@ def _untar_gz(text: str, what: str, max_bytes: int, *, flat: bool) -> dict[str, 
 
 
 def artifact_to_wire(artifact: Artifact) -> str:
-    return _tar_gz(artifact.files)
+    """Packed once per program: every batch and test of it sends the same text."""
+    if artifact.wire is None:
+        artifact.wire = _tar_gz(artifact.files)
+    return artifact.wire
 
 
 def artifact_from_wire(text: str, max_bytes: int = MAX_ARTIFACT_BYTES) -> Artifact:
-    """The files of a compiled program: only plain files directly in the run's directory."""
-    return Artifact(_untar_gz(text, "artifact", max_bytes, flat=True))
+    """The files of a compiled program: only plain files directly in the run's directory (and the
+    text they came in, which is what they go out as again)."""
+    return Artifact(_untar_gz(text, "artifact", max_bytes, flat=True), wire=text)
 
 
 def validator_to_wire(program: PortableValidator) -> dict:

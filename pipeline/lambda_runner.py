@@ -99,7 +99,6 @@ class LambdaRunner:
         self._validators_held = True  # and whether naming them by digest has worked so far
         # The runs the last compile call did (compile(then_run=...)): (program, batch, observations)
         self._ran_ahead: tuple[CompileOutcome, FirstBatch, list[Observation]] | None = None
-        self._artifact: tuple[object, str] = (None, "")  # the last compiled program and its wire form
         self.call_seconds = 0.0  # time spent in sandbox calls (what they bill), since the worker reset it
         self.calls = 0  # and how many
         self.compiles_cached = 0  # compiles answered from the compile cache, no call made
@@ -275,7 +274,7 @@ class LambdaRunner:
         pending = list(tests[len(observations):])
         if observations and stop_at_failure and observations[-1].outcome != Outcome.OK:
             return observations
-        artifact_wire = self._artifact_wire(compiled) if pending else ""
+        artifact_wire = artifact_to_wire(compiled.artifact) if pending else ""
         while pending:
             fits = self._tests_per_call(limits)
             tests_now = _next_batch(pending, len(artifact_wire) + 1024, fits)
@@ -307,7 +306,7 @@ class LambdaRunner:
                                   (InteractiveTest(test.name, seal_secret(secrets.pack(), self.reply_key),
                                                    tuple(problem.output_validator_flags(test))),),
                                   compiled.main_class)
-        full = request.to_wire(self._artifact_wire(compiled), self._validator_wire(program))
+        full = request.to_wire(artifact_to_wire(compiled.artifact), self._validator_wire(program))
         if len(json.dumps(full)) > MAX_REQUEST_BYTES:
             return not_run("the test is too large"), CheckResult.judge_error(
                 f"test {test.name}: program, validator, input and answer do not fit one sandbox request "
@@ -376,12 +375,6 @@ class LambdaRunner:
                 self._validators.clear()
             self._validators[digest] = validator_to_wire(program)
         return self._validators[digest]
-
-    def _artifact_wire(self, compiled: CompileOutcome) -> str:
-        """The program's wire form, encoded once per compiled program (every batch and test sends it)."""
-        if self._artifact[0] is not compiled:
-            self._artifact = (compiled, artifact_to_wire(compiled.artifact))
-        return self._artifact[1]
 
     def _check_an_interaction_fits(self, limits: Limits, grace_s: float) -> None:
         """OutOfTime unless one interaction (the submission's wall limit, then the validator's

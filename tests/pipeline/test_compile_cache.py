@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from contracts import sandbox_protocol
 from judge.languages import LANGUAGES
 from judge.runner import TestInput
 from judge.sandbox.api import Limits
@@ -33,6 +34,27 @@ def test_the_same_source_is_compiled_once_and_runs_the_same(tmp_path):
     stdin.write_bytes(b"cached\n")
     [observation] = runner.run(C, again, [TestInput("1", stdin)], Limits())
     assert observation.stdout == b"cached\n"
+
+
+def test_a_kept_program_goes_to_its_runs_as_the_text_it_was_kept_in_not_packed_again(tmp_path, monkeypatch):
+    _, first = _runner(tmp_path)
+    first.compile(C, ECHO_C)
+    [entry] = (tmp_path / "compiled").iterdir()
+    kept = json.loads(entry.read_bytes())["artifact_b64"]
+    packed = []
+    real_tar_gz = sandbox_protocol._tar_gz
+    monkeypatch.setattr(sandbox_protocol, "_tar_gz", lambda files: packed.append(files) or real_tar_gz(files))
+    client, runner = _runner(tmp_path)  # another environment of the worker: the kept reply is all it has
+    compiled = runner.compile(C, ECHO_C)
+    inputs = []
+    for name in ("1", "2"):
+        (tmp_path / f"{name}.in").write_bytes(f"run {name}\n".encode())
+        inputs.append(TestInput(name, tmp_path / f"{name}.in"))
+    observations = runner.run(C, compiled, inputs, Limits())
+    assert [o.stdout for o in observations] == [b"run 1\n", b"run 2\n"]
+    runs = [call for call in client.calls if call.get("action") == "run"]
+    assert runs and all(call["artifact_b64"] == kept for call in runs)
+    assert runner.compiles_cached == 1 and not _compiles(client) and packed == []
 
 
 def test_another_source_language_or_sandbox_build_is_compiled_anew(tmp_path):
