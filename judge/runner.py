@@ -34,7 +34,7 @@ COMPILE_LIMITS = Limits(
 @dataclass
 class Artifact:
     """The files a run needs (binary, classes or script), with their permission bits. Its wire form
-    (a gzipped tar) is in `contracts.sandbox_protocol`."""
+    (a tar) is in `contracts.sandbox_protocol`."""
 
     files: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     # The wire form it arrived in, when it did: sent on as it is. Packing a static C++ binary again

@@ -42,8 +42,8 @@ def test_a_kept_program_goes_to_its_runs_as_the_text_it_was_kept_in_not_packed_a
     [entry] = (tmp_path / "compiled").iterdir()
     kept = json.loads(entry.read_bytes())["artifact_b64"]
     packed = []
-    real_tar_gz = sandbox_protocol._tar_gz
-    monkeypatch.setattr(sandbox_protocol, "_tar_gz", lambda files: packed.append(files) or real_tar_gz(files))
+    real_pack = sandbox_protocol._pack_files
+    monkeypatch.setattr(sandbox_protocol, "_pack_files", lambda files: packed.append(files) or real_pack(files))
     client, runner = _runner(tmp_path)  # another environment of the worker: the kept reply is all it has
     compiled = runner.compile(C, ECHO_C)
     inputs = []
