@@ -187,7 +187,7 @@ class LanguageView(BaseModel):
         "name": "cpp", "display_name": "C++20 (g++ -O2, gnu++20)", "compiler": "g++",
         "compiler_version": "g++ (Debian 12.2.0-14+deb12u1) 12.2.0", "version_reported_at": "2026-12-01T18:00:00Z",
         "source_file_name": "Main.cpp", "extensions": [".cpp", ".cc"],
-        "compile_command": "g++ -std=gnu++20 -O2 -pipe -static -s -fuse-ld=gold -o main Main.cpp", "run_command": "./main"}]})
+        "compile_command": "g++ -std=gnu++20 -O2 -pipe -static -s -fuse-ld=gold -Wl,--gc-sections -o main Main.cpp", "run_command": "./main"}]})
     name: LanguageName
     display_name: str
     compiler: str = Field(description="the tool that builds the program (or runs it, with nothing to build)")

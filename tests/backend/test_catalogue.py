@@ -39,7 +39,7 @@ def test_languages_are_the_table_with_the_version_a_sandbox_reported(ctx):
     assert list(languages) == list(LANGUAGES)
     cpp = languages["cpp"]
     assert (cpp["compiler"], cpp["source_file_name"], cpp["run_command"]) == ("g++", "Main.cpp", "./main")
-    assert cpp["compile_command"] == "g++ -std=gnu++20 -O2 -pipe -static -s -fuse-ld=gold -o main Main.cpp"
+    assert cpp["compile_command"] == "g++ -std=gnu++20 -O2 -pipe -static -s -fuse-ld=gold -Wl,--gc-sections -o main Main.cpp"
     assert languages["java"]["run_command"].startswith("java -Xmx256m ") and languages["java"]["compiler"] == "javac"
     assert cpp["compiler_version"] is None  # no sandbox has compiled C++ yet: unknown, not made up
 

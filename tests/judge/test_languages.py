@@ -113,5 +113,5 @@ def test_commands_read_as_typed_for_a_typical_submission():
     assert java.compiler == "javac" and LANGUAGES["cpp"].compiler == "g++" and LANGUAGES["python"].compiler == "python"
     assert java.command_line(java.run, memory_mib=512).startswith("java -Xmx512m ")
     assert java.command_line(java.run).endswith(" -cp . Main")
-    assert LANGUAGES["c"].command_line(LANGUAGES["c"].compile) == "gcc -std=c17 -O2 -pipe -static -s -fuse-ld=gold -o main Main.c -lm"
+    assert LANGUAGES["c"].command_line(LANGUAGES["c"].compile) == "gcc -std=c17 -O2 -pipe -static -s -fuse-ld=gold -Wl,--gc-sections -o main Main.c -lm"
     assert java.command_line(None) is None
