@@ -354,12 +354,11 @@ class RunRequest:
     # judging there anyway, unless every test counts (scoring, samples, run_all_tests).
     stop_at_failure: bool = False
 
-    def to_wire(self, tests: list[TestPayload] | None = None, artifact_wire: str | None = None,
-                nonce: str | None = None) -> dict:
-        """The request for `tests` (default all); `artifact_wire` reuses an encoding across batches,
-        `nonce` (default this request's) is the one the reply is sealed for."""
+    def to_wire(self, tests: list[TestPayload] | None = None, nonce: str | None = None) -> dict:
+        """The request for `tests` (default all); `nonce` (default this request's) is the one the
+        reply is sealed for. The program is packed once, however many batches send it."""
         return _with_nonce({"version": VERSION, "action": "run", "language": self.language,
-                            "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
+                            "artifact_b64": artifact_to_wire(self.artifact),
                             "main_class": self.main_class, "limits": limits_to_wire(self.limits),
                             "tests": [test.to_wire() for test in (self.tests if tests is None else tests)],
                             **({"stop_at_failure": True} if self.stop_at_failure else {})},
@@ -421,9 +420,9 @@ class InteractRequest:
     main_class: str | None = None
     nonce: str | None = None
 
-    def to_wire(self, artifact_wire: str | None = None, validator_wire: dict | None = None) -> dict:
+    def to_wire(self, validator_wire: dict | None = None) -> dict:
         return _with_nonce({"version": VERSION, "action": "interact", "language": self.language,
-                            "artifact_b64": artifact_wire or artifact_to_wire(self.artifact),
+                            "artifact_b64": artifact_to_wire(self.artifact),
                             "main_class": self.main_class, "limits": limits_to_wire(self.limits),
                             "validator": validator_wire or (validator_reference(self.validator)
                                                             if isinstance(self.validator, str)

@@ -37,8 +37,8 @@ class Artifact:
     (a tar) is in `contracts.sandbox_protocol`."""
 
     files: dict[str, tuple[int, bytes]] = field(default_factory=dict)
-    # The wire form it arrived in, when it did: sent on as it is. Packing a static C++ binary again
-    # costs a worker about 30 ms of CPU, 0.1 s at its memory's share of a vCPU.
+    # Its wire form, packed once (or as it arrived): every batch and test sends the same text, and a
+    # kept program is never packed again (a tar, base64, gzip above 2 MiB: milliseconds per batch).
     wire: str | None = field(default=None, compare=False, repr=False)
 
     def size(self) -> int:

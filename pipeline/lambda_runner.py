@@ -274,15 +274,14 @@ class LambdaRunner:
         pending = list(tests[len(observations):])
         if observations and stop_at_failure and observations[-1].outcome != Outcome.OK:
             return observations
-        artifact_wire = artifact_to_wire(compiled.artifact) if pending else ""
         while pending:
             fits = self._tests_per_call(limits)
-            tests_now = _next_batch(pending, len(artifact_wire) + 1024, fits)
+            tests_now = _next_batch(pending, len(artifact_to_wire(compiled.artifact)) + 1024, fits)
             try:
-                done = self._run_batch(request, [self._payload(test) for test in tests_now], artifact_wire)
+                done = self._run_batch(request, [self._payload(test) for test in tests_now])
             except Interference as error:
                 log.warning("sandbox interference in a batch of %d: %s", len(tests_now), error)
-                done = self._attribute(request, tests_now, artifact_wire)
+                done = self._attribute(request, tests_now)
             observations.extend(done)
             pending = pending[len(done):]
             if stop_at_failure and done[-1].outcome != Outcome.OK:
@@ -306,7 +305,7 @@ class LambdaRunner:
                                   (InteractiveTest(test.name, seal_secret(secrets.pack(), self.reply_key),
                                                    tuple(problem.output_validator_flags(test))),),
                                   compiled.main_class)
-        full = request.to_wire(artifact_to_wire(compiled.artifact), self._validator_wire(program))
+        full = request.to_wire(self._validator_wire(program))
         if len(json.dumps(full)) > MAX_REQUEST_BYTES:
             return not_run("the test is too large"), CheckResult.judge_error(
                 f"test {test.name}: program, validator, input and answer do not fit one sandbox request "
@@ -393,16 +392,16 @@ class LambdaRunner:
                             f"{limits.wall_time_s:g} s (sandbox timeout {self.sandbox_timeout_s:g} s)")
         return fits
 
-    def _run_batch(self, request: RunRequest, batch: list[TestPayload], artifact_wire: str) -> list[Observation]:
+    def _run_batch(self, request: RunRequest, batch: list[TestPayload]) -> list[Observation]:
         started = time.monotonic()
-        data = self._invoke(request.to_wire(batch, artifact_wire, nonce=new_nonce()))
+        data = self._invoke(request.to_wire(batch, nonce=new_nonce()))
         reply = self._checked_runs(data, request.limits, len(batch), (time.monotonic() - started) * 1000)
         done, self.isolation = reply.observations, reply.isolation or self.isolation
         if not done:
             raise SandboxInvokeError("sandbox returned no observation for a non-empty batch")
         return done
 
-    def _attribute(self, request: RunRequest, tests: list[TestInput], artifact_wire: str) -> list[Observation]:
+    def _attribute(self, request: RunRequest, tests: list[TestInput]) -> list[Observation]:
         """Find the tests that interfere: the batch again, one test per call. A test that interferes
         on its own is that test's RUNTIME_ERROR; the others' results stand. Each call gets its input
         URL signed anew: the batch's URLs may have expired during the calls before it (each can last
@@ -410,7 +409,7 @@ class LambdaRunner:
         observations = []
         for test in tests:
             try:
-                observations.extend(self._run_batch(request, [self._payload(test)], artifact_wire))
+                observations.extend(self._run_batch(request, [self._payload(test)]))
             except Interference as again:
                 observations.append(Observation(Outcome.RUNTIME_ERROR, None, None, 0, 0, 0,
                                                 detail=f"the program interfered with its sandbox ({_short(again)})"))

@@ -82,9 +82,10 @@ def test_every_request_round_trips_through_its_wire_form():
     compile_and_run = CompileRequest("cpp", b"int main(){}", "n" * 32, then_run)
     assert decode_request(compile_and_run.to_wire()) == compile_and_run
     assert decode_request(dataclasses.replace(run, stop_at_failure=True).to_wire()).stop_at_failure is True
-    # a batch carries only the tests it names, with the artifact encoded once by the caller
-    wire = run.to_wire([run.tests[1]], artifact_to_wire(artifact))
+    # a batch carries only the tests it names, with the artifact as it was packed once
+    wire = run.to_wire([run.tests[1]])
     assert [t["name"] for t in wire["tests"]] == ["2"]
+    assert wire["artifact_b64"] is artifact_to_wire(artifact)
 
 
 def test_replies_round_trip_and_a_run_reply_stays_under_its_budget():
