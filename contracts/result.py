@@ -27,6 +27,11 @@ def _result_validator():
     return validator_class(schema)
 
 
+def prepare_result_check() -> None:
+    """Check the schema itself now (a worker's INIT phase) rather than in the first result's check."""
+    _result_validator()
+
+
 def validate_result_json(data: dict) -> None:
     """Raise jsonschema.ValidationError when `data` is not a result v1 document (the most relevant
     error, as `jsonschema.validate` picks it)."""

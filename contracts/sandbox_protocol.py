@@ -6,7 +6,7 @@ stdout (so a batch fits Lambda's 6 MB response), a tar (gzipped when large) for 
 When a batch's outputs would not fit, the sandbox stops early and the reply holds fewer observations
 than tests; the worker sends the rest again.
 
-    request = decode_request(event)          # CompileRequest | RunRequest | InteractRequest | SelfTestRequest
+    request = decode_request(event)          # CompileRequest | RunRequest | InteractRequest | SelfTestRequest | WarmUpRequest
     reply = ...; return seal(reply.to_wire(), key, request.nonce)    # in the sandbox function
     CompileReply.from_wire(open_sealed(payload, key, nonce))         # in the worker (LambdaRunner)
 
@@ -375,6 +375,19 @@ class SelfTestRequest:
 
 
 @dataclass(frozen=True)
+class WarmUpRequest:
+    """Start an execution environment and do nothing in it. A worker sends one from its own INIT
+    phase, so that the sandbox's cold start (environment, runtime, toolchain checks) overlaps the
+    worker's instead of following it; its first real call then finds that environment idle."""
+
+    language: str
+    nonce: str | None = None
+
+    def to_wire(self) -> dict:
+        return _with_nonce({"version": VERSION, "action": "warm_up", "language": self.language}, self.nonce)
+
+
+@dataclass(frozen=True)
 class InteractiveTest:
     """One interactive test: its input and answer sealed for the sandbox function's handler alone
     (`contracts.secret_box`), in the clear only where there is no key (the CLI, unit tests)."""
@@ -431,7 +444,7 @@ class InteractRequest:
                             "tests": [test.to_wire() for test in self.tests]}, self.nonce)
 
 
-SandboxRequest = CompileRequest | RunRequest | SelfTestRequest | InteractRequest
+SandboxRequest = CompileRequest | RunRequest | SelfTestRequest | InteractRequest | WarmUpRequest
 
 
 def _field(data: dict, key: str, kind: type | tuple[type, ...]):
@@ -479,6 +492,8 @@ def decode_request(data: object) -> SandboxRequest:
                           limits_from_wire(_field(data, "limits", dict)), tests, main_class, nonce, stop)
     if action == "self_test":
         return SelfTestRequest(language, nonce)
+    if action == "warm_up":
+        return WarmUpRequest(language, nonce)
     if action == "interact":
         main_class = data.get("main_class")
         if main_class is not None and not isinstance(main_class, str):
@@ -663,6 +678,20 @@ class SelfTestReply:
 
     def to_wire(self) -> dict:
         return {"version": VERSION, "ok": self.ok, "detail": self.detail, "toolchain": self.toolchain}
+
+
+@dataclass
+class WarmUpReply:
+    """The environment is up and ran nothing."""
+
+    def to_wire(self) -> dict:
+        return {"version": VERSION, "warm": True}
+
+    @classmethod
+    def from_wire(cls, data: object) -> WarmUpReply:
+        if _reply(data).get("warm") is not True:
+            raise SandboxProtocolError("a warm-up reply must say warm: true")
+        return cls()
 
 
 def error_reply(reason: str, code: str | None = None) -> dict:

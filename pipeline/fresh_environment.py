@@ -18,6 +18,15 @@ import os
 
 log = logging.getLogger(__name__)
 
+_spared = False  # the invocation now answered ran nothing of a submission (a warm-up)
+
+
+def spare_this_invocation() -> None:
+    """Nothing of a submission runs in this invocation (a worker's warm-up): the environment may
+    serve the next one, which is the first to run anything in it."""
+    global _spared
+    _spared = True
+
 
 def end_after_each_invocation() -> bool:
     """Make the runtime exit after its first answer; False if this runtime has no such hook."""
@@ -30,10 +39,11 @@ def end_after_each_invocation() -> bool:
     answered = False
 
     def wait_next_once(client):
+        global _spared
         nonlocal answered
-        if answered:  # the previous invocation's answer is posted: this environment is done
+        if answered and not _spared:  # the previous invocation's answer is posted: this environment is done
             os._exit(0)
-        answered = True
+        answered, _spared = True, False
         return wait_next(client)
 
     LambdaRuntimeClient.wait_next_invocation = wait_next_once

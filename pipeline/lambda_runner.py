@@ -19,6 +19,7 @@ import itertools
 import json
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -38,6 +39,8 @@ from contracts.sandbox_protocol import (
     RunReply,
     RunRequest,
     TestPayload,
+    WarmUpReply,
+    WarmUpRequest,
     artifact_to_wire,
     new_nonce,
     open_sealed,
@@ -70,6 +73,10 @@ COMPILE_ATTEMPTS = 3
 COMPILE_RETRY_PAUSE_S = 0.2
 # How Lambda reports an execution environment whose runtime process died during the invocation.
 DIED = ("Runtime.ExitError", "Runtime.Unknown")
+# How long the first sandbox call waits for the warm-up started at the worker's INIT: about the
+# longest a cold start takes (Lambda's INIT phase is at most 10 s). A warm-up still out after that
+# (an environment initialized ahead of its first invocation and frozen since) is not waited for.
+WARM_UP_WAIT_S = 10.0
 
 
 class Interference(SandboxInvokeError):
@@ -105,6 +112,39 @@ class LambdaRunner:
         self.isolation: str | None = None  # the sandbox mode the function last reported
         # language -> the compiler version line the sandbox function reported (its layer's truth)
         self.toolchains: dict[str, str] = {}
+        self._warm_up: threading.Thread | None = None
+        self._warm_up_started = 0.0
+
+    def start_warm_up(self, language: str) -> None:
+        """Start a sandbox execution environment now, in the background (the worker's INIT calls
+        this): the sandbox's cold start then overlaps the worker's own, and the first real call,
+        which waits for it (`_await_warm_up`), finds that environment idle rather than starting a
+        second one. A warm-up that fails costs nothing but its log line: that call starts one."""
+        def warm_up() -> None:
+            nonce = new_nonce()
+            try:
+                response = self.lambda_client.invoke(
+                    FunctionName=self.function_name, InvocationType="RequestResponse",
+                    Payload=json.dumps(WarmUpRequest(language, nonce).to_wire()).encode())
+                body = response["Payload"].read()
+                if response.get("FunctionError"):
+                    raise SandboxInvokeError(f"{response['FunctionError']}: {body[:300]!r}")
+                WarmUpReply.from_wire(open_sealed(json.loads(body), self.reply_key, nonce))
+            except Exception as error:  # an optimisation: the real call reports failures
+                log.warning("sandbox warm-up failed: %.300s", error)
+            else:
+                log.info("sandbox warm: %s in %.0f ms", self.function_name, (time.monotonic() - started) * 1000)
+
+        started = self._warm_up_started = time.monotonic()
+        self._warm_up = threading.Thread(target=warm_up, name="sandbox-warm-up", daemon=True)
+        self._warm_up.start()
+
+    def _await_warm_up(self) -> None:
+        if self._warm_up is not None:
+            waiting = time.monotonic()
+            self._warm_up.join(max(0.0, self._warm_up_started + WARM_UP_WAIT_S - waiting))
+            self._warm_up = None
+            log.info("the first sandbox call waited %.0f ms for the warm-up", (time.monotonic() - waiting) * 1000)
 
     def new_submission(self, remaining_s: Callable[[], float] | None = None) -> None:
         """Forget what was counted and sent for the last submission; `remaining_s` says how long
@@ -120,6 +160,7 @@ class LambdaRunner:
 
     def _invoke(self, payload: dict) -> object:
         """The handler's own reply to `payload` (which carries the nonce it is sealed for)."""
+        self._await_warm_up()
         started = time.monotonic()
         self.calls += 1
         try:

@@ -39,6 +39,8 @@ from contracts.sandbox_protocol import (
     RunRequest,
     SelfTestReply,
     TestPayload,
+    WarmUpReply,
+    WarmUpRequest,
     decode_request,
     error_reply,
     open_secret,
@@ -55,6 +57,7 @@ from judge.sandbox import hardening
 from judge.sandbox.api import Outcome
 from judge.selftest import cold_start_check, self_test
 from judge.toolchain import version_of
+from pipeline import fresh_environment
 
 log = logging.getLogger(__name__)
 INPUT_FETCH_TIMEOUT_S = 30
@@ -91,6 +94,9 @@ def _handle(event: object) -> dict:
         request = decode_request(event)
     except SandboxProtocolError as error:
         return error_reply(str(error))
+    if isinstance(request, WarmUpRequest):  # a worker's INIT starting this environment: nothing runs
+        fresh_environment.spare_this_invocation()
+        return seal(WarmUpReply().to_wire(), _REPLY_KEY, request.nonce)
     language = get_language(request.language)
     if isinstance(request, CompileRequest):
         reply = _compile(request, language)

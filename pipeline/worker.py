@@ -20,6 +20,7 @@ from pathlib import Path
 
 from contracts.errors import MessageError, OutOfTime, ProblemNotFound, ProblemPackageError
 from contracts.messages import MAX_SOURCE_BYTES, CompletionMessage, SubmissionMessage
+from contracts.result import prepare_result_check
 from contracts.runs import RUN_TYPE, RunMessage, failure_for
 from contracts.sandbox_protocol import REPLY_KEY_ENV, reply_key
 from judge import settings
@@ -152,8 +153,9 @@ class Worker:
         return {"run_id": failed.run_id, "failed": reason}
 
 
-def from_environment() -> Worker:
-    """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md)."""
+def from_environment(*, warm_up_sandbox: bool = False) -> Worker:
+    """Build a worker from the environment Terraform gives it (see docs/ARCHITECTURE.md);
+    `warm_up_sandbox`: start a sandbox environment as soon as the runner can (prepare())."""
     import boto3
 
     from pipeline.aws_clients import presigning_s3_client, sandbox_lambda_client
@@ -161,13 +163,18 @@ def from_environment() -> Worker:
     from pipeline.lambda_runner import LambdaRunner
     from store.package_store import DatabasePackageStore
 
-    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    languages = frozenset(settings.current().languages)
+    if not languages:
+        raise RuntimeError("JUDGE_LANGUAGES is not set: the worker would judge nothing")
     bucket = os.environ["SUBMISSIONS_BUCKET"]
-    store = DatabasePackageStore.from_environment()
     sandbox_timeout_s = float(os.environ.get("SANDBOX_TIMEOUT_SECONDS", "120"))
     runner = LambdaRunner(sandbox_lambda_client(sandbox_timeout_s), os.environ["SANDBOX_FUNCTION"],
                           presigning_s3_client(), bucket, reply_key(os.environ.get(REPLY_KEY_ENV)),
                           sandbox_timeout_s=sandbox_timeout_s, compile_cache=CompileCache.from_environment())
+    if warm_up_sandbox:  # first: the rest (clients, the database secret) is built while it starts
+        runner.start_warm_up(min(languages))
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    store = DatabasePackageStore.from_environment()
     webhook_secret = None
     if os.environ.get("RESULT_WEBHOOK_URL") and os.environ.get("RESULT_WEBHOOK_SECRET_ARN"):
         secrets = boto3.client("secretsmanager")
@@ -175,9 +182,6 @@ def from_environment() -> Worker:
     direct = store.apply_completion if os.environ.get("RESULT_DIRECT_DB", "false").lower() == "true" else None
     publisher = ResultPublisher(sqs, os.environ["COMPLETION_QUEUE_URL"], os.environ.get("RESULT_WEBHOOK_URL"),
                                 webhook_secret, direct)
-    languages = frozenset(settings.current().languages)
-    if not languages:
-        raise RuntimeError("JUDGE_LANGUAGES is not set: the worker would judge nothing")
     # Packages: indexed in the database, archived in PACKAGE_BUCKET (the submissions bucket unless set).
     problems = ProblemCache(Path(os.environ.get("TESTDATA_CACHE_DIR", "/tmp/testdata")), store, s3,
                             os.environ.get("PACKAGE_BUCKET") or bucket,
@@ -189,11 +193,30 @@ def from_environment() -> Worker:
 _worker: Worker | None = None
 
 
+def prepare() -> None:
+    """Build the worker in the INIT phase (the Lambda entry point calls this as it is imported).
+
+    INIT runs on a whole vCPU whatever the memory size and is billed per millisecond like an
+    invocation; the handler runs on the worker's 512 MB share, two sevenths of a vCPU. So what the
+    first submission would otherwise pay for in its handler (the clients, the database secret and a
+    connection, the result schema's own check) is paid here, in a third of the time, while a sandbox
+    environment starts in the background (LambdaRunner.start_warm_up). A database that cannot be
+    reached yet is not an INIT failure: the first submission connects, or fails, as before."""
+    global _worker
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", force=True)
+    _worker = from_environment(warm_up_sandbox=True)
+    prepare_result_check()
+    try:
+        with _worker.problems.store.db.connection():
+            pass  # one connection into the pool, its TLS handshake done
+    except Exception as error:  # an optimisation: the handler reports the real failure
+        log.warning("no database connection at INIT: %.200s", error)
+
+
 def handler(event, context):
     """The Lambda handler; the worker (clients, DB secret) is built once per execution environment."""
     global _worker
     if _worker is None:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", force=True)
-        _worker = from_environment()
+        prepare()
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     return _worker.handle(event, (lambda: remaining() / 1000) if remaining else None)

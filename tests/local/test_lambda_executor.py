@@ -6,6 +6,7 @@ size enforced, the Runtime API on loopback and AWS's runtime interface client dr
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -13,10 +14,13 @@ import socket
 import time
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-test"
+CPU_CGROUPS = Path("/sys/fs/cgroup/cpu/lambda-local")  # the executor's, one per environment (cgroups.py)
 
 HANDLER = r"""
 import importlib.util
@@ -29,6 +33,7 @@ import time
 import boto3
 
 print("module imported")  # init-phase output
+time.sleep(float(os.environ.get("INIT_SLEEP_S", "0")))  # a long INIT phase, to look at it from outside
 
 
 def handler(event, context):
@@ -356,6 +361,29 @@ def test_timeout_kills_the_process_and_next_invoke_starts_fresh(lam):
     response, seen = invoke(lam, name, {"action": "pids_alive"})
     assert "FunctionError" not in response, seen
     assert seen["alive"] == [], "a process of the timed-out invocation survived"
+
+
+def test_the_init_phase_runs_on_a_whole_vcpu_and_is_billed_with_the_first_invocation(lam):
+    """On-demand Lambda gives INIT a full vCPU whatever the memory size, then the memory's share;
+    since August 2025 the INIT phase is billed like the invocation it precedes."""
+    name = create_function(lam, unique("init"), memory=256, env={"INIT_SLEEP_S": "1.5"})
+    with ThreadPoolExecutor(1) as pool:
+        cold = pool.submit(lam.invoke, FunctionName=name, Payload=b"{}", LogType="Tail")
+        deadline, during_init = time.monotonic() + 20, None
+        while during_init is None and time.monotonic() < deadline:
+            groups = list(CPU_CGROUPS.glob(f"{name}-*"))
+            if groups:
+                during_init = int((groups[0] / "cpu.shares").read_text())
+            time.sleep(0.05)
+        response = cold.result()
+    assert during_init == 1024, "INIT ran with less than one vCPU's weight"
+    assert int((groups[0] / "cpu.shares").read_text()) == 256 * 1024 // 1769  # the invocation's share
+    report = next(line for line in base64.b64decode(response["LogResult"]).decode().splitlines()
+                  if line.startswith("REPORT"))
+    fields = dict(part.split(": ", 1) for part in report.split("\t")[1:] if ": " in part)
+    ms = {key: float(fields[key].split()[0]) for key in ("Duration", "Billed Duration", "Init Duration")}
+    assert ms["Init Duration"] >= 1500
+    assert ms["Billed Duration"] >= ms["Duration"] + ms["Init Duration"]
 
 
 def test_layers_are_merged_read_only_under_opt(lam):

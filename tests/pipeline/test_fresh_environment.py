@@ -37,6 +37,34 @@ def test_the_runtime_exits_when_it_asks_for_a_second_invocation(monkeypatch):
     assert calls == ["next"]
 
 
+def test_a_warm_up_leaves_the_environment_to_the_first_invocation_that_runs_anything(monkeypatch):
+    calls = []
+
+    class LambdaRuntimeClient:
+        def wait_next_invocation(self):
+            calls.append("next")
+            return f"invocation {len(calls)}"
+
+    module = types.ModuleType("awslambdaric.lambda_runtime_client")
+    module.LambdaRuntimeClient = LambdaRuntimeClient
+    monkeypatch.setitem(sys.modules, "awslambdaric", types.ModuleType("awslambdaric"))
+    monkeypatch.setitem(sys.modules, "awslambdaric.lambda_runtime_client", module)
+    monkeypatch.setattr(fresh_environment, "_spared", False)
+
+    def exit_(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(fresh_environment.os, "_exit", exit_)
+    assert fresh_environment.end_after_each_invocation()
+    client = LambdaRuntimeClient()
+    assert client.wait_next_invocation() == "invocation 1"  # a worker's warm-up: nothing runs
+    fresh_environment.spare_this_invocation()
+    assert client.wait_next_invocation() == "invocation 2"  # the first compile or run is served here
+    with pytest.raises(Exited):
+        client.wait_next_invocation()  # and after its answer the environment ends, as before
+    assert calls == ["next", "next"]
+
+
 def test_without_awslambdaric_the_environment_stays_warm(monkeypatch):
     monkeypatch.setitem(sys.modules, "awslambdaric", None)
     assert fresh_environment.end_after_each_invocation() is False

@@ -421,3 +421,66 @@ def test_a_compile_that_keeps_meeting_interference_past_its_patience_fails_the_c
     with pytest.raises(SandboxInvokeError, match="runtime died"):
         LambdaRunner(client, "sandbox", reply_key=KEY)._compile_alone(LANGUAGES["c"], ECHO_C, patience_s=0.1)
     assert lambda_runner.COMPILE_ATTEMPTS <= len(client.calls) < 1000
+
+
+def test_a_warm_up_starts_an_environment_runs_nothing_and_the_first_call_waits_for_it(tmp_path, keyed, monkeypatch):
+    """The worker's INIT sends a warm-up, so the sandbox's cold start overlaps its own; the first real
+    call waits for that warm-up rather than racing it into a second cold environment."""
+    order = []
+    arrived = threading.Event()
+
+    class Slow(InProcessLambda):
+        def invoke(self, FunctionName, InvocationType, Payload):
+            action = json.loads(Payload)["action"]
+            order.append(f"{action} sent")
+            if action == "warm_up":
+                arrived.wait(5)  # still cold when the first submission's compile is ready
+            response = super().invoke(FunctionName, InvocationType, Payload)
+            order.append(f"{action} answered")
+            return response
+
+    compiles, real_compile = [], sandbox_function.compile_in_sandbox
+    monkeypatch.setattr(sandbox_function, "compile_in_sandbox",
+                        lambda *a, **k: compiles.append(a[0].name) or real_compile(*a, **k))
+    runner = LambdaRunner(Slow(), "sandbox", reply_key=KEY)
+    runner.start_warm_up("c")
+    threading.Timer(0.3, arrived.set).start()
+    compiled = runner.compile(LANGUAGES["c"], ECHO_C)
+    assert compiled.ok
+    assert order == ["warm_up sent", "warm_up answered", "compile sent", "compile answered"]
+    assert compiles == ["c"]  # the submission's compile; the warm-up ran nothing
+    assert runner.calls == 1  # and is no submission's call, nor in its billed record
+    sealed = handle({"version": 1, "action": "warm_up", "language": "c", "nonce": "w" * 32})
+    assert open_sealed(sealed, KEY, "w" * 32) == {"version": 1, "warm": True}  # sealed like every reply
+
+
+def test_a_failed_warm_up_is_a_log_line_and_the_first_call_goes_ahead(caplog):
+    class Refusing(InProcessLambda):
+        def invoke(self, FunctionName, InvocationType, Payload):
+            if json.loads(Payload)["action"] == "warm_up":
+                raise ConnectionError("no route to the sandbox function yet")
+            return super().invoke(FunctionName, InvocationType, Payload)
+
+    runner = LambdaRunner(Refusing(), "sandbox")
+    runner.start_warm_up("c")
+    compiled = runner.compile(LANGUAGES["c"], ECHO_C)
+    assert compiled.ok and "sandbox warm-up failed: no route to the sandbox function yet" in caplog.text
+
+
+def test_a_warm_up_that_never_answers_holds_the_first_call_back_no_longer_than_a_cold_start(monkeypatch):
+    hung = threading.Event()
+
+    class Frozen(InProcessLambda):
+        def invoke(self, FunctionName, InvocationType, Payload):
+            if json.loads(Payload)["action"] == "warm_up":
+                hung.wait(10)  # an environment initialized ahead of use, frozen mid-call
+            return super().invoke(FunctionName, InvocationType, Payload)
+
+    monkeypatch.setattr(lambda_runner, "WARM_UP_WAIT_S", 0.3)
+    runner = LambdaRunner(Frozen(), "sandbox")
+    runner.start_warm_up("c")
+    try:
+        assert runner.compile(LANGUAGES["c"], ECHO_C).ok
+        assert runner._warm_up is None and not hung.is_set()  # went ahead while the warm-up hung
+    finally:
+        hung.set()

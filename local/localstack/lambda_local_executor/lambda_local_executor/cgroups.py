@@ -3,7 +3,10 @@
 Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB); here that is
 `cpu.shares`, which only bites under contention (Lambda caps, this weighs: see the README), or
 with LOCAL_LAMBDA_CPU=cap a CFS quota of that many CPUs, a cap as in Lambda even on an idle machine
-(what the end-to-end benchmark uses, so a small function is as slow here as there). The
+(what the end-to-end benchmark uses, so a small function is as slow here as there). Its INIT
+phase gets at least one whole vCPU, whatever the memory size, as on-demand Lambda functions do
+(AWS's "Effectively running Java on serverless" guide: "a full vCPU (non-throttled) but limited to
+10 seconds during its initialization phase"); `end_init` settles it to the memory's share. The
 memory limit covers every process of the environment and its tmpfs /tmp pages, and the kernel's
 OOM kill inside it is what the init (which reads the group's counters itself) reports as
 Runtime.ExitError.
@@ -31,6 +34,15 @@ def cpu_quota_us(memory_mb: int) -> int:
     return max(1000, memory_mb * CFS_PERIOD_US // MB_PER_VCPU)
 
 
+def cpu_shares(memory_mb: int) -> int:
+    return max(2, memory_mb * 1024 // MB_PER_VCPU)
+
+
+def init_memory_mb(memory_mb: int) -> int:
+    """The memory size whose CPU share the INIT phase runs with: one vCPU's at least."""
+    return max(memory_mb, MB_PER_VCPU)
+
+
 def available() -> bool:
     return os.geteuid() == 0 and (ROOT / "memory").is_dir() and os.access(ROOT / "memory", os.W_OK)
 
@@ -52,10 +64,18 @@ class EnvironmentCgroup:
         if self.cpu.parent.parent.is_dir():
             self.cpu.mkdir(parents=True, exist_ok=True)
             (self.cpu.parent / "cpu.shares").write_text(str(PARENT_CPU_SHARES))
-            (self.cpu / "cpu.shares").write_text(str(max(2, self.memory_mb * 1024 // MB_PER_VCPU)))
-            if os.environ.get("LOCAL_LAMBDA_CPU", "shares") == "cap":
-                (self.cpu / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
-                (self.cpu / "cpu.cfs_quota_us").write_text(str(cpu_quota_us(self.memory_mb)))
+            self._give_cpu(init_memory_mb(self.memory_mb))
+
+    def end_init(self) -> None:
+        """The runtime is ready: from its first invocation on, the memory size's share of CPU."""
+        if self.cpu.is_dir():
+            self._give_cpu(self.memory_mb)
+
+    def _give_cpu(self, memory_mb: int) -> None:
+        (self.cpu / "cpu.shares").write_text(str(cpu_shares(memory_mb)))
+        if os.environ.get("LOCAL_LAMBDA_CPU", "shares") == "cap":
+            (self.cpu / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+            (self.cpu / "cpu.cfs_quota_us").write_text(str(cpu_quota_us(memory_mb)))
 
     def procs_files(self) -> list[Path]:
         return [d / "cgroup.procs" for d in (self.memory, self.cpu) if d.is_dir()]

@@ -188,7 +188,8 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             self.function_version.qualified_arn,
         )
         threading.Thread(target=self._watch, name=f"lambda-local-{self.id}", daemon=True).start()
-        self.executor_endpoint.wait_for_startup()
+        self.executor_endpoint.wait_for_startup()  # the init phase is over: the runtime is ready
+        self.cgroup.end_init()
 
     def _init_env(self, spec: container.ContainerSpec, env_vars: dict[str, str], listen_fd: int) -> dict[str, str]:
         """The init's own environment (never seen by the function, which gets the JSON inside)."""

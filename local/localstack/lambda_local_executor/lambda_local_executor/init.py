@@ -267,13 +267,16 @@ class Environment:
             started = time.monotonic()
             is_error, body = self.invoke(request)
             duration_ms = (time.monotonic() - started) * 1000
+            # Since August 2025 Lambda bills the INIT phase of on-demand functions as it bills the
+            # invocation (AWS Compute Blog, "AWS Lambda standardizes billing for INIT Phase").
+            billed_ms = int(duration_ms + (init_ms or 0)) + 1
             logs = (
                 init_output
                 + f"START RequestId: {request_id} Version: {self.version}\n"
                 + self.take_logs()
                 + f"END RequestId: {request_id}\n"
                 f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-                f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.memory_size} MB\t"
+                f"Billed Duration: {billed_ms} ms\tMemory Size: {self.memory_size} MB\t"
                 f"Max Memory Used: {peak_memory_mb()} MB\t"
                 + (f"Init Duration: {init_ms:.2f} ms\t" if init_ms is not None else "")
                 + "\n"
