@@ -15,13 +15,18 @@ def _cgroups_module():
     return module
 
 
-def test_with_the_cpu_cap_an_environment_gets_its_memorys_share_of_cpus_as_a_quota(tmp_path, monkeypatch):
-    """LOCAL_LAMBDA_CPU=cap (the end-to-end benchmark's): one vCPU per 1,769 MB, capped as in Lambda."""
+def _capped(tmp_path, monkeypatch):
+    """The module over an empty cgroup root, with LOCAL_LAMBDA_CPU=cap (the end-to-end benchmark's)."""
     monkeypatch.setenv("LOCAL_LAMBDA_CGROUP_ROOT", str(tmp_path))
     monkeypatch.setenv("LOCAL_LAMBDA_CPU", "cap")
     (tmp_path / "memory").mkdir()
     (tmp_path / "cpu").mkdir()
-    cgroups = _cgroups_module()
+    return _cgroups_module()
+
+
+def test_with_the_cpu_cap_an_environment_gets_its_memorys_share_of_cpus_as_a_quota(tmp_path, monkeypatch):
+    """One vCPU per 1,769 MB, capped as in Lambda."""
+    cgroups = _capped(tmp_path, monkeypatch)
     group = cgroups.EnvironmentCgroup("env1", 1024)
     group.create()
     assert (group.cpu / "cpu.cfs_quota_us").read_text() == "100000"  # INIT: a whole vCPU
@@ -37,11 +42,7 @@ def test_with_the_cpu_cap_an_environment_gets_its_memorys_share_of_cpus_as_a_quo
 
 
 def test_the_init_phase_gets_one_vcpu_at_least_and_a_larger_function_keeps_its_own(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOCAL_LAMBDA_CGROUP_ROOT", str(tmp_path))
-    monkeypatch.setenv("LOCAL_LAMBDA_CPU", "cap")
-    (tmp_path / "memory").mkdir()
-    (tmp_path / "cpu").mkdir()
-    cgroups = _cgroups_module()
+    cgroups = _capped(tmp_path, monkeypatch)
     small, large = cgroups.EnvironmentCgroup("small", 128), cgroups.EnvironmentCgroup("large", 3538)
     small.create()
     large.create()

@@ -12,32 +12,10 @@ class Exited(Exception):
     pass
 
 
-def test_the_runtime_exits_when_it_asks_for_a_second_invocation(monkeypatch):
-    calls = []
-
-    class LambdaRuntimeClient:
-        def wait_next_invocation(self):
-            calls.append("next")
-            return f"invocation {len(calls)}"
-
-    module = types.ModuleType("awslambdaric.lambda_runtime_client")
-    module.LambdaRuntimeClient = LambdaRuntimeClient
-    monkeypatch.setitem(sys.modules, "awslambdaric", types.ModuleType("awslambdaric"))
-    monkeypatch.setitem(sys.modules, "awslambdaric.lambda_runtime_client", module)
-
-    def exit_(code):
-        raise Exited(code)
-
-    monkeypatch.setattr(fresh_environment.os, "_exit", exit_)
-    assert fresh_environment.end_after_each_invocation()
-    client = LambdaRuntimeClient()
-    assert client.wait_next_invocation() == "invocation 1"  # the first invocation is served
-    with pytest.raises(Exited):
-        client.wait_next_invocation()  # after its answer: the environment ends
-    assert calls == ["next"]
-
-
-def test_a_warm_up_leaves_the_environment_to_the_first_invocation_that_runs_anything(monkeypatch):
+@pytest.fixture
+def runtime(monkeypatch):
+    """awslambdaric's runtime client as a fake whose every `wait_next_invocation` is recorded, and
+    os._exit raising Exited; returns (client class, calls)."""
     calls = []
 
     class LambdaRuntimeClient:
@@ -55,8 +33,23 @@ def test_a_warm_up_leaves_the_environment_to_the_first_invocation_that_runs_anyt
         raise Exited(code)
 
     monkeypatch.setattr(fresh_environment.os, "_exit", exit_)
+    return LambdaRuntimeClient, calls
+
+
+def test_the_runtime_exits_when_it_asks_for_a_second_invocation(runtime):
+    client_class, calls = runtime
     assert fresh_environment.end_after_each_invocation()
-    client = LambdaRuntimeClient()
+    client = client_class()
+    assert client.wait_next_invocation() == "invocation 1"  # the first invocation is served
+    with pytest.raises(Exited):
+        client.wait_next_invocation()  # after its answer: the environment ends
+    assert calls == ["next"]
+
+
+def test_a_warm_up_leaves_the_environment_to_the_first_invocation_that_runs_anything(runtime):
+    client_class, calls = runtime
+    assert fresh_environment.end_after_each_invocation()
+    client = client_class()
     assert client.wait_next_invocation() == "invocation 1"  # a worker's warm-up: nothing runs
     fresh_environment.spare_this_invocation()
     assert client.wait_next_invocation() == "invocation 2"  # the first compile or run is served here
