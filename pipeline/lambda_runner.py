@@ -113,7 +113,7 @@ class LambdaRunner:
         # language -> the compiler version line the sandbox function reported (its layer's truth)
         self.toolchains: dict[str, str] = {}
         self._warm_up: threading.Thread | None = None
-        self._warm_up_started = 0.0
+        self._warm_up_deadline = 0.0  # monotonic time after which the first call no longer waits
 
     def start_warm_up(self, language: str) -> None:
         """Start a sandbox execution environment now, in the background (the worker's INIT calls
@@ -121,28 +121,23 @@ class LambdaRunner:
         which waits for it (`_await_warm_up`), finds that environment idle rather than starting a
         second one. A warm-up that fails costs nothing but its log line: that call starts one."""
         def warm_up() -> None:
-            nonce = new_nonce()
-            try:
-                response = self.lambda_client.invoke(
-                    FunctionName=self.function_name, InvocationType="RequestResponse",
-                    Payload=json.dumps(WarmUpRequest(language, nonce).to_wire()).encode())
-                body = response["Payload"].read()
-                if response.get("FunctionError"):
-                    raise SandboxInvokeError(f"{response['FunctionError']}: {body[:300]!r}")
-                WarmUpReply.from_wire(open_sealed(json.loads(body), self.reply_key, nonce))
+            request = WarmUpRequest(language, new_nonce())
+            try:  # not through _invoke: no submission's call, counted in none's billed record
+                WarmUpReply.from_wire(self._opened_reply(self._send(request.to_wire()), request.nonce))
             except Exception as error:  # an optimisation: the real call reports failures
                 log.warning("sandbox warm-up failed: %.300s", error)
             else:
                 log.info("sandbox warm: %s in %.0f ms", self.function_name, (time.monotonic() - started) * 1000)
 
-        started = self._warm_up_started = time.monotonic()
+        started = time.monotonic()
+        self._warm_up_deadline = started + WARM_UP_WAIT_S
         self._warm_up = threading.Thread(target=warm_up, name="sandbox-warm-up", daemon=True)
         self._warm_up.start()
 
     def _await_warm_up(self) -> None:
         if self._warm_up is not None:
             waiting = time.monotonic()
-            self._warm_up.join(max(0.0, self._warm_up_started + WARM_UP_WAIT_S - waiting))
+            self._warm_up.join(max(0.0, self._warm_up_deadline - waiting))
             self._warm_up = None
             log.info("the first sandbox call waited %.0f ms for the warm-up", (time.monotonic() - waiting) * 1000)
 
@@ -164,12 +159,18 @@ class LambdaRunner:
         started = time.monotonic()
         self.calls += 1
         try:
-            response = self.lambda_client.invoke(
-                FunctionName=self.function_name, InvocationType="RequestResponse",
-                Payload=json.dumps(payload).encode(),
-            )
+            response = self._send(payload)
         finally:
             self.call_seconds += time.monotonic() - started
+        return self._opened_reply(response, payload.get("nonce"))
+
+    def _send(self, payload: dict) -> dict:
+        return self.lambda_client.invoke(FunctionName=self.function_name, InvocationType="RequestResponse",
+                                         Payload=json.dumps(payload).encode())
+
+    def _opened_reply(self, response: dict, nonce: str | None) -> object:
+        """The handler's reply in an invoke `response`, opened for `nonce`: Interference when it is
+        not the handler's, SandboxInvokeError when the function failed."""
         body = response["Payload"].read()
         if response.get("FunctionError"):
             if _error_type(body) in DIED:
@@ -180,7 +181,7 @@ class LambdaRunner:
         except ValueError:
             raise Interference(f"sandbox function answered something else than JSON: {body[:200]!r}") from None
         try:
-            return open_sealed(data, self.reply_key, payload.get("nonce"))
+            return open_sealed(data, self.reply_key, nonce)
         except SandboxProtocolError as error:
             raise Interference(str(error)) from None
 
